@@ -1,0 +1,333 @@
+//! Validation rules, checked on syn nodes without a compiler run (the exact compiler
+//! output is pinned by the trybuild fixtures of `ui-tests`).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{parse, validate, vim_driver};
+use crate::errors::Errors;
+
+/// The messages `#[vim_driver]` reports for `item`, in order.
+fn errors(item: TokenStream) -> Vec<String> {
+    let item: syn::Item = syn::parse2(item).expect("test input is an item");
+    let cx = Errors::new();
+    if let Some(driver) = parse::parse(&cx, &item) {
+        validate::validate(&cx, &driver);
+    }
+    match cx.finish() {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors.into_iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+/// A valid driver whose operations are all the given ones, plus `extra` members.
+fn driver_with(extra: TokenStream, skip: &str) -> TokenStream {
+    let ops = [
+        (
+            "create_infrastructure",
+            quote! {
+                async fn create_infrastructure(&self, template: String, template_type: String,
+                    system_properties: PropValueMap, properties: PropValueMap,
+                    deployment_location: DeploymentLocation,
+                ) -> Result<CreateInfrastructureResponse, InfrastructureError> { todo!() }
+            },
+        ),
+        (
+            "get_infrastructure_task",
+            quote! {
+                async fn get_infrastructure_task(&self, infrastructure_id: String,
+                    request_id: String, deployment_location: DeploymentLocation,
+                ) -> Result<InfrastructureTask, InfrastructureError> { todo!() }
+            },
+        ),
+        (
+            "delete_infrastructure",
+            quote! {
+                async fn delete_infrastructure(&self, infrastructure_id: String,
+                    deployment_location: DeploymentLocation,
+                ) -> Result<DeleteInfrastructureResponse, InfrastructureError> { todo!() }
+            },
+        ),
+        (
+            "find_infrastructure",
+            quote! {
+                async fn find_infrastructure(&self, template: String, template_type: String,
+                    instance_name: String, deployment_location: DeploymentLocation,
+                ) -> Result<FindInfrastructureResponse, InfrastructureError> { todo!() }
+            },
+        ),
+    ];
+    let ops = ops
+        .into_iter()
+        .filter(|(name, _)| *name != skip)
+        .map(|(_, op)| op);
+    quote! {
+        impl EchoDriver {
+            #(#ops)*
+            #extra
+        }
+    }
+}
+
+#[test]
+fn complete_driver_is_valid() {
+    assert_eq!(errors(driver_with(quote!(), "")), Vec::<String>::new());
+}
+
+#[test]
+fn helpers_pub_operations_and_underscore_names_are_valid() {
+    let item = quote! {
+        impl<C: Cloud + Send + Sync + 'static> EchoDriver<C> where C: Clone {
+            fn helper(&self) -> u32 { 1 }
+            async fn other(self) {}
+            pub async fn create_infrastructure(&self, _template: String, _: String,
+                _system_properties: PropValueMap, _properties: PropValueMap,
+                _deployment_location: DeploymentLocation,
+            ) -> Result<CreateInfrastructureResponse, InfrastructureError> { todo!() }
+            pub async fn get_infrastructure_task(&self, _a: String, _b: String,
+                _c: DeploymentLocation) -> MyResult<InfrastructureTask> { todo!() }
+            pub(crate) async fn delete_infrastructure(self: &Self, _a: String,
+                _b: DeploymentLocation) -> Result<DeleteInfrastructureResponse, MyError> { todo!() }
+            async fn find_infrastructure(&'static self, _a: String, _b: String, _c: String,
+                _d: DeploymentLocation) -> Result<FindInfrastructureResponse, MyError> { todo!() }
+        }
+    };
+    assert_eq!(errors(item), Vec::<String>::new());
+}
+
+#[test]
+fn each_missing_operation_is_reported_with_its_signature() {
+    let errors = errors(quote!(impl EchoDriver {}));
+    assert_eq!(errors.len(), 4);
+    assert_eq!(
+        errors[3],
+        "#[vim_driver]: missing operation `find_infrastructure`\nhelp: add \
+         `async fn find_infrastructure(&self, template: String, template_type: String, \
+         instance_name: String, deployment_location: DeploymentLocation) \
+         -> Result<FindInfrastructureResponse, InfrastructureError>` \
+         (any error type that implements `ApiError` will do)"
+    );
+    assert!(errors[0].contains("missing operation `create_infrastructure`"));
+    assert!(errors[1].contains("missing operation `get_infrastructure_task`"));
+    assert!(errors[2].contains("missing operation `delete_infrastructure`"));
+}
+
+#[test]
+fn one_missing_operation() {
+    let errors = errors(driver_with(quote!(), "delete_infrastructure"));
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].starts_with("#[vim_driver]: missing operation `delete_infrastructure`\n"));
+}
+
+#[test]
+fn operation_must_be_async() {
+    let item = driver_with(
+        quote! {
+            fn find_infrastructure(&self, a: String, b: String, c: String,
+                d: DeploymentLocation) -> Result<FindInfrastructureResponse, E> { todo!() }
+        },
+        "find_infrastructure",
+    );
+    assert_eq!(
+        errors(item),
+        ["#[vim_driver]: `find_infrastructure` must be `async`"]
+    );
+}
+
+fn delete_with_receiver(receiver: TokenStream) -> Vec<String> {
+    errors(driver_with(
+        quote! {
+            async fn delete_infrastructure(#receiver a: String, b: DeploymentLocation)
+                -> Result<DeleteInfrastructureResponse, E> { todo!() }
+        },
+        "delete_infrastructure",
+    ))
+}
+
+#[test]
+fn operation_must_take_shared_self() {
+    let must = "#[vim_driver]: `delete_infrastructure` must take `&self`";
+    let why = " (one driver serves every request)";
+    assert_eq!(
+        delete_with_receiver(quote!(self,)),
+        [format!("{must}, not `self`{why}")]
+    );
+    assert_eq!(
+        delete_with_receiver(quote!(mut self,)),
+        [format!("{must}, not `mut self`{why}")]
+    );
+    assert_eq!(
+        delete_with_receiver(quote!(&mut self,)),
+        [format!("{must}, not `&mut self`{why}")]
+    );
+    assert_eq!(
+        delete_with_receiver(quote!(self: Box<Self>,)),
+        [format!("{must}{why}")]
+    );
+    assert_eq!(
+        delete_with_receiver(quote!()),
+        [format!("{must} as its first parameter")]
+    );
+    assert_eq!(delete_with_receiver(quote!(&self,)), Vec::<String>::new());
+    assert_eq!(
+        delete_with_receiver(quote!(self: &Self,)),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn operation_must_have_one_parameter_per_request_field() {
+    let item = driver_with(
+        quote! {
+            async fn get_infrastructure_task(&self, infrastructure_id: String,
+                deployment_location: DeploymentLocation,
+            ) -> Result<InfrastructureTask, InfrastructureError> { todo!() }
+        },
+        "get_infrastructure_task",
+    );
+    assert_eq!(
+        errors(item),
+        [
+            "#[vim_driver]: `get_infrastructure_task` expected 3 parameters after `&self`, \
+             got 2\nhelp: the signature is `async fn get_infrastructure_task(&self, \
+             infrastructure_id: String, request_id: String, deployment_location: \
+             DeploymentLocation) -> Result<InfrastructureTask, InfrastructureError>`"
+        ]
+    );
+}
+
+#[test]
+fn operation_must_return_a_result() {
+    let item = driver_with(
+        quote! {
+            async fn delete_infrastructure(&self, a: String, b: DeploymentLocation) {}
+        },
+        "delete_infrastructure",
+    );
+    assert_eq!(
+        errors(item),
+        ["#[vim_driver]: `delete_infrastructure` must return \
+          `Result<DeleteInfrastructureResponse, E>` where `E: ApiError`"]
+    );
+}
+
+#[test]
+fn every_mistake_is_reported_at_once() {
+    let item = quote! {
+        impl EchoDriver {
+            fn create_infrastructure(self) -> Result<CreateInfrastructureResponse, E> { todo!() }
+            async fn get_infrastructure_task(&mut self, a: String, b: String,
+                c: DeploymentLocation) -> Result<InfrastructureTask, E> { todo!() }
+        }
+    };
+    let errors = errors(item);
+    let expected = [
+        "`create_infrastructure` must be `async`",
+        "`create_infrastructure` must take `&self`, not `self`",
+        "`create_infrastructure` expected 5 parameters after `&self`, got 0",
+        "`get_infrastructure_task` must take `&self`, not `&mut self`",
+        "missing operation `delete_infrastructure`",
+        "missing operation `find_infrastructure`",
+    ];
+    assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+    for (error, expected) in errors.iter().zip(expected) {
+        assert!(error.contains(expected), "{error:?} lacks {expected:?}");
+    }
+}
+
+#[test]
+fn only_inherent_impls_are_accepted() {
+    let cases = [
+        (
+            quote!(
+                struct EchoDriver;
+            ),
+            "a struct",
+        ),
+        (
+            quote!(
+                fn echo() {}
+            ),
+            "a function",
+        ),
+        (quote!(impl Clone for EchoDriver {}), "a trait impl"),
+        (
+            quote!(
+                trait Echo {}
+            ),
+            "a trait",
+        ),
+    ];
+    for (item, what) in cases {
+        assert_eq!(
+            errors(item),
+            [format!(
+                "#[vim_driver]: expected an inherent impl block of the driver type \
+                 (`impl MyDriver {{ ... }}`), found {what}"
+            )]
+        );
+    }
+}
+
+/// The compile errors in the macro's full output, in order.
+fn compile_errors(output: &TokenStream) -> Vec<String> {
+    let file: syn::File = syn::parse2(output.clone()).expect("output parses as items");
+    file.items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Macro(m) if m.mac.path.segments.last().unwrap().ident == "compile_error" => {
+                Some(m.mac.parse_body::<syn::LitStr>().unwrap().value())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn arguments_are_rejected_and_the_item_is_still_checked() {
+    let output = vim_driver(quote!(port = 8080), quote!(impl EchoDriver {}));
+    let errors = compile_errors(&output);
+    assert_eq!(errors.len(), 5);
+    assert_eq!(errors[0], "#[vim_driver]: takes no arguments");
+}
+
+#[test]
+fn invalid_input_is_reemitted_without_a_driver_impl() {
+    let input = driver_with(quote!(), "find_infrastructure");
+    let output = vim_driver(quote!(), input.clone()).to_string();
+    assert!(output.starts_with(&input.to_string()));
+    assert!(!output.contains("__private"));
+    assert!(output.contains("compile_error"));
+}
+
+#[test]
+fn valid_input_is_reemitted_then_implements_driver() {
+    let input = driver_with(quote!(), "");
+    let output = vim_driver(quote!(), input.clone());
+    assert!(compile_errors(&output).is_empty());
+    let file: syn::File = syn::parse2(output).unwrap();
+    assert_eq!(file.items.len(), 2);
+    assert_eq!(
+        file.items[0],
+        syn::parse2::<syn::Item>(input).unwrap(),
+        "the author's impl comes first, unchanged"
+    );
+    let syn::Item::Impl(driver) = &file.items[1] else {
+        panic!("second item is the Driver impl")
+    };
+    let (_, path, _) = driver.trait_.as_ref().unwrap();
+    assert_eq!(
+        quote!(#path).to_string(),
+        quote!(::ignition::__private::Driver).to_string()
+    );
+    assert_eq!(driver.items.len(), 8);
+}
+
+#[test]
+fn unparsable_input_is_reemitted_as_is() {
+    let input = quote!(impl EchoDriver { fn });
+    assert_eq!(
+        vim_driver(quote!(), input.clone()).to_string(),
+        input.to_string()
+    );
+}

@@ -1,0 +1,165 @@
+//! The HTTP side: the Infrastructure API (poem-openapi), its spec and Swagger UI, the
+//! management endpoints, and the error and panic handling around all of them.
+//!
+//! `#[vim_driver]` makes a type a [`Driver`]; [`InfrastructureApi`] is the generic
+//! poem-openapi API over any driver, so each driver gets the contract's routes and a
+//! spec that lists the statuses its own error types can produce.
+
+mod error;
+mod payload;
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Instant;
+
+use poem::endpoint::BoxEndpoint;
+use poem::middleware::CatchPanic;
+use poem::{get, Endpoint, EndpointExt, IntoResponse, Route};
+use poem_openapi::{OpenApi, OpenApiService};
+
+pub use error::ErrorBody;
+pub(crate) use error::json_response;
+pub use payload::{ContractJson, OperationOutput, OperationResponse};
+
+use crate::driver::Driver;
+use crate::management::{health, Vitals};
+use crate::models::{
+    CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
+    DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
+    InfrastructureTask, InfrastructureTaskQuery,
+};
+use crate::service::InfrastructureService;
+
+/// Where the Infrastructure API is served.
+pub const API_PATH: &str = "/api/infrastructure";
+
+/// The Infrastructure API (the seed's InfrastructureApiService) over a driver.
+pub struct InfrastructureApi<D: Driver> {
+    service: Arc<InfrastructureService<D>>,
+}
+
+impl<D: Driver> InfrastructureApi<D> {
+    /// The API answering through `service`.
+    pub fn new(service: InfrastructureService<D>) -> Self {
+        Self {
+            service: Arc::new(service),
+        }
+    }
+}
+
+#[OpenApi]
+impl<D: Driver> InfrastructureApi<D> {
+    /// Create infrastructure
+    ///
+    /// Starts creating the infrastructure and answers at once; the outcome arrives later
+    /// as an InfrastructureTask event.
+    #[oai(path = "/create", method = "post", operation_id = "create")]
+    async fn create(
+        &self,
+        request: ContractJson<CreateInfrastructureRequest>,
+    ) -> OperationResponse<CreateInfrastructureResponse, D::CreateError> {
+        self.service.create_infrastructure(request.0).await.into()
+    }
+
+    /// Query an infrastructure task
+    ///
+    /// Reports the current state of a create or delete task.
+    #[oai(path = "/query", method = "post", operation_id = "query")]
+    async fn query(
+        &self,
+        request: ContractJson<InfrastructureTaskQuery>,
+    ) -> OperationResponse<InfrastructureTask, D::QueryError> {
+        self.service.get_infrastructure_task(request.0).await.into()
+    }
+
+    /// Delete infrastructure
+    ///
+    /// Starts deleting the infrastructure and answers at once; the outcome arrives later
+    /// as an InfrastructureTask event.
+    #[oai(path = "/delete", method = "post", operation_id = "delete")]
+    async fn delete(
+        &self,
+        request: ContractJson<DeleteInfrastructureRequest>,
+    ) -> OperationResponse<DeleteInfrastructureResponse, D::DeleteError> {
+        self.service.delete_infrastructure(request.0).await.into()
+    }
+
+    /// Find infrastructure
+    ///
+    /// Finds infrastructure matching the template and instance name; `result` is null
+    /// when nothing matched.
+    #[oai(path = "/find", method = "post", operation_id = "find")]
+    async fn find(
+        &self,
+        request: ContractJson<FindInfrastructureRequest>,
+    ) -> OperationResponse<FindInfrastructureResponse, D::FindError> {
+        self.service.find_infrastructure(request.0).await.into()
+    }
+}
+
+/// The Infrastructure API as a poem-openapi service (routes + spec).
+pub(crate) fn openapi_service<D: Driver>(
+    service: InfrastructureService<D>,
+) -> OpenApiService<InfrastructureApi<D>, ()> {
+    OpenApiService::new(InfrastructureApi::new(service), "Infrastructure", "1.0.0")
+        .description("The Infrastructure API of a VIM driver built with Ignition for Rust.")
+        .server(API_PATH)
+}
+
+/// `/api/infrastructure/*`: the operations, Swagger UI at `/ui`, the spec at
+/// `/openapi.json` and `/openapi.yaml`.
+pub(crate) fn infrastructure_routes<D: Driver>(
+    api: OpenApiService<InfrastructureApi<D>, ()>,
+) -> BoxEndpoint<'static> {
+    Route::new()
+        .nest("/ui", api.swagger_ui())
+        .at("/openapi.json", api.spec_endpoint())
+        .at("/openapi.yaml", api.spec_endpoint_yaml())
+        .nest("/", api)
+        .boxed()
+}
+
+/// The whole HTTP app: the Infrastructure API (when enabled), management, and around it
+/// panic catching, error conversion and request logs.
+pub(crate) fn app_endpoint(
+    infrastructure: Option<BoxEndpoint<'static>>,
+    vitals: Vitals,
+) -> BoxEndpoint<'static> {
+    let mut routes = Route::new().at("/management/health", get(health).data(vitals));
+    if let Some(infrastructure) = infrastructure {
+        routes = routes.nest(API_PATH, infrastructure);
+    }
+    routes
+        .with(CatchPanic::new().with_handler(panic_response))
+        .around(|endpoint, request| async move {
+            let (method, path) = (request.method().clone(), request.uri().path().to_string());
+            let started = Instant::now();
+            let response = match endpoint.call(request).await {
+                Ok(response) => response,
+                Err(err) => ErrorBody::from_poem(&err).into_response(),
+            };
+            let status = response.status();
+            let elapsed = started.elapsed();
+            if status.is_server_error() {
+                tracing::warn!(%method, %path, status = status.as_u16(), ?elapsed, "request failed");
+            } else {
+                tracing::debug!(%method, %path, status = status.as_u16(), ?elapsed, "request");
+            }
+            Ok(response)
+        })
+        .boxed()
+}
+
+fn panic_response(payload: Box<dyn Any + Send + 'static>) -> poem::Response {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    tracing::error!(panic = %what, "the driver panicked while handling a request; answered 500");
+    ErrorBody::new(
+        poem::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error: the driver failed while handling the request",
+    )
+    .into_response()
+}

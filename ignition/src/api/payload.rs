@@ -1,0 +1,268 @@
+//! Request bodies and operation responses as poem-openapi sees them.
+//!
+//! Bodies are parsed with serde (through `serde_path_to_error`, so a failure names the
+//! field); schemas come from `ignition_openapi::schema`. Responses list, per operation,
+//! the success status and every error status the driver's error type can produce.
+
+use std::collections::BTreeSet;
+use std::marker::PhantomData;
+
+use poem::http::StatusCode;
+use poem::{IntoResponse, Request, RequestBody, Response};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::ApiResponse;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::error::{json_response, ErrorBody};
+use crate::error::ApiError;
+use crate::models::{
+    CreateInfrastructureResponse, DeleteInfrastructureResponse, FindInfrastructureResponse,
+    InfrastructureTask,
+};
+use crate::service::ServiceError;
+
+const JSON: &str = "application/json";
+
+/// A JSON request body of type `T`, parsed with serde.
+pub struct ContractJson<T>(pub T);
+
+impl<T: Type + DeserializeOwned + Send> Payload for ContractJson<T> {
+    const CONTENT_TYPE: &'static str = JSON;
+
+    fn check_content_type(content_type: &str) -> bool {
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        essence.eq_ignore_ascii_case(JSON)
+            || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + DeserializeOwned + Send> ParsePayload for ContractJson<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = body
+            .take()?
+            .into_bytes()
+            .await
+            .map_err(|err| bad_request(format!("cannot read the request body: {err}")))?;
+        parse_body(&bytes).map(ContractJson).map_err(|message| {
+            tracing::debug!(path = %request.uri().path(), %message, "request rejected");
+            bad_request(message)
+        })
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(ContractJson<T>, T: Type + DeserializeOwned + Send);
+
+/// Parses a body, naming the offending field on failure.
+pub(crate) fn parse_body<T: Type + DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let name = T::name();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(format!("the request body is empty; expected a JSON {name}"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let what = describe(err.into_inner());
+        if path == "." || path.is_empty() {
+            format!("invalid {name}: {what}")
+        } else {
+            format!("invalid {name}: field `{path}`: {what}")
+        }
+    })?;
+    de.end()
+        .map_err(|err| format!("invalid {name}: {}", describe(err)))?;
+    Ok(value)
+}
+
+fn describe(err: serde_json::Error) -> String {
+    match err.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("malformed JSON: {err}")
+        }
+        _ => err.to_string(),
+    }
+}
+
+fn bad_request(message: String) -> poem::Error {
+    poem::Error::from_string(message, StatusCode::BAD_REQUEST)
+}
+
+/// The success side of an operation: its status and description in the spec.
+pub trait OperationOutput: Serialize + Type + Send {
+    /// The success status (202 for create/delete, 200 for query/find).
+    const STATUS: StatusCode;
+    /// The success response's description.
+    const DESCRIPTION: &'static str;
+    /// Error statuses the framework itself may answer for this operation.
+    const FRAMEWORK_ERRORS: &'static [u16];
+}
+
+/// Statuses every operation may answer: a bad body, a wrong content type, a panic.
+const COMMON_ERRORS: &[u16] = &[400, 415, 500];
+/// Create and delete also answer 503 when their task cannot be monitored.
+const MONITORED_ERRORS: &[u16] = &[400, 415, 500, 503];
+
+impl OperationOutput for CreateInfrastructureResponse {
+    const STATUS: StatusCode = StatusCode::ACCEPTED;
+    const DESCRIPTION: &'static str =
+        "accepted; the outcome arrives later as an InfrastructureTask event on Kafka";
+    const FRAMEWORK_ERRORS: &'static [u16] = MONITORED_ERRORS;
+}
+
+impl OperationOutput for DeleteInfrastructureResponse {
+    const STATUS: StatusCode = StatusCode::ACCEPTED;
+    const DESCRIPTION: &'static str =
+        "accepted; the outcome arrives later as an InfrastructureTask event on Kafka";
+    const FRAMEWORK_ERRORS: &'static [u16] = MONITORED_ERRORS;
+}
+
+impl OperationOutput for InfrastructureTask {
+    const STATUS: StatusCode = StatusCode::OK;
+    const DESCRIPTION: &'static str = "the task's current state";
+    const FRAMEWORK_ERRORS: &'static [u16] = COMMON_ERRORS;
+}
+
+impl OperationOutput for FindInfrastructureResponse {
+    const STATUS: StatusCode = StatusCode::OK;
+    const DESCRIPTION: &'static str = "handled; result is null when nothing matched";
+    const FRAMEWORK_ERRORS: &'static [u16] = COMMON_ERRORS;
+}
+
+/// The answer of one operation: its output, or an error body.
+pub struct OperationResponse<T, E> {
+    result: Result<T, ErrorBody>,
+    _error: PhantomData<fn() -> E>,
+}
+
+impl<T, E: ApiError> From<Result<T, ServiceError<E>>> for OperationResponse<T, E> {
+    fn from(result: Result<T, ServiceError<E>>) -> Self {
+        let result = result.map_err(|err| match err {
+            ServiceError::Driver(err) => ErrorBody::from_api_error(&err),
+            err @ ServiceError::Monitoring { .. } => {
+                ErrorBody::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+            }
+        });
+        Self {
+            result,
+            _error: PhantomData,
+        }
+    }
+}
+
+impl<T: OperationOutput, E: ApiError> IntoResponse for OperationResponse<T, E> {
+    fn into_response(self) -> Response {
+        match self.result {
+            Ok(output) => json_response(T::STATUS, &output),
+            Err(body) => body.into_response(),
+        }
+    }
+}
+
+impl<T: OperationOutput, E: ApiError> ApiResponse for OperationResponse<T, E> {
+    const BAD_REQUEST_HANDLER: bool = true;
+
+    fn meta() -> MetaResponses {
+        let success = MetaResponse {
+            description: T::DESCRIPTION,
+            status: Some(T::STATUS.as_u16()),
+            status_range: None,
+            content: vec![MetaMediaType {
+                content_type: JSON,
+                schema: T::schema_ref(),
+            }],
+            headers: vec![],
+        };
+        let errors: BTreeSet<u16> = E::statuses()
+            .into_iter()
+            .chain(T::FRAMEWORK_ERRORS.iter().copied())
+            .collect();
+        let errors = errors.into_iter().map(|status| MetaResponse {
+            description: StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("error"),
+            status: Some(status),
+            status_range: None,
+            content: vec![MetaMediaType {
+                content_type: JSON,
+                schema: ignition_openapi::schema::ErrorResponseSchema::schema_ref(),
+            }],
+            headers: vec![],
+        });
+        MetaResponses {
+            responses: std::iter::once(success).chain(errors).collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+        ignition_openapi::schema::ErrorResponseSchema::register(registry);
+    }
+
+    fn from_parse_request_error(err: poem::Error) -> Self {
+        Self {
+            result: Err(ErrorBody::from_poem(&err)),
+            _error: PhantomData,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::CreateInfrastructureRequest;
+
+    fn parse(body: &str) -> Result<CreateInfrastructureRequest, String> {
+        parse_body(body.as_bytes())
+    }
+
+    const DL: &str = r#""deploymentLocation": {"name": "dl"}"#;
+
+    #[test]
+    fn a_valid_body_parses() {
+        let req = parse(&format!(r#"{{"template": "t", "templateType": "TOSCA", {DL}}}"#)).unwrap();
+        assert_eq!(req.template_type, "TOSCA");
+        assert!(req.properties.is_empty());
+    }
+
+    #[test]
+    fn failures_name_the_field() {
+        let missing = parse(&format!(r#"{{"template": "t", {DL}}}"#)).unwrap_err();
+        assert!(missing.contains("missing field `templateType`"), "{missing}");
+        let wrong = parse(&format!(r#"{{"template": 5, "templateType": "x", {DL}}}"#)).unwrap_err();
+        assert!(wrong.contains("field `template`") && wrong.contains("expected a string"), "{wrong}");
+        let nested = parse(r#"{"template": "t", "templateType": "x", "deploymentLocation": {}}"#).unwrap_err();
+        assert!(nested.contains("field `deploymentLocation`") && nested.contains("missing field `name`"), "{nested}");
+    }
+
+    #[test]
+    fn malformed_empty_and_trailing_bodies_are_refused() {
+        assert!(parse("{").unwrap_err().contains("malformed JSON"));
+        assert!(parse("  ").unwrap_err().contains("empty"));
+        assert!(parse("[]").unwrap_err().contains("invalid"));
+        let trailing = parse(&format!(r#"{{"template": "t", "templateType": "x", {DL}}} x"#)).unwrap_err();
+        assert!(trailing.contains("malformed JSON"), "{trailing}");
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        type P = ContractJson<CreateInfrastructureRequest>;
+        assert!(P::check_content_type("application/json"));
+        assert!(P::check_content_type("application/json; charset=utf-8"));
+        assert!(P::check_content_type("application/vnd.lm+json"));
+        assert!(!P::check_content_type("text/plain"));
+        assert!(!P::check_content_type("application/jsonx"));
+    }
+}

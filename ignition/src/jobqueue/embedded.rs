@@ -1,0 +1,224 @@
+//! The in-process job queue: each job is a task that sleeps on a timer between runs.
+//!
+//! Nothing polls: a job waiting for its next run is a parked timer, so with tasks in
+//! progress and no requests the process sleeps. Jobs live in memory only; a restart
+//! forgets them (Kafka is the durable choice).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::{Action, BoxFuture, Job, JobHandler, JobQueue, JobQueueError};
+
+/// The embedded default [`JobQueue`].
+#[derive(Clone)]
+pub struct EmbeddedJobQueue {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    handlers: RwLock<HashMap<String, Arc<dyn JobHandler>>>,
+    /// Bounds the handlers running at once (`job_queue.max_concurrent_polls`).
+    permits: Arc<Semaphore>,
+    jobs: TaskTracker,
+    stop: CancellationToken,
+}
+
+impl EmbeddedJobQueue {
+    /// A queue that runs at most `max_concurrent` handlers at once.
+    pub fn new(max_concurrent: usize) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                handlers: RwLock::new(HashMap::new()),
+                permits: Arc::new(Semaphore::new(max_concurrent)),
+                jobs: TaskTracker::new(),
+                stop: CancellationToken::new(),
+            }),
+        }
+    }
+
+    /// Jobs queued and not yet done (running or waiting for their next run).
+    pub fn pending(&self) -> usize {
+        self.inner.jobs.len()
+    }
+
+    fn handler(&self, job_type: &str) -> Option<Arc<dyn JobHandler>> {
+        let handlers = self.inner.handlers.read().unwrap_or_else(|e| e.into_inner());
+        handlers.get(job_type).cloned()
+    }
+}
+
+impl JobQueue for EmbeddedJobQueue {
+    fn register_handler(&self, job_type: &str, handler: Arc<dyn JobHandler>) {
+        let mut handlers = self.inner.handlers.write().unwrap_or_else(|e| e.into_inner());
+        handlers.insert(job_type.to_string(), handler);
+    }
+
+    fn queue(&self, job: Job) -> BoxFuture<'_, Result<(), JobQueueError>> {
+        Box::pin(async move {
+            if self.inner.stop.is_cancelled() {
+                return Err(JobQueueError::ShuttingDown);
+            }
+            let handler = self
+                .handler(&job.job_type)
+                .ok_or_else(|| JobQueueError::NoHandler(job.job_type.clone()))?;
+            let inner = self.inner.clone();
+            self.inner.jobs.spawn(run_job(inner, handler, job));
+            Ok(())
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.inner.stop.cancel();
+            self.inner.jobs.close();
+            self.inner.jobs.wait().await;
+        })
+    }
+}
+
+/// Runs one job until its handler says it is done, sleeping between runs.
+async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) {
+    loop {
+        let permit = tokio::select! {
+            permit = inner.permits.clone().acquire_owned() => permit,
+            () = inner.stop.cancelled() => return abandon(&job),
+        };
+        let Ok(permit) = permit else { return };
+        // A run is its own task so that a panicking handler is caught, not fatal.
+        let run = tokio::spawn(handler.handle(job.clone()));
+        let action = run.await;
+        drop(permit);
+        match action {
+            Ok(Action::Done) => return,
+            Ok(Action::Requeue { job: next, after, reason }) => {
+                tracing::debug!(job_type = %next.job_type, after = ?after, %reason, "job requeued");
+                job = next;
+                tokio::select! {
+                    () = tokio::time::sleep(after) => {}
+                    () = inner.stop.cancelled() => return abandon(&job),
+                }
+            }
+            Err(err) => {
+                tracing::error!(job_type = %job.job_type, job = %job_json(&job), error = %err, "job handler panicked; job dropped");
+                return;
+            }
+        }
+    }
+}
+
+fn abandon(job: &Job) {
+    tracing::warn!(
+        job_type = %job.job_type,
+        job = %job_json(job),
+        "shutting down: job abandoned (the embedded job queue keeps jobs in memory only)"
+    );
+}
+
+fn job_json(job: &Job) -> String {
+    serde_json::to_string(job).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Requeues each job `runs - 1` times, 1 s apart, counting runs.
+    struct Counting {
+        runs: usize,
+        seen: Arc<AtomicUsize>,
+    }
+
+    impl JobHandler for Counting {
+        fn handle(&self, mut job: Job) -> BoxFuture<'static, Action> {
+            let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
+            let runs = self.runs;
+            Box::pin(async move {
+                if n >= runs {
+                    Action::done()
+                } else {
+                    job.data.insert("n".into(), n.into());
+                    Action::requeue(job, Duration::from_secs(1), "again")
+                }
+            })
+        }
+    }
+
+    struct Panicking;
+    impl JobHandler for Panicking {
+        fn handle(&self, _job: Job) -> BoxFuture<'static, Action> {
+            Box::pin(async { panic!("handler bug") })
+        }
+    }
+
+    fn job(job_type: &str) -> Job {
+        Job {
+            job_type: job_type.into(),
+            data: Default::default(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requeued_job_runs_after_its_delay_and_not_before() {
+        let queue = EmbeddedJobQueue::new(4);
+        let seen = Arc::new(AtomicUsize::new(0));
+        queue.register_handler("count", Arc::new(Counting { runs: 3, seen: seen.clone() }));
+        queue.queue(job("count")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(seen.load(Ordering::SeqCst), 1, "first run happens at once");
+        tokio::time::sleep(Duration::from_millis(980)).await;
+        assert_eq!(seen.load(Ordering::SeqCst), 1, "no second run before the delay");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(seen.load(Ordering::SeqCst), 3, "done jobs do not run again");
+        assert_eq!(queue.pending(), 0);
+    }
+
+    #[tokio::test]
+    async fn unknown_job_type_is_refused() {
+        let queue = EmbeddedJobQueue::new(1);
+        let err = queue.queue(job("nobody")).await.unwrap_err();
+        assert!(matches!(err, JobQueueError::NoHandler(t) if t == "nobody"));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_does_not_stop_the_queue() {
+        let queue = EmbeddedJobQueue::new(1);
+        let seen = Arc::new(AtomicUsize::new(0));
+        queue.register_handler("panic", Arc::new(Panicking));
+        queue.register_handler("count", Arc::new(Counting { runs: 1, seen: seen.clone() }));
+        queue.queue(job("panic")).await.unwrap();
+        queue.queue(job("count")).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while seen.load(Ordering::SeqCst) == 0 || queue.pending() > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the second job ran and both finished");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_abandons_waiting_jobs_and_refuses_new_ones() {
+        let queue = EmbeddedJobQueue::new(1);
+        let seen = Arc::new(AtomicUsize::new(0));
+        queue.register_handler("count", Arc::new(Counting { runs: 100, seen: seen.clone() }));
+        queue.queue(job("count")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        queue.shutdown().await;
+        assert_eq!(queue.pending(), 0);
+        assert!(matches!(
+            queue.queue(job("count")).await,
+            Err(JobQueueError::ShuttingDown)
+        ));
+    }
+}

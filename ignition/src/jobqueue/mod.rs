@@ -1,0 +1,96 @@
+//! The job queue (the seed's JobQueueService): durable, delayed re-runs of small jobs.
+//!
+//! The task monitor is its only user today: one job per create/delete task, run again
+//! after a delay until it says it is done. A [`JobQueue`] runs each [`Job`] with the
+//! [`JobHandler`] registered for its `job_type`; the handler's [`Action`] decides whether
+//! the job is finished or runs again later. Implementations: [`EmbeddedJobQueue`]
+//! (in-process timers, the default) and, with `messaging.connection_address`, Kafka.
+
+mod embedded;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use embedded::EmbeddedJobQueue;
+
+/// A boxed `Send` future, for the object-safe service traits.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One job: its type (which handler runs it) and its data, as one JSON object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Selects the handler, e.g. `InfrastructureTaskMonitoring`.
+    pub job_type: String,
+    /// The handler's own fields.
+    #[serde(flatten)]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What a handler wants done with the job it just ran.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum Action {
+    /// The job is finished: forget it.
+    Done,
+    /// Run this (possibly updated) job again after `after`.
+    Requeue {
+        /// The job to run again; the handler may have updated its data (e.g. a counter).
+        job: Job,
+        /// How long to wait first.
+        after: Duration,
+        /// Why, for the logs.
+        reason: String,
+    },
+}
+
+impl Action {
+    /// The job is finished.
+    pub fn done() -> Self {
+        Action::Done
+    }
+
+    /// Run `job` again after `after`, because of `reason`.
+    pub fn requeue(job: Job, after: Duration, reason: impl fmt::Display) -> Self {
+        Action::Requeue {
+            job,
+            after,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Runs jobs of one type.
+pub trait JobHandler: Send + Sync + 'static {
+    /// Runs one job. Panics are caught by the queue, logged, and the job is dropped.
+    fn handle(&self, job: Job) -> BoxFuture<'static, Action>;
+}
+
+/// Why a job could not be queued.
+#[derive(Debug, thiserror::Error)]
+pub enum JobQueueError {
+    /// No handler was registered for the job's type.
+    #[error("no handler for job type `{0}`")]
+    NoHandler(String),
+    /// The queue is shutting down and takes no more jobs.
+    #[error("the job queue is shutting down")]
+    ShuttingDown,
+    /// The queue's storage did not accept the job.
+    #[error("the job queue could not store the job: {0}")]
+    Storage(String),
+}
+
+/// A queue of jobs, each run by the handler of its type until it is done.
+pub trait JobQueue: Send + Sync + 'static {
+    /// Registers the handler for `job_type`; must happen before jobs of that type arrive.
+    fn register_handler(&self, job_type: &str, handler: std::sync::Arc<dyn JobHandler>);
+
+    /// Queues a job; it runs as soon as a worker is free. Returns once the job is stored.
+    fn queue(&self, job: Job) -> BoxFuture<'_, Result<(), JobQueueError>>;
+
+    /// Stops taking and running jobs; jobs already running finish first.
+    fn shutdown(&self) -> BoxFuture<'_, ()>;
+}

@@ -1,0 +1,103 @@
+//! # Ignition for Rust
+//!
+//! Write a VIM driver as one impl block of four async methods; `#[vim_driver]` and this
+//! crate supply the rest: the Infrastructure API over HTTP with its OpenAPI document and
+//! Swagger UI, the mapping of errors to statuses and to the contract's error JSON, the
+//! monitoring of every create and delete task through a job queue, and the task events
+//! that tell the lifecycle manager (LM) how each one ended.
+//!
+//! ```no_run
+//! use ignition::prelude::*;
+//!
+//! pub struct EchoDriver;
+//!
+//! #[vim_driver]
+//! impl EchoDriver {
+//!     async fn create_infrastructure(&self, _template: String, _template_type: String,
+//!         _system_properties: PropValueMap, _properties: PropValueMap,
+//!         _deployment_location: DeploymentLocation,
+//!     ) -> Result<CreateInfrastructureResponse, InfrastructureError> {
+//!         Ok(CreateInfrastructureResponse::new("stack-1", "request-1"))
+//!     }
+//!
+//!     async fn get_infrastructure_task(&self, infrastructure_id: String, request_id: String,
+//!         _deployment_location: DeploymentLocation,
+//!     ) -> Result<InfrastructureTask, InfrastructureError> {
+//!         Ok(InfrastructureTask::complete(infrastructure_id, request_id))
+//!     }
+//!
+//!     async fn delete_infrastructure(&self, infrastructure_id: String,
+//!         _deployment_location: DeploymentLocation,
+//!     ) -> Result<DeleteInfrastructureResponse, InfrastructureError> {
+//!         Ok(DeleteInfrastructureResponse::new(infrastructure_id, "request-2"))
+//!     }
+//!
+//!     async fn find_infrastructure(&self, _template: String, _template_type: String,
+//!         _instance_name: String, _deployment_location: DeploymentLocation,
+//!     ) -> Result<FindInfrastructureResponse, InfrastructureError> {
+//!         Ok(FindInfrastructureResponse::not_found())
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), ignition::BootError> {
+//!     App::new("Echo VIM Driver").driver(EchoDriver).run().await
+//! }
+//! ```
+//!
+//! ## How a request flows (the seed's services)
+//!
+//! | service | module | what it does |
+//! | --- | --- | --- |
+//! | InfrastructureApiService | [`api`] | `POST /api/infrastructure/{create,delete,query,find}`, spec, Swagger UI |
+//! | InfrastructureService | [`service`] | forwards to the driver; after create/delete asks the monitor to watch the task |
+//! | InfrastructureTaskMonitoringService | [`monitor`] | polls `get_infrastructure_task` through the job queue until the task ends |
+//! | InfrastructureMessagingService | [`messaging`] | posts the finished task as an event |
+//! | JobQueueService | [`jobqueue`] | runs each monitoring job again after a delay until done |
+//! | Postal / Delivery | [`messaging`] | hands events to the bus |
+//!
+//! Without `messaging.connection_address` everything runs in process (the embedded
+//! default): jobs are timers, and each event is printed on stdout as one JSON line.
+//! Configuration is described in [`config`]; start-up errors are [`BootError`]s.
+
+pub mod api;
+mod app;
+pub mod boot;
+pub mod config;
+pub mod driver;
+pub mod error;
+pub mod jobqueue;
+pub mod management;
+pub mod messaging;
+pub mod monitor;
+pub mod service;
+
+#[doc(hidden)]
+pub mod __private;
+
+/// The contract's types: requests, responses, tasks, deployment locations, properties.
+pub mod models {
+    pub use ignition_openapi::{
+        CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
+        DeleteInfrastructureResponse, DeploymentLocation, FailureCode, FailureDetails,
+        FindInfrastructureRequest, FindInfrastructureResponse, FindInfrastructureResult,
+        InfrastructureTask, InfrastructureTaskQuery, Outputs, PropValue, PropValueMap,
+        TaskStatus,
+    };
+}
+
+pub use app::{App, RunningApp, TaskEvents};
+pub use boot::BootError;
+pub use error::{ApiError, InfrastructureError};
+/// Makes an inherent impl block with the four operations a VIM driver (see the crate
+/// docs for a whole driver).
+pub use ignition_macros::vim_driver;
+pub use serde_json;
+
+/// Everything a driver needs: `use ignition::prelude::*;`.
+pub mod prelude {
+    pub use crate::error::{ApiError, InfrastructureError};
+    pub use crate::models::*;
+    pub use crate::vim_driver;
+    pub use crate::{App, BootError};
+}

@@ -1,0 +1,84 @@
+//! Task events: the InfrastructureMessagingService and the postal/delivery layer below it.
+//!
+//! [`InfrastructureMessagingService`] turns an [`InfrastructureTask`] into the contract's
+//! JSON and posts it, keyed by infrastructure id (so one task's events stay in order), to
+//! `messaging.topics.infrastructure_task_events.name` through a [`Delivery`]. Deliveries:
+//! [`EmbeddedBus`] (in process, one JSON line per event on stdout) and, with
+//! `messaging.connection_address`, Kafka.
+
+mod embedded;
+
+use std::sync::Arc;
+
+use crate::jobqueue::BoxFuture;
+use crate::models::InfrastructureTask;
+
+pub use embedded::EmbeddedBus;
+
+/// A message on its way to a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// Destination topic.
+    pub topic: String,
+    /// Partitioning key: messages with one key stay in order.
+    pub key: Option<String>,
+    /// The message, as JSON text.
+    pub payload: String,
+}
+
+/// Why a message was not delivered. The sender keeps it and tries again later.
+#[derive(Debug, thiserror::Error)]
+#[error("delivery to topic `{topic}` failed: {reason}")]
+pub struct DeliveryError {
+    /// The topic it was meant for.
+    pub topic: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// Hands messages to the bus (the seed's DeliveryService). A delivery returns `Ok` only
+/// once the bus has the message; an error means it was not sent.
+pub trait Delivery: Send + Sync + 'static {
+    /// Delivers one message.
+    fn deliver(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), DeliveryError>>;
+
+    /// Waits until every delivery in flight is confirmed (at shutdown).
+    fn flush(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// Sends infrastructure task events (the seed's InfrastructureMessagingService).
+#[derive(Clone)]
+pub struct InfrastructureMessagingService {
+    delivery: Arc<dyn Delivery>,
+    topic: String,
+}
+
+impl InfrastructureMessagingService {
+    /// A service posting to `topic` through `delivery`.
+    pub fn new(delivery: Arc<dyn Delivery>, topic: impl Into<String>) -> Self {
+        Self {
+            delivery,
+            topic: topic.into(),
+        }
+    }
+
+    /// Posts the task as one event; `Ok` once delivered.
+    pub async fn send_infrastructure_task(
+        &self,
+        task: &InfrastructureTask,
+    ) -> Result<(), DeliveryError> {
+        let payload = serde_json::to_string(task).map_err(|err| DeliveryError {
+            topic: self.topic.clone(),
+            reason: format!("cannot serialise the task: {err}"),
+        })?;
+        self.delivery
+            .deliver(Envelope {
+                topic: self.topic.clone(),
+                key: Some(task.infrastructure_id.clone()),
+                payload,
+            })
+            .await
+    }
+}
