@@ -168,7 +168,8 @@ impl App {
             self.task_events.bind(messaging.clone());
         }
 
-        let routes = (wiring.api && wiring.service).then(|| (driver.api)(wiring.monitoring.clone()).routes);
+        let routes =
+            (wiring.api && wiring.service).then(|| (driver.api)(wiring.monitoring.clone()).routes);
         let app_vital = AppVital::default();
         let vitals = Vitals(vec![Arc::new(app_vital.clone())]);
         let endpoint = api::app_endpoint(routes, vitals);
@@ -240,7 +241,10 @@ fn log_started(name: &str, config: &IgnitionConfig, addr: SocketAddr, wiring: &b
     tracing::info!("{name} started on port {port}; messaging: {messaging}");
     if wiring.api {
         tracing::info!("Swagger UI: http://localhost:{port}{}/ui", api::API_PATH);
-        tracing::info!("OpenAPI: http://localhost:{port}{0}/openapi.json and {0}/openapi.yaml", api::API_PATH);
+        tracing::info!(
+            "OpenAPI: http://localhost:{port}{0}/openapi.json and {0}/openapi.yaml",
+            api::API_PATH
+        );
     }
 }
 
@@ -361,6 +365,8 @@ impl TaskEvents {
 #[doc(hidden)]
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }

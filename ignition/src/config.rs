@@ -348,7 +348,10 @@ fn validate(config: &IgnitionConfig) -> Result<(), BootError> {
         ));
     }
     for (key, topic) in [
-        ("infrastructure_task_events", &config.messaging.topics.infrastructure_task_events),
+        (
+            "infrastructure_task_events",
+            &config.messaging.topics.infrastructure_task_events,
+        ),
         ("job_queue", &config.messaging.topics.job_queue),
     ] {
         if let Err(why) = check_topic_name(&topic.name) {

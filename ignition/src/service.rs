@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::driver::Driver;
+use crate::error::ApiError;
 use crate::jobqueue::JobQueueError;
 use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
@@ -50,7 +51,12 @@ impl<D: Driver> InfrastructureService<D> {
         request: CreateInfrastructureRequest,
     ) -> Result<CreateInfrastructureResponse, ServiceError<D::CreateError>> {
         let location = request.deployment_location.clone();
-        let response = self.driver.create(request).await.map_err(ServiceError::Driver)?;
+        let response = self
+            .driver
+            .create(request)
+            .await
+            .map_err(|err| driver_error("create_infrastructure", err))?;
+        tracing::info!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = %location.name, "create accepted");
         self.watch(&response.infrastructure_id, &response.request_id, &location)
             .await?;
         Ok(response)
@@ -62,7 +68,12 @@ impl<D: Driver> InfrastructureService<D> {
         request: DeleteInfrastructureRequest,
     ) -> Result<DeleteInfrastructureResponse, ServiceError<D::DeleteError>> {
         let location = request.deployment_location.clone();
-        let response = self.driver.delete(request).await.map_err(ServiceError::Driver)?;
+        let response = self
+            .driver
+            .delete(request)
+            .await
+            .map_err(|err| driver_error("delete_infrastructure", err))?;
+        tracing::info!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = %location.name, "delete accepted");
         self.watch(&response.infrastructure_id, &response.request_id, &location)
             .await?;
         Ok(response)
@@ -73,7 +84,10 @@ impl<D: Driver> InfrastructureService<D> {
         &self,
         request: InfrastructureTaskQuery,
     ) -> Result<InfrastructureTask, ServiceError<D::QueryError>> {
-        self.driver.query(request).await.map_err(ServiceError::Driver)
+        self.driver
+            .query(request)
+            .await
+            .map_err(|err| driver_error("get_infrastructure_task", err))
     }
 
     /// Forwards a find.
@@ -81,7 +95,10 @@ impl<D: Driver> InfrastructureService<D> {
         &self,
         request: FindInfrastructureRequest,
     ) -> Result<FindInfrastructureResponse, ServiceError<D::FindError>> {
-        self.driver.find(request).await.map_err(ServiceError::Driver)
+        self.driver
+            .find(request)
+            .await
+            .map_err(|err| driver_error("find_infrastructure", err))
     }
 
     async fn watch<E>(
@@ -105,4 +122,15 @@ impl<D: Driver> InfrastructureService<D> {
                 }
             })
     }
+}
+
+/// Logs a driver's error (a 5xx is worth a warning; a 4xx is the client's business).
+fn driver_error<E: ApiError>(operation: &str, err: E) -> ServiceError<E> {
+    let status = err.status();
+    if status >= 500 {
+        tracing::warn!(operation, status, error = %err, "driver returned an error");
+    } else {
+        tracing::debug!(operation, status, error = %err, "driver refused the request");
+    }
+    ServiceError::Driver(err)
 }

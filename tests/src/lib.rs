@@ -91,7 +91,12 @@ impl Scripts {
     /// Instants and deployment location names of the polls of one task (`iid/rid`).
     pub fn polls_of(&self, infrastructure_id: &str, request_id: &str) -> Vec<(Instant, String)> {
         let key = format!("{infrastructure_id}/{request_id}");
-        self.polls.lock().unwrap().get(&key).cloned().unwrap_or_default()
+        self.polls
+            .lock()
+            .unwrap()
+            .get(&key)
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn script(&self, key: String, script: VecDeque<Poll>) {
@@ -152,9 +157,9 @@ impl ScriptedDriver {
             .push((Instant::now(), deployment_location.name.clone()));
         let step = {
             let mut scripts = self.state.scripts.lock().unwrap();
-            let script = scripts.get_mut(&key).ok_or_else(|| {
-                InfrastructureError::NotFound(format!("no task {key}"))
-            })?;
+            let script = scripts
+                .get_mut(&key)
+                .ok_or_else(|| InfrastructureError::NotFound(format!("no task {key}")))?;
             if script.len() > 1 {
                 script.pop_front().unwrap()
             } else {
@@ -162,10 +167,14 @@ impl ScriptedDriver {
             }
         };
         match step {
-            Poll::InProgress => Ok(InfrastructureTask::in_progress(infrastructure_id, request_id)),
+            Poll::InProgress => Ok(InfrastructureTask::in_progress(
+                infrastructure_id,
+                request_id,
+            )),
             Poll::Complete => {
                 let outputs = json!({"ip": "10.0.0.1"}).as_object().unwrap().clone();
-                Ok(InfrastructureTask::complete(infrastructure_id, request_id).with_outputs(outputs))
+                Ok(InfrastructureTask::complete(infrastructure_id, request_id)
+                    .with_outputs(outputs))
             }
             Poll::Failed => Ok(InfrastructureTask::failed(
                 infrastructure_id,
@@ -185,8 +194,10 @@ impl ScriptedDriver {
         Self::scripted_error(&infrastructure_id)?;
         let n = self.state.next.fetch_add(1, Ordering::SeqCst);
         let rid = format!("delete-{n}");
-        self.state
-            .script(format!("{infrastructure_id}/{rid}"), VecDeque::from([Poll::Complete]));
+        self.state.script(
+            format!("{infrastructure_id}/{rid}"),
+            VecDeque::from([Poll::Complete]),
+        );
         Ok(DeleteInfrastructureResponse::new(infrastructure_id, rid))
     }
 
@@ -253,7 +264,8 @@ impl TestServer {
 
     /// POSTs JSON to `path`; returns status and body as JSON (`Value::Null` if not JSON).
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.send(self.client.post(format!("{}{path}", self.base)).json(body)).await
+        self.send(self.client.post(format!("{}{path}", self.base)).json(body))
+            .await
     }
 
     /// Sends a request; returns status and body as JSON (`Value::String` if not JSON).
@@ -276,7 +288,11 @@ impl TestServer {
             Ok(Ok(envelope)) => {
                 assert_eq!(envelope.topic, "lm_vim_infrastructure_task_events");
                 let event: Value = serde_json::from_str(&envelope.payload).expect("event is JSON");
-                assert_eq!(envelope.key.as_deref(), event["infrastructureId"].as_str(), "keyed by infrastructure id");
+                assert_eq!(
+                    envelope.key.as_deref(),
+                    event["infrastructureId"].as_str(),
+                    "keyed by infrastructure id"
+                );
                 Some(event)
             }
             Ok(Err(err)) => panic!("event stream broken: {err}"),
@@ -286,7 +302,9 @@ impl TestServer {
 
     /// Creates with this poll script; returns the create's response body.
     pub async fn create(&self, script: &str) -> Value {
-        let (status, body) = self.post("/api/infrastructure/create", &create_body(script)).await;
+        let (status, body) = self
+            .post("/api/infrastructure/create", &create_body(script))
+            .await;
         assert_eq!(status, 202, "{body}");
         body
     }

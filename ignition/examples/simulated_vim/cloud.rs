@@ -162,7 +162,10 @@ impl Cloud {
         let mut state = self.state.lock().unwrap();
         let n = state.next_id;
         state.next_id += 1;
-        let stack = state.stacks.get_mut(id).filter(|s| s.phase != Phase::Deleted)?;
+        let stack = state
+            .stacks
+            .get_mut(id)
+            .filter(|s| s.phase != Phase::Deleted)?;
         let request = format!("req-delete-{n:04}");
         stack.delete_request = Some(request.clone());
         stack.phase = Phase::Deleting {
@@ -172,7 +175,11 @@ impl Cloud {
     }
 
     /// The state of a request on a stack, advancing its build by one step.
-    pub fn check(&self, id: &str, request: &str) -> Result<InfrastructureTask, InfrastructureError> {
+    pub fn check(
+        &self,
+        id: &str,
+        request: &str,
+    ) -> Result<InfrastructureTask, InfrastructureError> {
         let mut state = self.state.lock().unwrap();
         let State {
             stacks,
@@ -180,7 +187,9 @@ impl Cloud {
             ..
         } = &mut *state;
         let Some(stack) = stacks.get(id) else {
-            return Err(InfrastructureError::NotFound(format!("no stack with id `{id}`")));
+            return Err(InfrastructureError::NotFound(format!(
+                "no stack with id `{id}`"
+            )));
         };
         let is_create = stack.create_request == request;
         let is_delete = stack.delete_request.as_deref() == Some(request);
@@ -239,7 +248,10 @@ impl Cloud {
             (false, Phase::Failed) => InfrastructureTask::failed(
                 id,
                 request,
-                stack.failure.clone().expect("a failed stack has failure details"),
+                stack
+                    .failure
+                    .clone()
+                    .expect("a failed stack has failure details"),
             ),
             (true, Phase::Deleted) => InfrastructureTask::complete(id, request),
             // A create asked about after the stack was built (or later deleted).
@@ -265,8 +277,12 @@ fn allocate(template: &Template, stack_id: &str) -> Map<String, Value> {
     let mut attributes = Map::new();
     for (i, (name, kind)) in template.resources.iter().enumerate() {
         let value = match kind {
-            ResourceKind::Server => json!({"id": format!("{stack_id}-{name}"), "ip": format!("10.0.{}.{}", i / 250, i % 250 + 2)}),
-            ResourceKind::Network => json!({"id": format!("{stack_id}-{name}"), "cidr": format!("10.{}.0.0/24", i + 1)}),
+            ResourceKind::Server => {
+                json!({"id": format!("{stack_id}-{name}"), "ip": format!("10.0.{}.{}", i / 250, i % 250 + 2)})
+            }
+            ResourceKind::Network => {
+                json!({"id": format!("{stack_id}-{name}"), "cidr": format!("10.{}.0.0/24", i + 1)})
+            }
             ResourceKind::Volume => json!({"id": format!("{stack_id}-{name}"), "size": "10GiB"}),
         };
         attributes.insert(name.clone(), value);

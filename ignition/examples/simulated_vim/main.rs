@@ -70,7 +70,10 @@ impl SimulatedVimDriver {
         let request_id = self.cloud.delete_stack(&infrastructure_id).ok_or_else(|| {
             InfrastructureError::NotFound(format!("no stack with id `{infrastructure_id}`"))
         })?;
-        Ok(DeleteInfrastructureResponse::new(infrastructure_id, request_id))
+        Ok(DeleteInfrastructureResponse::new(
+            infrastructure_id,
+            request_id,
+        ))
     }
 
     async fn find_infrastructure(

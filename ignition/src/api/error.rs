@@ -37,7 +37,10 @@ impl ErrorBody {
             .ok()
             .filter(|s| s.is_client_error() || s.is_server_error())
             .unwrap_or_else(|| {
-                tracing::error!(status = err.status(), "error type reported a status outside 400-599; answering 500");
+                tracing::error!(
+                    status = err.status(),
+                    "error type reported a status outside 400-599; answering 500"
+                );
                 StatusCode::INTERNAL_SERVER_ERROR
             });
         Self {
@@ -100,13 +103,20 @@ mod tests {
             (InfrastructureError::InvalidTemplate("t".into()), 400),
             (InfrastructureError::NotFound("t".into()), 400),
             (InfrastructureError::RequestNotFound("t".into()), 400),
-            (InfrastructureError::UnreachableDeploymentLocation("t".into()), 400),
+            (
+                InfrastructureError::UnreachableDeploymentLocation("t".into()),
+                400,
+            ),
             (InfrastructureError::Temporary("t".into()), 503),
             (InfrastructureError::Internal("t".into()), 500),
         ];
         for (err, status) in cases {
             let body = ErrorBody::from_api_error(&err).to_json();
-            assert_eq!(body, serde_json::json!({"localizedMessage": "t", "status": status}), "{err:?}");
+            assert_eq!(
+                body,
+                serde_json::json!({"localizedMessage": "t", "status": status}),
+                "{err:?}"
+            );
         }
     }
 
@@ -131,12 +141,21 @@ mod tests {
     #[test]
     fn extra_fields_are_added_but_never_override() {
         let body = ErrorBody::from_api_error(&Odd(409)).to_json();
-        assert_eq!(body, serde_json::json!({"localizedMessage": "odd", "status": 409, "code": "X1"}));
+        assert_eq!(
+            body,
+            serde_json::json!({"localizedMessage": "odd", "status": 409, "code": "X1"})
+        );
     }
 
     #[test]
     fn a_status_outside_the_error_range_becomes_500() {
-        assert_eq!(ErrorBody::from_api_error(&Odd(200)).status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(ErrorBody::from_api_error(&Odd(1000)).status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            ErrorBody::from_api_error(&Odd(200)).status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            ErrorBody::from_api_error(&Odd(1000)).status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

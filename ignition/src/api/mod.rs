@@ -17,8 +17,8 @@ use poem::middleware::CatchPanic;
 use poem::{get, Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
-pub use error::ErrorBody;
 pub(crate) use error::json_response;
+pub use error::ErrorBody;
 pub use payload::{ContractJson, OperationOutput, OperationResponse};
 
 use crate::driver::Driver;

@@ -74,11 +74,14 @@ pub(crate) fn parse_body<T: Type + DeserializeOwned>(bytes: &[u8]) -> Result<T, 
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
-        let what = describe(err.into_inner());
-        if path == "." || path.is_empty() {
-            format!("invalid {name}: {what}")
-        } else {
+        let inner = err.into_inner();
+        // A syntax error has no meaningful field (serde_path_to_error says `?`).
+        let at_field = !(path == "." || path.contains('?') || is_syntax(&inner));
+        let what = describe(inner);
+        if at_field {
             format!("invalid {name}: field `{path}`: {what}")
+        } else {
+            format!("invalid {name}: {what}")
         }
     })?;
     de.end()
@@ -86,12 +89,18 @@ pub(crate) fn parse_body<T: Type + DeserializeOwned>(bytes: &[u8]) -> Result<T, 
     Ok(value)
 }
 
+fn is_syntax(err: &serde_json::Error) -> bool {
+    matches!(
+        err.classify(),
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+    )
+}
+
 fn describe(err: serde_json::Error) -> String {
-    match err.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            format!("malformed JSON: {err}")
-        }
-        _ => err.to_string(),
+    if is_syntax(&err) {
+        format!("malformed JSON: {err}")
+    } else {
+        err.to_string()
     }
 }
 
@@ -232,7 +241,10 @@ mod tests {
 
     #[test]
     fn a_valid_body_parses() {
-        let req = parse(&format!(r#"{{"template": "t", "templateType": "TOSCA", {DL}}}"#)).unwrap();
+        let req = parse(&format!(
+            r#"{{"template": "t", "templateType": "TOSCA", {DL}}}"#
+        ))
+        .unwrap();
         assert_eq!(req.template_type, "TOSCA");
         assert!(req.properties.is_empty());
     }
@@ -240,19 +252,38 @@ mod tests {
     #[test]
     fn failures_name_the_field() {
         let missing = parse(&format!(r#"{{"template": "t", {DL}}}"#)).unwrap_err();
-        assert!(missing.contains("missing field `templateType`"), "{missing}");
+        assert!(
+            missing.contains("missing field `templateType`"),
+            "{missing}"
+        );
         let wrong = parse(&format!(r#"{{"template": 5, "templateType": "x", {DL}}}"#)).unwrap_err();
-        assert!(wrong.contains("field `template`") && wrong.contains("expected a string"), "{wrong}");
-        let nested = parse(r#"{"template": "t", "templateType": "x", "deploymentLocation": {}}"#).unwrap_err();
-        assert!(nested.contains("field `deploymentLocation`") && nested.contains("missing field `name`"), "{nested}");
+        assert!(
+            wrong.contains("field `template`") && wrong.contains("expected a string"),
+            "{wrong}"
+        );
+        let nested = parse(r#"{"template": "t", "templateType": "x", "deploymentLocation": {}}"#)
+            .unwrap_err();
+        assert!(
+            nested.contains("field `deploymentLocation`")
+                && nested.contains("missing field `name`"),
+            "{nested}"
+        );
     }
 
     #[test]
     fn malformed_empty_and_trailing_bodies_are_refused() {
+        let malformed = parse("{bad").unwrap_err();
+        assert_eq!(
+            malformed,
+            "invalid CreateInfrastructureRequest: malformed JSON: key must be a string at line 1 column 2"
+        );
         assert!(parse("{").unwrap_err().contains("malformed JSON"));
         assert!(parse("  ").unwrap_err().contains("empty"));
         assert!(parse("[]").unwrap_err().contains("invalid"));
-        let trailing = parse(&format!(r#"{{"template": "t", "templateType": "x", {DL}}} x"#)).unwrap_err();
+        let trailing = parse(&format!(
+            r#"{{"template": "t", "templateType": "x", {DL}}} x"#
+        ))
+        .unwrap_err();
         assert!(trailing.contains("malformed JSON"), "{trailing}");
     }
 

@@ -46,14 +46,22 @@ impl EmbeddedJobQueue {
     }
 
     fn handler(&self, job_type: &str) -> Option<Arc<dyn JobHandler>> {
-        let handlers = self.inner.handlers.read().unwrap_or_else(|e| e.into_inner());
+        let handlers = self
+            .inner
+            .handlers
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         handlers.get(job_type).cloned()
     }
 }
 
 impl JobQueue for EmbeddedJobQueue {
     fn register_handler(&self, job_type: &str, handler: Arc<dyn JobHandler>) {
-        let mut handlers = self.inner.handlers.write().unwrap_or_else(|e| e.into_inner());
+        let mut handlers = self
+            .inner
+            .handlers
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         handlers.insert(job_type.to_string(), handler);
     }
 
@@ -94,7 +102,11 @@ async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) 
         drop(permit);
         match action {
             Ok(Action::Done) => return,
-            Ok(Action::Requeue { job: next, after, reason }) => {
+            Ok(Action::Requeue {
+                job: next,
+                after,
+                reason,
+            }) => {
                 tracing::debug!(job_type = %next.job_type, after = ?after, %reason, "job requeued");
                 job = next;
                 tokio::select! {
@@ -168,12 +180,22 @@ mod tests {
     async fn requeued_job_runs_after_its_delay_and_not_before() {
         let queue = EmbeddedJobQueue::new(4);
         let seen = Arc::new(AtomicUsize::new(0));
-        queue.register_handler("count", Arc::new(Counting { runs: 3, seen: seen.clone() }));
+        queue.register_handler(
+            "count",
+            Arc::new(Counting {
+                runs: 3,
+                seen: seen.clone(),
+            }),
+        );
         queue.queue(job("count")).await.unwrap();
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert_eq!(seen.load(Ordering::SeqCst), 1, "first run happens at once");
         tokio::time::sleep(Duration::from_millis(980)).await;
-        assert_eq!(seen.load(Ordering::SeqCst), 1, "no second run before the delay");
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            1,
+            "no second run before the delay"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(seen.load(Ordering::SeqCst), 2);
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -195,7 +217,13 @@ mod tests {
         let queue = EmbeddedJobQueue::new(1);
         let seen = Arc::new(AtomicUsize::new(0));
         queue.register_handler("panic", Arc::new(Panicking));
-        queue.register_handler("count", Arc::new(Counting { runs: 1, seen: seen.clone() }));
+        queue.register_handler(
+            "count",
+            Arc::new(Counting {
+                runs: 1,
+                seen: seen.clone(),
+            }),
+        );
         queue.queue(job("panic")).await.unwrap();
         queue.queue(job("count")).await.unwrap();
         tokio::time::timeout(Duration::from_secs(5), async {
@@ -211,7 +239,13 @@ mod tests {
     async fn shutdown_abandons_waiting_jobs_and_refuses_new_ones() {
         let queue = EmbeddedJobQueue::new(1);
         let seen = Arc::new(AtomicUsize::new(0));
-        queue.register_handler("count", Arc::new(Counting { runs: 100, seen: seen.clone() }));
+        queue.register_handler(
+            "count",
+            Arc::new(Counting {
+                runs: 100,
+                seen: seen.clone(),
+            }),
+        );
         queue.queue(job("count")).await.unwrap();
         tokio::time::sleep(Duration::from_millis(10)).await;
         queue.shutdown().await;

@@ -43,7 +43,7 @@ impl Delivery for EmbeddedBus {
                         reason: format!("cannot write to stdout: {err}"),
                     })?;
             }
-            tracing::info!(topic = %envelope.topic, key = ?envelope.key, "event delivered (embedded bus)");
+            tracing::debug!(topic = %envelope.topic, key = envelope.key.as_deref().unwrap_or(""), "event delivered (embedded bus)");
             // No subscriber is fine: stdout is the bus's record.
             let _ = self.subscribers.send(envelope);
             Ok(())

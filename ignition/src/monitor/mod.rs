@@ -81,8 +81,10 @@ impl PollError {
 /// What the monitor needs of a driver: one poll of one task.
 pub trait TaskPoller: Send + Sync + 'static {
     /// Polls the task once (the driver's `get_infrastructure_task`).
-    fn poll(&self, query: InfrastructureTaskQuery)
-        -> BoxFuture<'static, Result<InfrastructureTask, PollError>>;
+    fn poll(
+        &self,
+        query: InfrastructureTaskQuery,
+    ) -> BoxFuture<'static, Result<InfrastructureTask, PollError>>;
 }
 
 /// A [`TaskPoller`] over a driver.
@@ -179,7 +181,9 @@ impl JobHandler for MonitoringHandler {
         let messaging = self.messaging.clone();
         let schedule = self.schedule;
         Box::pin(async move {
-            let task: MonitoringJob = match serde_json::from_value(serde_json::Value::Object(job.data.clone())) {
+            let task: MonitoringJob = match serde_json::from_value(serde_json::Value::Object(
+                job.data.clone(),
+            )) {
                 Ok(task) => task,
                 Err(err) => {
                     tracing::error!(job = ?job, error = %err, "malformed monitoring job skipped");
@@ -221,14 +225,22 @@ async fn poll_once(
                 task.consecutive_errors += 1;
                 let after = schedule.after_errors(task.consecutive_errors);
                 tracing::warn!(infrastructure_id = %iid, request_id = %rid, error = %err, ?after, "task finished but its event was not delivered; will poll and send again");
-                Action::requeue(task.into_job(), after, format!("event not delivered: {err}"))
+                Action::requeue(
+                    task.into_job(),
+                    after,
+                    format!("event not delivered: {err}"),
+                )
             }
         },
         Err(err) if err.retry => {
             task.consecutive_errors += 1;
             let after = schedule.after_errors(task.consecutive_errors);
             tracing::warn!(infrastructure_id = %iid, request_id = %rid, status = err.status, error = %err.message, errors_in_a_row = task.consecutive_errors, ?after, "poll failed; will retry");
-            Action::requeue(task.into_job(), after, format!("retryable error: {}", err.message))
+            Action::requeue(
+                task.into_job(),
+                after,
+                format!("retryable error: {}", err.message),
+            )
         }
         Err(err) => {
             tracing::warn!(infrastructure_id = %iid, request_id = %rid, status = err.status, error = %err.message, "poll failed with an error that is not retried; task no longer monitored");
@@ -249,8 +261,16 @@ mod tests {
     struct Scripted(Mutex<VecDeque<Result<InfrastructureTask, PollError>>>);
 
     impl TaskPoller for Scripted {
-        fn poll(&self, _: InfrastructureTaskQuery) -> BoxFuture<'static, Result<InfrastructureTask, PollError>> {
-            let next = self.0.lock().unwrap().pop_front().expect("no more scripted polls");
+        fn poll(
+            &self,
+            _: InfrastructureTaskQuery,
+        ) -> BoxFuture<'static, Result<InfrastructureTask, PollError>> {
+            let next = self
+                .0
+                .lock()
+                .unwrap()
+                .pop_front()
+                .expect("no more scripted polls");
             Box::pin(async move { next })
         }
     }
@@ -259,7 +279,10 @@ mod tests {
     impl Delivery for Refusing {
         fn deliver(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), DeliveryError>> {
             Box::pin(async move {
-                Err(DeliveryError { topic: envelope.topic, reason: "broker down".into() })
+                Err(DeliveryError {
+                    topic: envelope.topic,
+                    reason: "broker down".into(),
+                })
             })
         }
     }
@@ -280,7 +303,11 @@ mod tests {
     }
 
     fn err(retry: bool) -> PollError {
-        PollError { status: if retry { 503 } else { 500 }, message: "boom".into(), retry }
+        PollError {
+            status: if retry { 503 } else { 500 },
+            message: "boom".into(),
+            retry,
+        }
     }
 
     async fn run(
@@ -297,7 +324,10 @@ mod tests {
         match action {
             Action::Requeue { job, after, .. } => {
                 assert_eq!(job.job_type, JOB_TYPE);
-                (serde_json::from_value(serde_json::Value::Object(job.data)).unwrap(), after)
+                (
+                    serde_json::from_value(serde_json::Value::Object(job.data)).unwrap(),
+                    after,
+                )
             }
             Action::Done => panic!("expected a requeue"),
         }
@@ -319,7 +349,10 @@ mod tests {
             InfrastructureTask::failed(
                 "i1",
                 "r1",
-                crate::models::FailureDetails::new(crate::models::FailureCode::InsufficientCapacity, "full"),
+                crate::models::FailureDetails::new(
+                    crate::models::FailureCode::InsufficientCapacity,
+                    "full",
+                ),
             ),
         ] {
             let bus = Arc::new(EmbeddedBus::new(false));
@@ -336,7 +369,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_undelivered_event_keeps_the_job() {
-        let action = run(Ok(InfrastructureTask::complete("i1", "r1")), Arc::new(Refusing), job()).await;
+        let action = run(
+            Ok(InfrastructureTask::complete("i1", "r1")),
+            Arc::new(Refusing),
+            job(),
+        )
+        .await;
         let (next, after) = requeued(action);
         assert_eq!(next.consecutive_errors, 1);
         assert!(after >= SCHEDULE.interval);
@@ -353,10 +391,17 @@ mod tests {
             task = next;
         }
         let base: Vec<u64> = delays.iter().map(|d| d.as_secs()).collect();
-        assert_eq!(base, [1, 2, 4, 8, 8, 8], "doubling, capped (plus < 10 % jitter): {delays:?}");
-        assert!(delays.iter().all(|d| *d < SCHEDULE.max_interval.mul_f64(1.1) + Duration::from_millis(1)));
+        assert_eq!(
+            base,
+            [1, 2, 4, 8, 8, 8],
+            "doubling, capped (plus < 10 % jitter): {delays:?}"
+        );
+        assert!(delays
+            .iter()
+            .all(|d| *d < SCHEDULE.max_interval.mul_f64(1.1) + Duration::from_millis(1)));
         // progress resets the backoff
-        let (next, after) = requeued(run(Ok(InfrastructureTask::in_progress("i1", "r1")), bus, task).await);
+        let (next, after) =
+            requeued(run(Ok(InfrastructureTask::in_progress("i1", "r1")), bus, task).await);
         assert_eq!((next.consecutive_errors, after), (0, SCHEDULE.interval));
     }
 
@@ -372,10 +417,19 @@ mod tests {
     async fn malformed_jobs_are_skipped() {
         let handler = MonitoringHandler {
             poller: Arc::new(Scripted(Mutex::new(VecDeque::new()))),
-            messaging: InfrastructureMessagingService::new(Arc::new(EmbeddedBus::new(false)), "events"),
+            messaging: InfrastructureMessagingService::new(
+                Arc::new(EmbeddedBus::new(false)),
+                "events",
+            ),
             schedule: SCHEDULE,
         };
-        let job = Job { job_type: JOB_TYPE.into(), data: serde_json::json!({"infrastructure_id": 5}).as_object().unwrap().clone() };
+        let job = Job {
+            job_type: JOB_TYPE.into(),
+            data: serde_json::json!({"infrastructure_id": 5})
+                .as_object()
+                .unwrap()
+                .clone(),
+        };
         assert_eq!(handler.handle(job).await, Action::Done);
     }
 }

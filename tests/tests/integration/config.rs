@@ -21,7 +21,9 @@ fn yaml_file(yaml: &str) -> PathBuf {
 }
 
 fn boot_error(result: Result<IgnitionConfig, BootError>) -> String {
-    result.expect_err("configuration must be refused").to_string()
+    result
+        .expect_err("configuration must be refused")
+        .to_string()
 }
 
 #[test]
@@ -36,8 +38,16 @@ fn defaults_match_the_seed() {
     let jobs = &config.messaging.topics.job_queue;
     assert_eq!(jobs.name, "Echo_VIM_Driver");
     assert!(jobs.auto_create);
-    for key in ["retention.ms", "message.timestamp.difference.max.ms", "file.delete.delay.ms"] {
-        assert_eq!(jobs.config.get(key).map(String::as_str), Some("60000"), "{key}");
+    for key in [
+        "retention.ms",
+        "message.timestamp.difference.max.ms",
+        "file.delete.delay.ms",
+    ] {
+        assert_eq!(
+            jobs.config.get(key).map(String::as_str),
+            Some("60000"),
+            "{key}"
+        );
     }
     assert_eq!(config.job_queue.consumer_group_id, "job_queue_consumer");
     assert_eq!(config.job_queue.poll_interval, Duration::from_secs(1));
@@ -51,7 +61,15 @@ fn defaults_match_the_seed() {
 
 #[test]
 fn the_job_queue_topic_drops_special_characters() {
-    let name = |app: &str| App::new(app).config().unwrap().messaging.topics.job_queue.name;
+    let name = |app: &str| {
+        App::new(app)
+            .config()
+            .unwrap()
+            .messaging
+            .topics
+            .job_queue
+            .name
+    };
     assert_eq!(name("Echo VIM Driver"), "Echo_VIM_Driver");
     assert_eq!(name("Open$tack (v2) driver!"), "Opentack_v2_driver");
     assert_eq!(name("k8s-driver.v1"), "k8s-driver.v1");
@@ -64,16 +82,26 @@ fn a_file_overrides_defaults() {
     );
     let config = App::new("x").config_file(&file).config().unwrap();
     assert_eq!(config.application.port, 8123);
-    assert_eq!(config.messaging.topics.infrastructure_task_events.name, "my_events");
-    assert_eq!(config.messaging.topics.job_queue.config["retention.ms"], "120000");
-    assert_eq!(config.messaging.topics.job_queue.name, "x", "untouched keys keep their defaults");
+    assert_eq!(
+        config.messaging.topics.infrastructure_task_events.name,
+        "my_events"
+    );
+    assert_eq!(
+        config.messaging.topics.job_queue.config["retention.ms"],
+        "120000"
+    );
+    assert_eq!(
+        config.messaging.topics.job_queue.name, "x",
+        "untouched keys keep their defaults"
+    );
     assert_eq!(config.job_queue.poll_interval, Duration::from_millis(250));
     assert_eq!(config.job_queue.consumer_group_id, "g1");
 }
 
 #[test]
 fn the_env_file_wins_over_the_config_file_and_properties_over_both() {
-    let file = yaml_file("application:\n  port: 1111\njob_queue:\n  consumer_group_id: from_file\n");
+    let file =
+        yaml_file("application:\n  port: 1111\njob_queue:\n  consumer_group_id: from_file\n");
     let env_file = yaml_file("application:\n  port: 2222\n");
     let var = "IGNITION_TEST_CONFIG_LAYERS";
     std::env::set_var(var, &env_file);
@@ -87,7 +115,10 @@ fn the_env_file_wins_over_the_config_file_and_properties_over_both() {
 
 #[test]
 fn an_unset_env_var_is_ignored() {
-    let config = App::new("x").config_env("IGNITION_TEST_CONFIG_NEVER_SET").config().unwrap();
+    let config = App::new("x")
+        .config_env("IGNITION_TEST_CONFIG_NEVER_SET")
+        .config()
+        .unwrap();
     assert_eq!(config.application.port, 7777);
 }
 
@@ -109,7 +140,10 @@ fn an_env_var_naming_a_missing_file_names_the_var_and_the_file() {
     let var = "IGNITION_TEST_CONFIG_MISSING";
     std::env::set_var(var, "/no/such/env.yml");
     let message = boot_error(App::new("x").config_env(var).config());
-    assert!(message.contains("/no/such/env.yml") && message.contains(var), "{message}");
+    assert!(
+        message.contains("/no/such/env.yml") && message.contains(var),
+        "{message}"
+    );
 }
 
 #[test]
@@ -118,7 +152,10 @@ fn an_unknown_key_names_the_property_and_the_file() {
     let message = boot_error(App::new("x").config_file(&file).config());
     assert!(message.contains("job_queue.pol_interval"), "{message}");
     assert!(message.contains(file.to_str().unwrap()), "{message}");
-    assert!(message.contains("poll_interval"), "lists what is expected: {message}");
+    assert!(
+        message.contains("poll_interval"),
+        "lists what is expected: {message}"
+    );
 }
 
 #[test]
@@ -126,8 +163,14 @@ fn an_ill_typed_value_names_the_property() {
     for (yaml, property) in [
         ("application:\n  port: seventy\n", "application.port"),
         ("application:\n  port: 70000\n", "application.port"),
-        ("job_queue:\n  poll_interval: often\n", "job_queue.poll_interval"),
-        ("bootstrap:\n  infrastructure:\n    api_enabled: maybe\n", "bootstrap.infrastructure.api_enabled"),
+        (
+            "job_queue:\n  poll_interval: often\n",
+            "job_queue.poll_interval",
+        ),
+        (
+            "bootstrap:\n  infrastructure:\n    api_enabled: maybe\n",
+            "bootstrap.infrastructure.api_enabled",
+        ),
         ("messaging:\n  topics: [1, 2]\n", "messaging.topics"),
     ] {
         let message = boot_error(App::new("x").config_file(yaml_file(yaml)).config());
@@ -139,31 +182,63 @@ fn an_ill_typed_value_names_the_property() {
 fn invalid_values_are_refused_with_their_property() {
     for (key, value, needle) in [
         ("job_queue.poll_interval", "0s", "job_queue.poll_interval"),
-        ("job_queue.max_poll_interval", "1ms", "job_queue.max_poll_interval"),
-        ("messaging.topics.job_queue.name", "bad topic!", "messaging.topics.job_queue.name"),
-        ("messaging.connection_address", " ", "messaging.connection_address"),
+        (
+            "job_queue.max_poll_interval",
+            "1ms",
+            "job_queue.max_poll_interval",
+        ),
+        (
+            "messaging.topics.job_queue.name",
+            "bad topic!",
+            "messaging.topics.job_queue.name",
+        ),
+        (
+            "messaging.connection_address",
+            " ",
+            "messaging.connection_address",
+        ),
     ] {
         let message = boot_error(App::new("x").property(key, value).config());
         assert!(message.contains(needle), "{key}: {message}");
     }
     let message = boot_error(App::new("!!!").config());
-    assert!(message.contains("messaging.topics.job_queue.name"), "{message}");
+    assert!(
+        message.contains("messaging.topics.job_queue.name"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
 async fn a_disabled_service_that_another_needs_stops_start_up_naming_both() {
     let cases = [
-        ("bootstrap.infrastructure.monitoring_service_enabled", "InfrastructureTaskMonitoringService"),
-        ("bootstrap.infrastructure.messaging_service_enabled", "InfrastructureMessagingService"),
+        (
+            "bootstrap.infrastructure.monitoring_service_enabled",
+            "InfrastructureTaskMonitoringService",
+        ),
+        (
+            "bootstrap.infrastructure.messaging_service_enabled",
+            "InfrastructureMessagingService",
+        ),
         ("bootstrap.job_queue.service_enabled", "job queue"),
         ("bootstrap.messaging.delivery_enabled", "delivery"),
         ("bootstrap.messaging.postal_enabled", "postal"),
-        ("bootstrap.infrastructure.service_enabled", "InfrastructureService"),
-        ("bootstrap.infrastructure.api_service_enabled", "InfrastructureApiService"),
+        (
+            "bootstrap.infrastructure.service_enabled",
+            "InfrastructureService",
+        ),
+        (
+            "bootstrap.infrastructure.api_service_enabled",
+            "InfrastructureApiService",
+        ),
     ];
     for (flag, service) in cases {
         let (app, _) = scripted_app();
-        let err = app.property(flag, false).start().await.err().expect("refused");
+        let err = app
+            .property(flag, false)
+            .start()
+            .await
+            .err()
+            .expect("refused");
         let message = err.to_string();
         assert!(message.contains(flag), "{flag}: {message}");
         assert!(message.contains(service), "{flag}: {message}");
@@ -178,9 +253,15 @@ async fn a_service_nobody_needs_may_be_disabled() {
         .property("bootstrap.infrastructure.api_service_enabled", false);
     let running = app.start().await.expect("starts without the API");
     let base = format!("http://127.0.0.1:{}", running.local_addr().port());
-    let response = reqwest::Client::new().post(format!("{base}/api/infrastructure/create")).send().await.unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/infrastructure/create"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404, "no API");
-    let health = reqwest::get(format!("{base}/management/health")).await.unwrap();
+    let health = reqwest::get(format!("{base}/management/health"))
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200, "management still served");
     running.shutdown().await;
 }
@@ -188,17 +269,39 @@ async fn a_service_nobody_needs_may_be_disabled() {
 #[tokio::test]
 async fn kafka_is_refused_clearly_until_it_is_built() {
     let (app, _) = scripted_app();
-    let err = app.property("messaging.connection_address", "localhost:9092").start().await.err().unwrap();
-    assert!(err.to_string().contains("messaging.connection_address"), "{err}");
+    let err = app
+        .property("messaging.connection_address", "localhost:9092")
+        .start()
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("messaging.connection_address"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn no_driver_and_a_busy_port_are_boot_errors() {
-    let err = App::new("x").property("application.port", 0).start().await.err().unwrap();
+    let err = App::new("x")
+        .property("application.port", 0)
+        .start()
+        .await
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("no driver"), "{err}");
     let holder = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let port = holder.local_addr().unwrap().port();
     let (driver, _) = ScriptedDriver::new();
-    let err = App::new("x").property("application.port", port).driver(driver).start().await.err().unwrap();
-    assert!(err.to_string().contains("application.port") && err.to_string().contains(&port.to_string()), "{err}");
+    let err = App::new("x")
+        .property("application.port", port)
+        .driver(driver)
+        .start()
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("application.port") && err.to_string().contains(&port.to_string()),
+        "{err}"
+    );
 }

@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 fn example_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = dir.join("examples").join(format!("simulated_vim{}", std::env::consts::EXE_SUFFIX));
+    let path = dir
+        .join("examples")
+        .join(format!("simulated_vim{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
         "{} not built: run the tests with `cargo test --workspace` (which builds examples) or `cargo build --example simulated_vim` first",
@@ -31,7 +33,11 @@ struct Example {
 impl Example {
     fn start() -> Self {
         let config = std::env::temp_dir().join(format!("simulated-vim-{}.yml", std::process::id()));
-        std::fs::write(&config, "application:\n  port: 0\njob_queue:\n  poll_interval: 100ms\n").unwrap();
+        std::fs::write(
+            &config,
+            "application:\n  port: 0\njob_queue:\n  poll_interval: 100ms\n",
+        )
+        .unwrap();
         let mut child = Command::new(example_binary())
             .env("SIMULATED_VIM_CONFIG", &config)
             .env("RUST_LOG", "info")
@@ -57,8 +63,14 @@ impl Example {
                 let _ = events_tx.send(line);
             }
         });
-        let port = port_rx.recv_timeout(Duration::from_secs(30)).expect("the example logs its port");
-        Example { child, events, base: format!("http://127.0.0.1:{port}") }
+        let port = port_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the example logs its port");
+        Example {
+            child,
+            events,
+            base: format!("http://127.0.0.1:{port}"),
+        }
     }
 
     async fn post(&self, operation: &str, body: Value) -> (u16, Value) {
@@ -72,8 +84,12 @@ impl Example {
     }
 
     fn next_event(&self) -> Value {
-        let line = self.events.recv_timeout(Duration::from_secs(10)).expect("an event on stdout");
-        serde_json::from_str(&line).unwrap_or_else(|err| panic!("stdout line is not an event: {line}: {err}"))
+        let line = self
+            .events
+            .recv_timeout(Duration::from_secs(10))
+            .expect("an event on stdout");
+        serde_json::from_str(&line)
+            .unwrap_or_else(|err| panic!("stdout line is not an event: {line}: {err}"))
     }
 }
 
@@ -119,39 +135,62 @@ async fn the_example_driver_works_end_to_end() {
     let find = |name: &str| json!({"template": template(1), "templateType": "SimStack", "instanceName": name, "deploymentLocation": location()});
     let (status, found) = example.post("find", find("web")).await;
     assert_eq!(status, 200);
-    assert_eq!(found["result"]["infrastructureId"], created["infrastructureId"]);
+    assert_eq!(
+        found["result"]["infrastructureId"],
+        created["infrastructureId"]
+    );
     assert_eq!(found["result"]["outputs"], event["outputs"]);
-    assert_eq!(example.post("find", find("nothing")).await, (200, json!({"result": null})));
+    assert_eq!(
+        example.post("find", find("nothing")).await,
+        (200, json!({"result": null}))
+    );
 
     // a bad template is a 400 that says why
     let mut bad = create("bad", 1);
     bad["template"] = json!(r#"{"resources": {"vm": {"type": "teapot"}}}"#);
     let (status, body) = example.post("create", bad).await;
     assert_eq!(status, 400);
-    assert!(body["localizedMessage"].as_str().unwrap().contains("teapot"), "{body}");
+    assert!(
+        body["localizedMessage"]
+            .as_str()
+            .unwrap()
+            .contains("teapot"),
+        "{body}"
+    );
 
     // too many servers: the build fails with INSUFFICIENT_CAPACITY
     let (status, _) = example.post("create", create("big", 30)).await;
     assert_eq!(status, 202);
     let event = example.next_event();
     assert_eq!(event["status"], "FAILED");
-    assert_eq!(event["failureDetails"]["failureCode"], "INSUFFICIENT_CAPACITY");
+    assert_eq!(
+        event["failureDetails"]["failureCode"],
+        "INSUFFICIENT_CAPACITY"
+    );
 
     // delete: unknown id → 400; known → COMPLETE event
     let unknown = json!({"infrastructureId": "stack-9999", "deploymentLocation": location()});
     assert_eq!(example.post("delete", unknown).await.0, 400);
-    let delete = json!({"infrastructureId": created["infrastructureId"], "deploymentLocation": location()});
+    let delete =
+        json!({"infrastructureId": created["infrastructureId"], "deploymentLocation": location()});
     let (status, deleted) = example.post("delete", delete).await;
     assert_eq!(status, 202);
     let event = example.next_event();
     assert_eq!(event["requestId"], deleted["requestId"]);
     assert_eq!(event["status"], "COMPLETE");
-    assert_eq!(example.post("find", find("web")).await, (200, json!({"result": null})));
+    assert_eq!(
+        example.post("find", find("web")).await,
+        (200, json!({"result": null}))
+    );
 
     // SIGTERM: a graceful exit with status 0
     let mut example = example;
     let pid = example.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let status = wait_with_timeout(&mut example.child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0));
 }
@@ -162,21 +201,29 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::Exit
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(std::time::Instant::now() < deadline, "did not exit in {timeout:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "did not exit in {timeout:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 #[test]
 fn the_example_prints_its_openapi_document() {
-    let output = Command::new(example_binary()).arg("--openapi").output().unwrap();
+    let output = Command::new(example_binary())
+        .arg("--openapi")
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let printed = String::from_utf8(output.stdout).unwrap();
     let checked_in = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ignition-openapi/openapi/infrastructure-api.generated.yaml"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ignition-openapi/openapi/infrastructure-api.generated.yaml"),
     )
     .unwrap();
     assert_eq!(printed, checked_in);
-    let problems = ignition_openapi::compat::check_yaml(ignition_openapi::CONTRACT_YAML, &printed).unwrap();
+    let problems =
+        ignition_openapi::compat::check_yaml(ignition_openapi::CONTRACT_YAML, &printed).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
 }

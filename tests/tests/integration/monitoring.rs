@@ -29,13 +29,29 @@ async fn in_progress_is_polled_again_until_complete_then_one_event_with_outputs(
     );
     let polls = server.scripts.polls_of(&iid, &rid);
     assert_eq!(polls.len(), 4, "three in progress, one complete");
-    assert!(polls.iter().all(|(_, location)| location == "dl"), "polls carry the create's location");
+    assert!(
+        polls.iter().all(|(_, location)| location == "dl"),
+        "polls carry the create's location"
+    );
     for pair in polls.windows(2) {
         let gap = pair[1].0 - pair[0].0;
-        assert!(gap >= Duration::from_millis(45), "polls follow the interval, got {gap:?}");
+        assert!(
+            gap >= Duration::from_millis(45),
+            "polls follow the interval, got {gap:?}"
+        );
     }
-    assert!(server.next_event(Duration::from_millis(300)).await.is_none(), "exactly one event");
-    assert_eq!(server.scripts.polls_of(&iid, &rid).len(), 4, "no poll after the event");
+    assert!(
+        server
+            .next_event(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "exactly one event"
+    );
+    assert_eq!(
+        server.scripts.polls_of(&iid, &rid).len(),
+        4,
+        "no poll after the event"
+    );
     server.shutdown().await;
 }
 
@@ -47,7 +63,10 @@ async fn the_first_poll_happens_as_soon_as_the_job_is_taken() {
     server.next_event(WAIT).await.expect("event");
     let polls = server.scripts.polls_of(&iid, &rid);
     assert_eq!(polls.len(), 1);
-    assert!(polls[0].0 - started < Duration::from_millis(45), "first poll before one interval passed");
+    assert!(
+        polls[0].0 - started < Duration::from_millis(45),
+        "first poll before one interval passed"
+    );
     server.shutdown().await;
 }
 
@@ -70,7 +89,10 @@ async fn temporary_and_unreachable_errors_are_polled_again_with_backoff() {
     for error in ["Temporary", "Unreachable"] {
         let script = format!("{error},{error},{error},COMPLETE");
         let (iid, rid) = create(&server, &script).await;
-        let event = server.next_event(WAIT).await.expect("event after the errors");
+        let event = server
+            .next_event(WAIT)
+            .await
+            .expect("event after the errors");
         assert_eq!(event["status"], "COMPLETE");
         let polls = server.scripts.polls_of(&iid, &rid);
         assert_eq!(polls.len(), 4, "{error}");
@@ -86,10 +108,26 @@ async fn temporary_and_unreachable_errors_are_polled_again_with_backoff() {
 #[tokio::test]
 async fn any_other_error_forgets_the_task() {
     let mut server = TestServer::start().await;
-    for error in ["NotFound", "RequestNotFound", "Internal", "InvalidTemplate", "PANIC"] {
+    for error in [
+        "NotFound",
+        "RequestNotFound",
+        "Internal",
+        "InvalidTemplate",
+        "PANIC",
+    ] {
         let (iid, rid) = create(&server, &format!("{error},COMPLETE")).await;
-        assert!(server.next_event(Duration::from_millis(400)).await.is_none(), "{error}: no event");
-        assert_eq!(server.scripts.polls_of(&iid, &rid).len(), 1, "{error}: polled once, then forgotten");
+        assert!(
+            server
+                .next_event(Duration::from_millis(400))
+                .await
+                .is_none(),
+            "{error}: no event"
+        );
+        assert_eq!(
+            server.scripts.polls_of(&iid, &rid).len(),
+            1,
+            "{error}: polled once, then forgotten"
+        );
     }
     // and monitoring still works afterwards
     create(&server, "COMPLETE").await;
@@ -107,8 +145,14 @@ async fn many_tasks_in_flight_each_get_one_event() {
     }
     let mut seen = std::collections::HashSet::new();
     while seen.len() < expected.len() {
-        let event = server.next_event(WAIT).await.expect("every task ends with an event");
-        assert!(seen.insert(event["infrastructureId"].as_str().unwrap().to_string()), "no duplicate");
+        let event = server
+            .next_event(WAIT)
+            .await
+            .expect("every task ends with an event");
+        assert!(
+            seen.insert(event["infrastructureId"].as_str().unwrap().to_string()),
+            "no duplicate"
+        );
     }
     assert_eq!(seen, expected);
     server.shutdown().await;
@@ -121,11 +165,26 @@ async fn with_async_messaging_the_driver_sends_its_own_events() {
     let events = app.task_events();
     let mut server = TestServer::start_app(app, scripts).await;
     let (iid, rid) = create(&server, "COMPLETE").await;
-    assert!(server.next_event(Duration::from_millis(300)).await.is_none(), "not monitored");
-    assert!(server.scripts.polls_of(&iid, &rid).is_empty(), "never polled");
-    events.send(&InfrastructureTask::complete(&iid, &rid)).await.expect("sent");
+    assert!(
+        server
+            .next_event(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "not monitored"
+    );
+    assert!(
+        server.scripts.polls_of(&iid, &rid).is_empty(),
+        "never polled"
+    );
+    events
+        .send(&InfrastructureTask::complete(&iid, &rid))
+        .await
+        .expect("sent");
     let event = server.next_event(WAIT).await.expect("the driver's event");
-    assert_eq!(event, json!({"infrastructureId": iid, "requestId": rid, "status": "COMPLETE"}));
+    assert_eq!(
+        event,
+        json!({"infrastructureId": iid, "requestId": rid, "status": "COMPLETE"})
+    );
     server.shutdown().await;
 }
 
@@ -133,7 +192,10 @@ async fn with_async_messaging_the_driver_sends_its_own_events() {
 async fn task_events_before_start_is_an_error_not_a_loss() {
     let (app, _) = scripted_app();
     let events = app.task_events();
-    let err = events.send(&InfrastructureTask::complete("i", "r")).await.unwrap_err();
+    let err = events
+        .send(&InfrastructureTask::complete("i", "r"))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("not started"), "{err}");
 }
 
@@ -145,9 +207,20 @@ async fn shutdown_finishes_and_stops_polling() {
     let scripts = server.scripts.clone();
     assert!(server.next_event(Duration::from_millis(10)).await.is_none());
     let base = server.base.clone();
-    tokio::time::timeout(WAIT, server.shutdown()).await.expect("shutdown is prompt");
+    tokio::time::timeout(WAIT, server.shutdown())
+        .await
+        .expect("shutdown is prompt");
     let before = scripts.polls_of(&iid, &rid).len();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(scripts.polls_of(&iid, &rid).len(), before, "no poll after shutdown");
-    assert!(reqwest::get(format!("{base}/management/health")).await.is_err(), "port closed");
+    assert_eq!(
+        scripts.polls_of(&iid, &rid).len(),
+        before,
+        "no poll after shutdown"
+    );
+    assert!(
+        reqwest::get(format!("{base}/management/health"))
+            .await
+            .is_err(),
+        "port closed"
+    );
 }

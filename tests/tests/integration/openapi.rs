@@ -13,9 +13,21 @@ fn checked_in_path() -> std::path::PathBuf {
 #[test]
 fn the_generated_spec_is_compatible_with_the_contract() {
     let (app, _) = ignition_tests::scripted_app();
-    for spec in [app.openapi_yaml(), app.openapi_json(), App::new("x").openapi_yaml()] {
+    for spec in [
+        app.openapi_yaml(),
+        app.openapi_json(),
+        App::new("x").openapi_yaml(),
+    ] {
         let problems = compat::check_yaml(CONTRACT_YAML, &spec).expect("both parse");
-        assert!(problems.is_empty(), "incompatible with the contract:\n{}", problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"));
+        assert!(
+            problems.is_empty(),
+            "incompatible with the contract:\n{}",
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
         let contract: serde_json::Value = serde_yaml_value(CONTRACT_YAML);
         let generated: serde_json::Value = serde_yaml_value(&spec);
         let problems = compat::check_components(&contract, &generated);
@@ -48,8 +60,15 @@ fn the_checked_in_spec_has_not_drifted() {
 fn every_operation_lists_the_statuses_its_errors_produce() {
     let (app, _) = ignition_tests::scripted_app();
     let spec: serde_json::Value = serde_json::from_str(&app.openapi_json()).unwrap();
-    for (path, success) in [("/create", "202"), ("/delete", "202"), ("/query", "200"), ("/find", "200")] {
-        let responses = spec["paths"][path]["post"]["responses"].as_object().unwrap();
+    for (path, success) in [
+        ("/create", "202"),
+        ("/delete", "202"),
+        ("/query", "200"),
+        ("/find", "200"),
+    ] {
+        let responses = spec["paths"][path]["post"]["responses"]
+            .as_object()
+            .unwrap();
         for status in [success, "400", "500", "503"] {
             assert!(responses.contains_key(status), "{path} lacks {status}");
         }
