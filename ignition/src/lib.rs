@@ -75,6 +75,11 @@ pub mod service;
 #[doc(hidden)]
 pub mod __private;
 
+/// The README's Rust examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// The contract's types: requests, responses, tasks, deployment locations, properties.
 pub mod models {
     pub use ignition_openapi::{

@@ -1,1 +1,1 @@
-
+//! No code: the trybuild tests of `#[vim_driver]` live in `tests/` (see `README.md`).

@@ -82,14 +82,19 @@ fn forward(op: &Operation, method: &ImplItemFn, self_ty: &syn::Type) -> TokenStr
     let call = quote_spanned! {name.span()=>
         <#self_ty>::#name(self, #(#locals),*)
     };
+    // A wrong success type and a non-`Send` future are reported on the returned
+    // `impl Future + Send`: put it on the author's method name.
+    let future = quote_spanned! {name.span()=>
+        impl ::core::future::Future<
+            Output = ::core::result::Result<::ignition::__private::#response_ty, Self::#error_ty>,
+        > + ::core::marker::Send
+    };
 
     quote! {
         fn #driver_method(
             &self,
             #request: ::ignition::__private::#request_ty,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<::ignition::__private::#response_ty, Self::#error_ty>,
-        > + ::core::marker::Send {
+        ) -> #future {
             let ::ignition::__private::#request_ty { #(#fields: #locals,)* .. } = #request;
             #call
         }

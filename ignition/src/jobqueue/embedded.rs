@@ -96,6 +96,9 @@ async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) 
             () = inner.stop.cancelled() => return abandon(&job),
         };
         let Ok(permit) = permit else { return };
+        // The delay counts from the start of this run, so a task in progress is polled
+        // once per interval however long the poll takes.
+        let started = tokio::time::Instant::now();
         // A run is its own task so that a panicking handler is caught, not fatal.
         let run = tokio::spawn(handler.handle(job.clone()));
         let action = run.await;
@@ -110,7 +113,7 @@ async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) 
                 tracing::debug!(job_type = %next.job_type, after = ?after, %reason, "job requeued");
                 job = next;
                 tokio::select! {
-                    () = tokio::time::sleep(after) => {}
+                    () = tokio::time::sleep_until(started + after) => {}
                     () = inner.stop.cancelled() => return abandon(&job),
                 }
             }

@@ -40,7 +40,7 @@ pub enum Action {
     Requeue {
         /// The job to run again; the handler may have updated its data (e.g. a counter).
         job: Job,
-        /// How long to wait first.
+        /// How long after the start of the run that asked for it the job runs again.
         after: Duration,
         /// Why, for the logs.
         reason: String,
