@@ -17,7 +17,7 @@ use crate::boot::{self, BootError, Supplied};
 use crate::config::{ConfigSources, IgnitionConfig};
 use crate::driver::Driver;
 use crate::jobqueue::JobQueue;
-use crate::management::{AppVital, Vitals};
+use crate::management::{AppVital, Vital, Vitals};
 use crate::messaging::{Delivery, DeliveryError, Envelope, InfrastructureMessagingService};
 use crate::models::InfrastructureTask;
 use crate::monitor::{DriverPoller, InfrastructureTaskMonitoringService, TaskPoller};
@@ -163,15 +163,22 @@ impl App {
         let driver = self.driver.ok_or_else(|| {
             BootError::new("no driver: give the app one with App::driver(...) before starting it")
         })?;
-        let wiring = boot::wire(&config, self.supplied, driver.poller.clone())?;
+        let mut vitals: Vec<Arc<dyn Vital>> = Vec::new();
+        let connected = connect(&config, &self.supplied, &mut vitals).await?;
+        let wiring = boot::wire(&config, self.supplied, connected, driver.poller.clone())?;
         if let Some(messaging) = &wiring.messaging {
             self.task_events.bind(messaging.clone());
+        }
+        // Jobs run from here on; the API answers only once its job queue is consuming.
+        if let Some(queue) = &wiring.job_queue {
+            queue.start().await?;
         }
 
         let routes =
             (wiring.api && wiring.service).then(|| (driver.api)(wiring.monitoring.clone()).routes);
         let app_vital = AppVital::default();
-        let vitals = Vitals(vec![Arc::new(app_vital.clone())]);
+        vitals.insert(0, Arc::new(app_vital.clone()));
+        let vitals = Vitals(vitals);
         let endpoint = api::app_endpoint(routes, vitals);
 
         let port = config.application.port;
@@ -229,6 +236,31 @@ impl App {
         running.shutdown().await;
         Ok(())
     }
+}
+
+/// Connects to Kafka when `messaging.connection_address` is set and a built-in service
+/// needs it (the user may have supplied both delivery and job queue).
+#[cfg_attr(not(feature = "kafka"), allow(unused_variables))]
+async fn connect(
+    config: &IgnitionConfig,
+    supplied: &Supplied,
+    vitals: &mut Vec<Arc<dyn Vital>>,
+) -> Result<boot::Connected, BootError> {
+    let needed = supplied.delivery.is_none() || supplied.job_queue.is_none();
+    if !config.uses_kafka() || !needed {
+        return Ok(boot::Connected::default());
+    }
+    #[cfg(feature = "kafka")]
+    {
+        let kafka = crate::kafka::KafkaServices::connect(config).await?;
+        vitals.push(kafka.vital);
+        Ok(boot::Connected {
+            delivery: Some(kafka.delivery),
+            job_queue: Some(kafka.job_queue),
+        })
+    }
+    #[cfg(not(feature = "kafka"))]
+    Ok(boot::Connected::default())
 }
 
 fn log_started(name: &str, config: &IgnitionConfig, addr: SocketAddr, wiring: &boot::Wiring) {

@@ -66,14 +66,22 @@ fn needs(service: &str, needed: &str, flag: &str, supply: Option<&str>) -> BootE
 
 fn no_kafka(address: &str, what: &str) -> BootError {
     BootError::new(format!(
-        "`messaging.connection_address` is set ({address}), but this build has no Kafka {what} yet; remove the property to use the embedded default"
+        "`messaging.connection_address` is set ({address}), but this build of ignition has no Kafka {what} (the `kafka` feature is off); enable it, or remove the property to use the embedded default"
     ))
+}
+
+/// Built-in services that need a connection, made before wiring (Kafka).
+#[derive(Default)]
+pub(crate) struct Connected {
+    pub(crate) delivery: Option<Arc<dyn Delivery>>,
+    pub(crate) job_queue: Option<Arc<dyn JobQueue>>,
 }
 
 /// Builds the services the configuration asks for, bottom up.
 pub(crate) fn wire(
     config: &IgnitionConfig,
     supplied: Supplied,
+    connected: Connected,
     poller: Arc<dyn TaskPoller>,
 ) -> Result<Wiring, BootError> {
     let boot = &config.bootstrap;
@@ -84,7 +92,7 @@ pub(crate) fn wire(
         Some(delivery) => Some(delivery),
         None if !boot.messaging.postal_enabled || !boot.messaging.delivery_enabled => None,
         None => match kafka {
-            Some(address) => return Err(no_kafka(address, "delivery")),
+            Some(address) => Some(connected.delivery.ok_or_else(|| no_kafka(address, "delivery"))?),
             None => {
                 let bus = EmbeddedBus::new(true);
                 embedded_bus = Some(bus.clone());
@@ -119,7 +127,7 @@ pub(crate) fn wire(
         Some(queue) => Some(queue),
         None if !boot.job_queue.service_enabled => None,
         None => match kafka {
-            Some(address) => return Err(no_kafka(address, "job queue")),
+            Some(address) => Some(connected.job_queue.ok_or_else(|| no_kafka(address, "job queue"))?),
             None => Some(Arc::new(EmbeddedJobQueue::new(
                 config.job_queue.max_concurrent_polls,
             ))),

@@ -49,6 +49,9 @@ pub struct ApplicationProperties {
 pub struct MessagingProperties {
     /// Kafka bootstrap servers. Unset: the embedded in-process bus and job queue.
     pub connection_address: Option<String>,
+    /// How long start-up waits for Kafka (topic creation, metadata). Default 30s.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
     /// Settings passed through to the Kafka client (e.g. `security.protocol`).
     #[serde(deserialize_with = "scalar_map")]
     pub config: BTreeMap<String, String>,
@@ -178,6 +181,7 @@ impl IgnitionConfig {
             },
             messaging: MessagingProperties {
                 connection_address: None,
+                connect_timeout: Duration::from_secs(30),
                 config: BTreeMap::new(),
                 topics: TopicsProperties {
                     infrastructure_task_events: topic(
@@ -357,6 +361,19 @@ fn validate(config: &IgnitionConfig) -> Result<(), BootError> {
         if let Err(why) = check_topic_name(&topic.name) {
             return Err(BootError::new(format!(
                 "invalid configuration property `messaging.topics.{key}.name`: {why}"
+            )));
+        }
+        // Some brokers (Tansu) accept these; Kafka does not, so neither do we.
+        if topic.num_partitions < 1 {
+            return Err(BootError::new(format!(
+                "invalid configuration property `messaging.topics.{key}.num_partitions`: {} (at least 1)",
+                topic.num_partitions
+            )));
+        }
+        if topic.replication_factor < 1 {
+            return Err(BootError::new(format!(
+                "invalid configuration property `messaging.topics.{key}.replication_factor`: {} (at least 1)",
+                topic.replication_factor
             )));
         }
     }

@@ -60,6 +60,9 @@
 //! default): jobs are timers, and each event is printed on stdout as one JSON line.
 //! Configuration is described in [`config`]; start-up errors are [`BootError`]s.
 
+// Lets `::ignition::...` paths (what the macros generate) resolve inside this crate too.
+extern crate self as ignition;
+
 pub mod api;
 mod app;
 pub mod boot;
@@ -67,6 +70,8 @@ pub mod config;
 pub mod driver;
 pub mod error;
 pub mod jobqueue;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod management;
 pub mod messaging;
 pub mod monitor;
@@ -93,8 +98,7 @@ pub mod models {
 pub use app::{App, RunningApp, TaskEvents};
 pub use boot::BootError;
 pub use error::{ApiError, InfrastructureError};
-/// Makes an inherent impl block with the four operations a VIM driver (see the crate
-/// docs for a whole driver).
+#[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
 pub use serde_json;
 

@@ -91,6 +91,11 @@ pub trait JobQueue: Send + Sync + 'static {
     /// Queues a job; it runs as soon as a worker is free. Returns once the job is stored.
     fn queue(&self, job: Job) -> BoxFuture<'_, Result<(), JobQueueError>>;
 
+    /// Starts running jobs (after every handler is registered). The default does nothing.
+    fn start(&self) -> BoxFuture<'_, Result<(), crate::boot::BootError>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Stops taking and running jobs; jobs already running finish first.
     fn shutdown(&self) -> BoxFuture<'_, ()>;
 }

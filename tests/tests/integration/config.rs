@@ -201,6 +201,13 @@ fn invalid_values_are_refused_with_their_property() {
         let message = boot_error(App::new("x").property(key, value).config());
         assert!(message.contains(needle), "{key}: {message}");
     }
+    for key in [
+        "messaging.topics.job_queue.num_partitions",
+        "messaging.topics.infrastructure_task_events.replication_factor",
+    ] {
+        let message = boot_error(App::new("x").property(key, 0).config());
+        assert!(message.contains(key) && message.contains("at least 1"), "{message}");
+    }
     let message = boot_error(App::new("!!!").config());
     assert!(
         message.contains("messaging.topics.job_queue.name"),
@@ -267,17 +274,26 @@ async fn a_service_nobody_needs_may_be_disabled() {
 }
 
 #[tokio::test]
-async fn kafka_is_refused_clearly_until_it_is_built() {
+async fn an_unreachable_kafka_stops_start_up_naming_the_address() {
+    // A port nothing listens on: start-up gives up after its connect timeout.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
     let (app, _) = scripted_app();
     let err = app
-        .property("messaging.connection_address", "localhost:9092")
+        .property("messaging.connection_address", &address)
+        .property("messaging.connect_timeout", "2s")
         .start()
         .await
         .err()
-        .unwrap();
+        .expect("refused");
+    let message = err.to_string();
     assert!(
-        err.to_string().contains("messaging.connection_address"),
-        "{err}"
+        message.contains("messaging.connection_address") && message.contains(&address),
+        "{message}"
     );
 }
 

@@ -1,0 +1,110 @@
+//! Settings of every Kafka client: the bootstrap address, Ignition's defaults, and
+//! whatever `messaging.config` passes through.
+
+use std::collections::BTreeMap;
+
+use rdkafka::config::ClientConfig;
+
+use crate::boot::BootError;
+use crate::config::IgnitionConfig;
+
+/// Settings shared by the producer, the consumer and the admin client.
+#[derive(Clone)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers`.
+    pub bootstrap: String,
+    /// `messaging.config`, passed to librdkafka as is.
+    pub settings: BTreeMap<String, String>,
+}
+
+impl KafkaConfig {
+    /// The settings of `config`; fails without `messaging.connection_address`.
+    pub fn from_config(config: &IgnitionConfig) -> Result<Self, BootError> {
+        let bootstrap = config.messaging.connection_address.clone().ok_or_else(|| {
+            BootError::new("`messaging.connection_address` is not set: there is no Kafka to connect to")
+        })?;
+        Ok(Self {
+            bootstrap,
+            settings: config.messaging.config.clone(),
+        })
+    }
+
+    /// A client config: `defaults` first, then the user's settings (which win).
+    pub(crate) fn client(&self, defaults: &[(&str, &str)]) -> ClientConfig {
+        let mut client = ClientConfig::new();
+        client.set("bootstrap.servers", &self.bootstrap);
+        for (key, value) in defaults {
+            client.set(*key, *value);
+        }
+        for (key, value) in &self.settings {
+            client.set(key, value);
+        }
+        client
+    }
+
+    /// A BootError for a client librdkafka refused to create (e.g. a bad setting).
+    pub(crate) fn refused(&self, what: &str, err: rdkafka::error::KafkaError) -> BootError {
+        BootError::new(format!(
+            "cannot create the Kafka {what} for `messaging.connection_address` {} with `messaging.config` {}: {err}",
+            self.bootstrap,
+            redacted(&self.settings)
+        ))
+    }
+}
+
+/// Whether a librdkafka setting holds a secret (its value is never logged).
+fn is_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "secret", "jaas", "token", "ssl.key", "keystore", "credentials"]
+        .iter()
+        .any(|s| key.contains(s))
+}
+
+/// The settings as `{key: value, ...}` with every secret value shown as `****`.
+pub fn redacted(settings: &BTreeMap<String, String>) -> String {
+    let shown: Vec<String> = settings
+        .iter()
+        .map(|(key, value)| {
+            let value = if is_secret(key) { "****" } else { value.as_str() };
+            format!("{key}: {value}")
+        })
+        .collect();
+    format!("{{{}}}", shown.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_never_shown() {
+        let settings: BTreeMap<String, String> = [
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanisms", "PLAIN"),
+            ("sasl.username", "lm"),
+            ("sasl.password", "hunter2"),
+            ("ssl.key.password", "k3y"),
+            ("sasl.oauthbearer.client.secret", "s3cret"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let shown = redacted(&settings);
+        for secret in ["hunter2", "k3y", "s3cret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("sasl.username: lm") && shown.contains("sasl.password: ****"), "{shown}");
+    }
+
+    #[test]
+    fn user_settings_win_over_defaults() {
+        let kafka = KafkaConfig {
+            bootstrap: "b:9092".into(),
+            settings: [("acks".to_string(), "1".to_string())].into_iter().collect(),
+        };
+        let client = kafka.client(&[("acks", "all"), ("linger.ms", "5")]);
+        assert_eq!(client.get("acks"), Some("1"));
+        assert_eq!(client.get("linger.ms"), Some("5"));
+        assert_eq!(client.get("bootstrap.servers"), Some("b:9092"));
+    }
+}

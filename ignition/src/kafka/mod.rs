@@ -1,0 +1,85 @@
+//! Kafka (with `messaging.connection_address`): task events through an idempotent
+//! producer, the job queue on a topic shared by every replica's consumer group, topic
+//! creation at start, and a `kafka` health vital.
+//!
+//! Outages: producers never time a message out (`message.timeout.ms: 0` unless set in
+//! `messaging.config`), so events and re-queued jobs wait in librdkafka's buffer (up to
+//! `queue.buffering.max.messages`, 100 000 by default, and `queue.buffering.max.kbytes`,
+//! 1 GiB) for as long as the broker is away; when the buffer is full, senders wait for
+//! room instead of dropping. Jobs not yet committed are delivered again after a
+//! rebalance or a restart: delivery is at least once.
+
+mod client;
+mod delivery;
+mod jobqueue;
+mod topics;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use client::{redacted, KafkaConfig};
+pub use delivery::KafkaDelivery;
+pub use jobqueue::{KafkaJobQueue, QueuedJob};
+
+use crate::boot::BootError;
+use crate::config::IgnitionConfig;
+use crate::jobqueue::BoxFuture;
+use crate::management::{Vital, VitalStatus};
+
+/// The Kafka side of a running app.
+pub(crate) struct KafkaServices {
+    pub(crate) delivery: Arc<KafkaDelivery>,
+    pub(crate) job_queue: Arc<KafkaJobQueue>,
+    pub(crate) vital: Arc<KafkaVital>,
+}
+
+impl KafkaServices {
+    /// Connects: creates the topics that are to be auto-created, then the producer and
+    /// the (not yet consuming) job queue. Fails when the broker cannot be reached.
+    pub(crate) async fn connect(config: &IgnitionConfig) -> Result<Self, BootError> {
+        let kafka = KafkaConfig::from_config(config)?;
+        tracing::info!(
+            bootstrap = %kafka.bootstrap,
+            settings = %redacted(&kafka.settings),
+            "connecting to Kafka"
+        );
+        topics::ensure(&kafka, config).await?;
+        let delivery = Arc::new(KafkaDelivery::new(&kafka)?);
+        let job_queue = Arc::new(KafkaJobQueue::new(
+            &kafka,
+            delivery.clone(),
+            &config.messaging.topics.job_queue.name,
+            &config.job_queue.consumer_group_id,
+            config.job_queue.max_concurrent_polls,
+            config.job_queue.max_poll_interval,
+        ));
+        let vital = Arc::new(KafkaVital {
+            producer: delivery.clone(),
+        });
+        Ok(Self {
+            delivery,
+            job_queue,
+            vital,
+        })
+    }
+}
+
+/// The `kafka` vital: can the broker be reached (a metadata request within 3 s)?
+pub(crate) struct KafkaVital {
+    producer: Arc<KafkaDelivery>,
+}
+
+impl Vital for KafkaVital {
+    fn name(&self) -> &str {
+        "kafka"
+    }
+
+    fn check(&self) -> BoxFuture<'_, VitalStatus> {
+        Box::pin(async move {
+            match self.producer.broker_reachable(Duration::from_secs(3)).await {
+                Ok(()) => VitalStatus::Ok,
+                Err(reason) => VitalStatus::Unhealthy { reason },
+            }
+        })
+    }
+}

@@ -1,0 +1,123 @@
+//! Topic creation at start (`messaging.topics.*.auto_create`), and the check that the
+//! job-queue topic is there before the API answers.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::types::RDKafkaErrorCode;
+
+use super::KafkaConfig;
+use crate::boot::BootError;
+use crate::config::{IgnitionConfig, TopicProperties};
+
+/// Creates the auto-created topics ("already exists" is fine), then waits until the
+/// job-queue topic shows in the broker's metadata.
+pub(crate) async fn ensure(kafka: &KafkaConfig, config: &IgnitionConfig) -> Result<(), BootError> {
+    let topics = &config.messaging.topics;
+    let wanted: Vec<(&str, &TopicProperties)> = [
+        ("infrastructure_task_events", &topics.infrastructure_task_events),
+        ("job_queue", &topics.job_queue),
+    ]
+    .into_iter()
+    .filter(|(_, topic)| topic.auto_create)
+    .collect();
+    let timeout = config.messaging.connect_timeout;
+    if !wanted.is_empty() {
+        create(kafka, &wanted, timeout).await?;
+    }
+    wait_for_topic(kafka, &topics.job_queue.name, timeout).await?;
+    if !topics.infrastructure_task_events.auto_create {
+        let name = &topics.infrastructure_task_events.name;
+        if wait_for_topic_once(kafka, name).await.is_err() {
+            tracing::warn!(topic = %name, "the task events topic does not exist yet (LM usually creates it; set messaging.topics.infrastructure_task_events.auto_create to create it here); events wait in the producer until it does");
+        }
+    }
+    Ok(())
+}
+
+async fn create(
+    kafka: &KafkaConfig,
+    wanted: &[(&str, &TopicProperties)],
+    timeout: Duration,
+) -> Result<(), BootError> {
+    let admin: AdminClient<DefaultClientContext> = kafka
+        .client(&[])
+        .create()
+        .map_err(|err| kafka.refused("admin client", err))?;
+    let new_topics: Vec<NewTopic<'_>> = wanted
+        .iter()
+        .map(|(_, topic)| {
+            topic.config.iter().fold(
+                NewTopic::new(
+                    &topic.name,
+                    topic.num_partitions,
+                    TopicReplication::Fixed(topic.replication_factor),
+                ),
+                |new, (key, value)| new.set(key, value),
+            )
+        })
+        .collect();
+    let options = AdminOptions::new()
+        .operation_timeout(Some(timeout))
+        .request_timeout(Some(timeout));
+    let results = admin.create_topics(&new_topics, &options).await.map_err(|err| {
+        BootError::new(format!(
+            "cannot create topics on Kafka at `messaging.connection_address` {} within {}s (`messaging.connect_timeout`): {err}",
+            kafka.bootstrap,
+            timeout.as_secs_f64()
+        ))
+    })?;
+    for (result, (key, topic)) in results.into_iter().zip(wanted) {
+        match result {
+            Ok(name) => tracing::info!(topic = %name, partitions = topic.num_partitions, "topic created"),
+            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                tracing::info!(topic = %name, "topic already exists")
+            }
+            Err((name, code)) => {
+                return Err(BootError::new(format!(
+                    "cannot create topic `{name}` (`messaging.topics.{key}`): {code}"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Waits (up to `timeout`) until the job-queue topic has partitions in the metadata.
+async fn wait_for_topic(kafka: &KafkaConfig, topic: &str, timeout: Duration) -> Result<(), BootError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match wait_for_topic_once(kafka, topic).await {
+            Ok(()) => return Ok(()),
+            Err(reason) if Instant::now() >= deadline => {
+                return Err(BootError::new(format!(
+                    "the job-queue topic `{topic}` (`messaging.topics.job_queue.name`) is not available on Kafka at `messaging.connection_address` {} after {}s (`messaging.connect_timeout`): {reason}",
+                    kafka.bootstrap,
+                    timeout.as_secs_f64()
+                )))
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// One metadata request: does `topic` exist with at least one partition?
+async fn wait_for_topic_once(kafka: &KafkaConfig, topic: &str) -> Result<(), String> {
+    let client = kafka.client(&[]);
+    let topic = topic.to_string();
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = client.create().map_err(|err| err.to_string())?;
+        let metadata = consumer
+            .fetch_metadata(Some(&topic), Duration::from_secs(5))
+            .map_err(|err| err.to_string())?;
+        match metadata.topics().first() {
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => Ok(()),
+            Some(t) => Err(format!("topic `{topic}`: {:?}", t.error())),
+            None => Err(format!("topic `{topic}` not in metadata")),
+        }
+    })
+    .await
+    .map_err(|err| err.to_string())?
+}
