@@ -21,7 +21,9 @@ impl KafkaConfig {
     /// The settings of `config`; fails without `messaging.connection_address`.
     pub fn from_config(config: &IgnitionConfig) -> Result<Self, BootError> {
         let bootstrap = config.messaging.connection_address.clone().ok_or_else(|| {
-            BootError::new("`messaging.connection_address` is not set: there is no Kafka to connect to")
+            BootError::new(
+                "`messaging.connection_address` is not set: there is no Kafka to connect to",
+            )
         })?;
         Ok(Self {
             bootstrap,
@@ -55,9 +57,17 @@ impl KafkaConfig {
 /// Whether a librdkafka setting holds a secret (its value is never logged).
 fn is_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["password", "secret", "jaas", "token", "ssl.key", "keystore", "credentials"]
-        .iter()
-        .any(|s| key.contains(s))
+    [
+        "password",
+        "secret",
+        "jaas",
+        "token",
+        "ssl.key",
+        "keystore",
+        "credentials",
+    ]
+    .iter()
+    .any(|s| key.contains(s))
 }
 
 /// The settings as `{key: value, ...}` with every secret value shown as `****`.
@@ -65,7 +75,11 @@ pub fn redacted(settings: &BTreeMap<String, String>) -> String {
     let shown: Vec<String> = settings
         .iter()
         .map(|(key, value)| {
-            let value = if is_secret(key) { "****" } else { value.as_str() };
+            let value = if is_secret(key) {
+                "****"
+            } else {
+                value.as_str()
+            };
             format!("{key}: {value}")
         })
         .collect();
@@ -93,14 +107,19 @@ mod tests {
         for secret in ["hunter2", "k3y", "s3cret"] {
             assert!(!shown.contains(secret), "{shown}");
         }
-        assert!(shown.contains("sasl.username: lm") && shown.contains("sasl.password: ****"), "{shown}");
+        assert!(
+            shown.contains("sasl.username: lm") && shown.contains("sasl.password: ****"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn user_settings_win_over_defaults() {
         let kafka = KafkaConfig {
             bootstrap: "b:9092".into(),
-            settings: [("acks".to_string(), "1".to_string())].into_iter().collect(),
+            settings: [("acks".to_string(), "1".to_string())]
+                .into_iter()
+                .collect(),
         };
         let client = kafka.client(&[("acks", "all"), ("linger.ms", "5")]);
         assert_eq!(client.get("acks"), Some("1"));

@@ -36,7 +36,12 @@ impl KafkaDelivery {
     }
 
     /// Sends one message and waits for the broker's confirmation (as long as it takes).
-    pub async fn send(&self, topic: &str, key: Option<&str>, payload: &[u8]) -> Result<(), DeliveryError> {
+    pub async fn send(
+        &self,
+        topic: &str,
+        key: Option<&str>,
+        payload: &[u8],
+    ) -> Result<(), DeliveryError> {
         let mut record = FutureRecord::<str, [u8]>::to(topic).payload(payload);
         if let Some(key) = key {
             record = record.key(key);
@@ -75,7 +80,9 @@ impl KafkaDelivery {
         .await;
         match flushed {
             Ok((Ok(()), _)) => tracing::info!("Kafka producer flushed"),
-            Ok((Err(err), left)) => tracing::error!(error = %err, messages_left = left, "Kafka producer not flushed; messages still in flight are lost with this process"),
+            Ok((Err(err), left)) => {
+                tracing::error!(error = %err, messages_left = left, "Kafka producer not flushed; messages still in flight are lost with this process")
+            }
             Err(err) => tracing::error!(error = %err, "Kafka producer flush failed"),
         }
     }
@@ -84,8 +91,12 @@ impl KafkaDelivery {
 impl Delivery for KafkaDelivery {
     fn deliver(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), DeliveryError>> {
         Box::pin(async move {
-            self.send(&envelope.topic, envelope.key.as_deref(), envelope.payload.as_bytes())
-                .await
+            self.send(
+                &envelope.topic,
+                envelope.key.as_deref(),
+                envelope.payload.as_bytes(),
+            )
+            .await
         })
     }
 

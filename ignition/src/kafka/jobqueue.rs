@@ -53,6 +53,9 @@ const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     ("heartbeat.interval.ms", "3000"),
 ];
 
+/// How long `queue` waits for the broker's confirmation before answering anyway.
+pub const QUEUE_CONFIRM_WAIT: Duration = Duration::from_secs(5);
+
 /// How often finished offsets are committed.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -107,7 +110,11 @@ impl KafkaJobQueue {
 
     /// Jobs consumed and not yet finished (waiting until due, or running).
     pub fn outstanding(&self) -> usize {
-        self.inner.offsets.lock().unwrap_or_else(|e| e.into_inner()).outstanding()
+        self.inner
+            .offsets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outstanding()
     }
 }
 
@@ -142,7 +149,11 @@ impl Inner {
                 Ok(()) => return true,
                 Err(err) => {
                     failures += 1;
-                    let wait = backoff(Duration::from_millis(200), failures, Duration::from_secs(10));
+                    let wait = backoff(
+                        Duration::from_millis(200),
+                        failures,
+                        Duration::from_secs(10),
+                    );
                     tracing::error!(error = %err, job_type = %queued.job.job_type, ?wait, "cannot re-queue a job; trying again");
                     tokio::select! {
                         () = tokio::time::sleep(wait) => {}
@@ -185,7 +196,13 @@ impl Inner {
     }
 
     /// Waits until the job is due, runs it, and re-queues it if asked.
-    async fn run(&self, queued: QueuedJob, partition: i32, offset: i64, generation: CancellationToken) {
+    async fn run(
+        &self,
+        queued: QueuedJob,
+        partition: i32,
+        offset: i64,
+        generation: CancellationToken,
+    ) {
         let wait = Duration::from_millis(queued.due_at.saturating_sub(now_ms()));
         // Revoked or stopping: leave the offset uncommitted; the job runs again elsewhere.
         tokio::select! {
@@ -197,7 +214,11 @@ impl Inner {
             let attempt = queued.attempt + 1;
             let after = backoff(Duration::from_secs(1), attempt, self.max_backoff);
             tracing::warn!(job_type = %queued.job.job_type, attempt, ?after, "no handler for this job type here; re-queued");
-            let next = QueuedJob { due_at: now_ms() + after.as_millis() as u64, attempt, job: queued.job };
+            let next = QueuedJob {
+                due_at: now_ms() + after.as_millis() as u64,
+                attempt,
+                job: queued.job,
+            };
             if self.produce_until_confirmed(&next).await {
                 self.done(partition, offset, &generation);
             }
@@ -208,14 +229,21 @@ impl Inner {
             () = generation.cancelled() => return,
             () = self.stop.cancelled() => return,
         };
-        let Ok(_permit) = permit else { return };
+        let Ok(permit) = permit else { return };
         let started = now_ms();
         // Its own task, so that a panicking handler is caught.
-        match tokio::spawn(handler.handle(queued.job.clone())).await {
+        let outcome = tokio::spawn(handler.handle(queued.job.clone())).await;
+        // The permit bounds running handlers, not re-queues waiting for the broker.
+        drop(permit);
+        match outcome {
             Ok(Action::Done) => self.done(partition, offset, &generation),
             Ok(Action::Requeue { job, after, reason }) => {
                 tracing::debug!(job_type = %job.job_type, ?after, %reason, "job re-queued");
-                let next = QueuedJob { due_at: started + after.as_millis() as u64, attempt: 0, job };
+                let next = QueuedJob {
+                    due_at: started + after.as_millis() as u64,
+                    attempt: 0,
+                    job,
+                };
                 if self.produce_until_confirmed(&next).await {
                     self.done(partition, offset, &generation);
                 }
@@ -233,12 +261,17 @@ impl Inner {
             .offsets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .to_commit();
+            .positions_to_commit();
         commit_positions(consumer, &self.topic, &positions, mode);
     }
 }
 
-fn commit_positions<C: Consumer<X>, X: ConsumerContext>(consumer: &C, topic: &str, positions: &[(i32, i64)], mode: CommitMode) {
+fn commit_positions<C: Consumer<X>, X: ConsumerContext>(
+    consumer: &C,
+    topic: &str,
+    positions: &[(i32, i64)],
+    mode: CommitMode,
+) {
     if positions.is_empty() {
         return;
     }
@@ -262,18 +295,43 @@ fn backoff(base: Duration, attempt: u32, cap: Duration) -> Duration {
 
 impl JobQueue for KafkaJobQueue {
     fn register_handler(&self, job_type: &str, handler: Arc<dyn JobHandler>) {
-        let mut handlers = self.inner.handlers.write().unwrap_or_else(|e| e.into_inner());
+        let mut handlers = self
+            .inner
+            .handlers
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         handlers.insert(job_type.to_string(), handler);
     }
 
+    /// Waits up to [`QUEUE_CONFIRM_WAIT`] for the broker to confirm the job; past that
+    /// (the broker is away), the job stays in the producer's buffer, is delivered when
+    /// the broker is back, and `Ok` is returned so the API keeps answering.
     fn queue(&self, job: Job) -> BoxFuture<'_, Result<(), JobQueueError>> {
         Box::pin(async move {
             if self.inner.stop.is_cancelled() {
                 return Err(JobQueueError::ShuttingDown);
             }
-            self.inner
-                .produce(&QueuedJob { due_at: now_ms(), attempt: 0, job })
-                .await
+            let inner = self.inner.clone();
+            let queued = QueuedJob {
+                due_at: now_ms(),
+                attempt: 0,
+                job,
+            };
+            let mut sent = tokio::spawn(async move { inner.produce(&queued).await });
+            match tokio::time::timeout(QUEUE_CONFIRM_WAIT, &mut sent).await {
+                Ok(result) => result.map_err(|err| JobQueueError::Storage(err.to_string()))?,
+                Err(_) => {
+                    tracing::warn!(topic = %self.inner.topic, "the broker has not confirmed a new job within 5 s; it stays buffered in the producer and is sent when the broker is back");
+                    tokio::spawn(async move {
+                        match sent.await {
+                            Ok(Ok(())) => tracing::info!("buffered job confirmed by the broker"),
+                            Ok(Err(err)) => tracing::error!(error = %err, "buffered job lost"),
+                            Err(err) => tracing::error!(error = %err, "buffered job lost"),
+                        }
+                    });
+                    Ok(())
+                }
+            }
         })
     }
 
@@ -300,7 +358,10 @@ impl JobQueue for KafkaJobQueue {
             let consumer = Arc::new(consumer);
             *inner.consumer.lock().unwrap_or_else(|e| e.into_inner()) = Some(consumer.clone());
             let task = tokio::spawn(consume(inner.clone(), consumer));
-            *inner.consumer_loop.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+            *inner
+                .consumer_loop
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(task);
             tracing::info!(topic = %inner.topic, group = %inner.group, "job-queue consumer started");
             Ok(())
         })
@@ -310,20 +371,31 @@ impl JobQueue for KafkaJobQueue {
         Box::pin(async move {
             let inner = &self.inner;
             inner.stop.cancel();
-            let consumer_loop = inner.consumer_loop.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let consumer_loop = inner
+                .consumer_loop
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
             if let Some(task) = consumer_loop {
                 let _ = task.await;
             }
             // Running jobs finish (and their re-queues are confirmed); waiting ones stop.
             inner.jobs.close();
             inner.jobs.wait().await;
-            let consumer = inner.consumer.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let consumer = inner
+                .consumer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
             if let Some(consumer) = consumer {
                 inner.commit(&consumer, CommitMode::Sync);
                 // Dropping the consumer leaves the group (its partitions move at once);
                 // librdkafka can block there, so not on a runtime thread, and not forever.
                 let closed = tokio::task::spawn_blocking(move || drop(consumer));
-                if tokio::time::timeout(Duration::from_secs(10), closed).await.is_err() {
+                if tokio::time::timeout(Duration::from_secs(10), closed)
+                    .await
+                    .is_err()
+                {
                     tracing::warn!("the job-queue consumer did not close within 10 s");
                 }
             }
@@ -400,7 +472,9 @@ impl PartitionOffsets {
 impl Offsets {
     fn assign(&mut self, partitions: &[i32]) {
         for partition in partitions {
-            self.partitions.entry(*partition).or_insert_with(PartitionOffsets::new);
+            self.partitions
+                .entry(*partition)
+                .or_insert_with(PartitionOffsets::new);
         }
     }
 
@@ -419,7 +493,10 @@ impl Offsets {
     }
 
     fn received(&mut self, partition: i32, offset: i64) -> CancellationToken {
-        let state = self.partitions.entry(partition).or_insert_with(PartitionOffsets::new);
+        let state = self
+            .partitions
+            .entry(partition)
+            .or_insert_with(PartitionOffsets::new);
         state.outstanding.insert(offset);
         state.next = Some(state.next.map_or(offset + 1, |next| next.max(offset + 1)));
         state.generation.clone()
@@ -435,7 +512,7 @@ impl Offsets {
     }
 
     /// Positions that moved since the last commit (and are taken as committed).
-    fn to_commit(&mut self) -> Vec<(i32, i64)> {
+    fn positions_to_commit(&mut self) -> Vec<(i32, i64)> {
         let mut positions = Vec::new();
         for (partition, state) in &mut self.partitions {
             if let Some(position) = state.position() {
@@ -511,13 +588,17 @@ mod tests {
         let g = offsets.received(0, 10);
         offsets.received(0, 11);
         offsets.received(0, 12);
-        assert_eq!(offsets.to_commit(), vec![(0, 10)]);
+        assert_eq!(offsets.positions_to_commit(), vec![(0, 10)]);
         offsets.done(0, 11, &g);
         offsets.done(0, 12, &g);
-        assert_eq!(offsets.to_commit(), vec![], "10 still outstanding: nothing moves");
+        assert_eq!(
+            offsets.positions_to_commit(),
+            vec![],
+            "10 still outstanding: nothing moves"
+        );
         offsets.done(0, 10, &g);
-        assert_eq!(offsets.to_commit(), vec![(0, 13)]);
-        assert_eq!(offsets.to_commit(), vec![], "committed once");
+        assert_eq!(offsets.positions_to_commit(), vec![(0, 13)]);
+        assert_eq!(offsets.positions_to_commit(), vec![], "committed once");
     }
 
     #[test]
@@ -550,10 +631,20 @@ mod tests {
 
     #[test]
     fn queued_jobs_round_trip_as_json() {
-        let job = Job { job_type: "T".into(), data: serde_json::json!({"a": 1}).as_object().unwrap().clone() };
-        let queued = QueuedJob { due_at: 42, attempt: 1, job };
+        let job = Job {
+            job_type: "T".into(),
+            data: serde_json::json!({"a": 1}).as_object().unwrap().clone(),
+        };
+        let queued = QueuedJob {
+            due_at: 42,
+            attempt: 1,
+            job,
+        };
         let text = serde_json::to_string(&queued).unwrap();
-        assert_eq!(text, r#"{"due_at":42,"attempt":1,"job":{"job_type":"T","a":1}}"#);
+        assert_eq!(
+            text,
+            r#"{"due_at":42,"attempt":1,"job":{"job_type":"T","a":1}}"#
+        );
         assert_eq!(serde_json::from_str::<QueuedJob>(&text).unwrap(), queued);
     }
 }

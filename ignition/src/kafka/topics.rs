@@ -17,7 +17,10 @@ use crate::config::{IgnitionConfig, TopicProperties};
 pub(crate) async fn ensure(kafka: &KafkaConfig, config: &IgnitionConfig) -> Result<(), BootError> {
     let topics = &config.messaging.topics;
     let wanted: Vec<(&str, &TopicProperties)> = [
-        ("infrastructure_task_events", &topics.infrastructure_task_events),
+        (
+            "infrastructure_task_events",
+            &topics.infrastructure_task_events,
+        ),
         ("job_queue", &topics.job_queue),
     ]
     .into_iter()
@@ -71,7 +74,9 @@ async fn create(
     })?;
     for (result, (key, topic)) in results.into_iter().zip(wanted) {
         match result {
-            Ok(name) => tracing::info!(topic = %name, partitions = topic.num_partitions, "topic created"),
+            Ok(name) => {
+                tracing::info!(topic = %name, partitions = topic.num_partitions, "topic created")
+            }
             Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
                 tracing::info!(topic = %name, "topic already exists")
             }
@@ -86,7 +91,11 @@ async fn create(
 }
 
 /// Waits (up to `timeout`) until the job-queue topic has partitions in the metadata.
-async fn wait_for_topic(kafka: &KafkaConfig, topic: &str, timeout: Duration) -> Result<(), BootError> {
+async fn wait_for_topic(
+    kafka: &KafkaConfig,
+    topic: &str,
+    timeout: Duration,
+) -> Result<(), BootError> {
     let deadline = Instant::now() + timeout;
     loop {
         match wait_for_topic_once(kafka, topic).await {
