@@ -1,24 +1,40 @@
 //! Procedural macros of Ignition for Rust.
 //!
-//! Use them through the `ignition` crate (`ignition::vim_driver`), which documents them
-//! in full; the expansions name items of `::ignition` only.
+//! Use them through the `ignition` crate (`ignition::vim_driver`, `ignition::ApiError`),
+//! which documents them in full; the expansions name items of `::ignition` only.
 //!
 //! Each macro runs in three steps: parse (the syn nodes the macro cares about, kept for
 //! their spans) → validate (every rule, each broken one recorded in an error
-//! accumulator so that all mistakes are reported at once) → expand (the generated code,
-//! only when nothing was recorded).
+//! accumulator so that all mistakes are reported at once) → expand. With errors, the
+//! output is the author's item, one `compile_error!` per mistake, and a placeholder
+//! implementation, so that the mistakes are the only errors.
+//!
+//! What needs types (a parameter's type, the operation's `Result`, serialisable error
+//! fields) is checked by the compiler on the expansion, through traits of
+//! `ignition::__private` whose `#[diagnostic::on_unimplemented]` messages are the
+//! macros' own, located on the author's tokens.
+//!
+//! The expansions are pinned by snapshots (`snapshots/*.expanded.rs`, see
+//! `src/snapshots.rs`), the diagnostics by the trybuild fixtures of `ui-tests`.
 
+mod api_error;
 mod errors;
+#[cfg(test)]
+mod snapshots;
 mod vim_driver;
 
 use proc_macro::TokenStream;
 
-/// Implements `ignition::__private::Driver` for the type of an inherent impl block that
-/// defines the four operations of a VIM driver.
-///
-/// The impl block is emitted unchanged; see the `ignition` crate for the expected
-/// signatures and an example.
+/// The attribute is defined in `ignition-macros`: depend on `ignition` and use it as
+/// `ignition::vim_driver` (or through `ignition::prelude`), where it is documented.
 #[proc_macro_attribute]
 pub fn vim_driver(args: TokenStream, item: TokenStream) -> TokenStream {
     vim_driver::vim_driver(args.into(), item.into()).into()
+}
+
+/// The derive is defined in `ignition-macros`: depend on `ignition` and use it as
+/// `ignition::ApiError` (or through `ignition::prelude`), where it is documented.
+#[proc_macro_derive(ApiError, attributes(api_error))]
+pub fn derive_api_error(input: TokenStream) -> TokenStream {
+    api_error::derive_api_error(input.into()).into()
 }

@@ -1,9 +1,246 @@
-//! What `#[vim_driver]` expansions name. Not a public API: it changes without notice.
+//! What the expansions of `#[vim_driver]` and `#[derive(ApiError)]` name. Not a public
+//! API: it changes without notice.
+//!
+//! Besides re-exports, it holds the traits behind the macros' compile-time checks. Each
+//! is implemented only for what an operation expects (a parameter's type, the
+//! `Result<T, E>` it returns), and carries a `#[diagnostic::on_unimplemented]` message;
+//! the expansion asserts it on the author's own tokens, so a wrong type is reported in
+//! the macro's words, on the author's code, as one error.
+
+use std::future::Future;
 
 pub use crate::driver::{Driver, OperationResult};
-pub use crate::error::ApiError;
+pub use crate::error::{ApiError, InfrastructureError};
 pub use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
     DeleteInfrastructureResponse, DeploymentLocation, FindInfrastructureRequest,
     FindInfrastructureResponse, InfrastructureTask, InfrastructureTaskQuery, PropValueMap,
 };
+pub use serde::Serialize;
+pub use serde_json::{Map as JsonMap, Value as JsonValue};
+
+/// A type that can be a field of an error's JSON body (`#[api_error(field)]`): any
+/// `Serialize` type. Its own name only gives the derive a message of its own.
+#[diagnostic::on_unimplemented(
+    message = "#[derive(ApiError)]: a field of type `{Self}` cannot go into the error body: \
+               it does not implement `Serialize`",
+    label = "not serialisable to JSON",
+    note = "use a type such as `String`, a number, `bool`, an `Option` or a `Vec` of those, \
+            or `serde_json::Value`; or leave `#[api_error(field)]` off this field"
+)]
+pub trait ErrorField: Serialize {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + ?Sized> ErrorField for T {}
+
+/// Adds a field of an error to the extra fields of its JSON body
+/// (`#[api_error(field)]`). A value that does not serialise is left out, and logged.
+pub fn insert_field<T: ErrorField + ?Sized>(
+    fields: &mut JsonMap<String, JsonValue>,
+    key: &str,
+    value: &T,
+) {
+    match serde_json::to_value(value) {
+        Ok(value) => {
+            fields.insert(key.to_owned(), value);
+        }
+        Err(err) => tracing::warn!(field = key, %err, "error field left out of the body"),
+    }
+}
+
+/// Names `E` of an operation's return type written through an alias (`MyResult<T>`).
+///
+/// Besides `Result<T, E>`, it is implemented, with a placeholder `E`, for the return types
+/// a driver author may write by mistake (a response without `Result`, an `Option`, `()`):
+/// then the output check alone reports the mistake, instead of this trait too.
+pub trait OperationError {
+    /// `E`.
+    type Err;
+}
+
+impl<T, E> OperationError for Result<T, E> {
+    type Err = E;
+}
+
+macro_rules! placeholder_error {
+    ($($ty:ty),*) => {$(
+        impl OperationError for $ty {
+            type Err = InfrastructureError;
+        }
+    )*};
+}
+
+placeholder_error!(
+    (),
+    CreateInfrastructureResponse,
+    InfrastructureTask,
+    DeleteInfrastructureResponse,
+    FindInfrastructureResponse
+);
+
+impl<T> OperationError for Option<T> {
+    type Err = InfrastructureError;
+}
+
+/// A parameter check: `Self` is the author's parameter type, implemented only for the
+/// request field's type.
+macro_rules! param_check {
+    ($name:ident: $ty:ty, $message:literal, $label:literal, $note:literal) => {
+        #[doc = concat!("Implemented for `", stringify!($ty), "` only: checks one parameter.")]
+        #[diagnostic::on_unimplemented(message = $message, label = $label, note = $note)]
+        pub trait $name: Sized {
+            /// The request's field, as the author's parameter.
+            fn from_request(value: $ty) -> Self;
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl $name for $ty {
+            #[inline(always)]
+            fn from_request(value: $ty) -> Self {
+                value
+            }
+        }
+    };
+}
+
+/// A return type check: `Self` is the author's return type, implemented only for
+/// `Result<$response, E>`. It also names `E` when the author wrote an alias, and passes
+/// the author's future through unchanged.
+macro_rules! output_check {
+    ($name:ident: $response:ident, $message:literal, $label:literal, $note:literal) => {
+        #[doc = concat!(
+            "Implemented for `Result<", stringify!($response), ", E>` only: checks the return type."
+        )]
+        #[diagnostic::on_unimplemented(message = $message, label = $label, note = $note)]
+        pub trait $name: Sized {
+            /// `E`.
+            type Err;
+            /// The author's future.
+            type Future<F: Future<Output = Self>>: Future<Output = Result<$response, Self::Err>>;
+            /// The author's future, unchanged.
+            fn check<F: Future<Output = Self>>(future: F) -> Self::Future<F>;
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl<E> $name for Result<$response, E> {
+            type Err = E;
+            type Future<F: Future<Output = Self>> = F;
+            #[inline(always)]
+            fn check<F: Future<Output = Self>>(future: F) -> F {
+                future
+            }
+        }
+    };
+}
+
+output_check!(
+    CreateInfrastructureOutput: CreateInfrastructureResponse,
+    "#[vim_driver]: `create_infrastructure` must return `Result<CreateInfrastructureResponse, E>`, not `{Self}`",
+    "expected `Result<CreateInfrastructureResponse, E>` where `E: ApiError`",
+    "the signature is `async fn create_infrastructure(&self, template: String, template_type: String, system_properties: PropValueMap, properties: PropValueMap, deployment_location: DeploymentLocation) -> Result<CreateInfrastructureResponse, E>` with `E: ApiError`"
+);
+param_check!(
+    CreateInfrastructureTemplate: String,
+    "#[vim_driver]: parameter `template` of `create_infrastructure` must be `String`, not `{Self}`",
+    "expected `String`",
+    "the signature is `async fn create_infrastructure(&self, template: String, template_type: String, system_properties: PropValueMap, properties: PropValueMap, deployment_location: DeploymentLocation) -> Result<CreateInfrastructureResponse, E>`"
+);
+param_check!(
+    CreateInfrastructureTemplateType: String,
+    "#[vim_driver]: parameter `template_type` of `create_infrastructure` must be `String`, not `{Self}`",
+    "expected `String`",
+    "the signature is `async fn create_infrastructure(&self, template: String, template_type: String, system_properties: PropValueMap, properties: PropValueMap, deployment_location: DeploymentLocation) -> Result<CreateInfrastructureResponse, E>`"
+);
+param_check!(
+    CreateInfrastructureSystemProperties: PropValueMap,
+    "#[vim_driver]: parameter `system_properties` of `create_infrastructure` must be `PropValueMap`, not `{Self}`",
+    "expected `PropValueMap`",
+    "the signature is `async fn create_infrastructure(&self, template: String, template_type: String, system_properties: PropValueMap, properties: PropValueMap, deployment_location: DeploymentLocation) -> Result<CreateInfrastructureResponse, E>`"
+);
+param_check!(
+    CreateInfrastructureProperties: PropValueMap,
+    "#[vim_driver]: parameter `properties` of `create_infrastructure` must be `PropValueMap`, not `{Self}`",
+    "expected `PropValueMap`",
+    "the signature is `async fn create_infrastructure(&self, template: String, template_type: String, system_properties: PropValueMap, properties: PropValueMap, deployment_location: DeploymentLocation) -> Result<CreateInfrastructureResponse, E>`"
+);
+param_check!(
+    CreateInfrastructureDeploymentLocation: DeploymentLocation,
+    "#[vim_driver]: parameter `deployment_location` of `create_infrastructure` must be `DeploymentLocation`, not `{Self}`",
+    "expected `DeploymentLocation`",
+    "the signature is `async fn create_infrastructure(&self, template: String, template_type: String, system_properties: PropValueMap, properties: PropValueMap, deployment_location: DeploymentLocation) -> Result<CreateInfrastructureResponse, E>`"
+);
+
+output_check!(
+    GetInfrastructureTaskOutput: InfrastructureTask,
+    "#[vim_driver]: `get_infrastructure_task` must return `Result<InfrastructureTask, E>`, not `{Self}`",
+    "expected `Result<InfrastructureTask, E>` where `E: ApiError`",
+    "the signature is `async fn get_infrastructure_task(&self, infrastructure_id: String, request_id: String, deployment_location: DeploymentLocation) -> Result<InfrastructureTask, E>` with `E: ApiError`"
+);
+param_check!(
+    GetInfrastructureTaskInfrastructureId: String,
+    "#[vim_driver]: parameter `infrastructure_id` of `get_infrastructure_task` must be `String`, not `{Self}`",
+    "expected `String`",
+    "the signature is `async fn get_infrastructure_task(&self, infrastructure_id: String, request_id: String, deployment_location: DeploymentLocation) -> Result<InfrastructureTask, E>`"
+);
+param_check!(
+    GetInfrastructureTaskRequestId: String,
+    "#[vim_driver]: parameter `request_id` of `get_infrastructure_task` must be `String`, not `{Self}`",
+    "expected `String`",
+    "the signature is `async fn get_infrastructure_task(&self, infrastructure_id: String, request_id: String, deployment_location: DeploymentLocation) -> Result<InfrastructureTask, E>`"
+);
+param_check!(
+    GetInfrastructureTaskDeploymentLocation: DeploymentLocation,
+    "#[vim_driver]: parameter `deployment_location` of `get_infrastructure_task` must be `DeploymentLocation`, not `{Self}`",
+    "expected `DeploymentLocation`",
+    "the signature is `async fn get_infrastructure_task(&self, infrastructure_id: String, request_id: String, deployment_location: DeploymentLocation) -> Result<InfrastructureTask, E>`"
+);
+
+output_check!(
+    DeleteInfrastructureOutput: DeleteInfrastructureResponse,
+    "#[vim_driver]: `delete_infrastructure` must return `Result<DeleteInfrastructureResponse, E>`, not `{Self}`",
+    "expected `Result<DeleteInfrastructureResponse, E>` where `E: ApiError`",
+    "the signature is `async fn delete_infrastructure(&self, infrastructure_id: String, deployment_location: DeploymentLocation) -> Result<DeleteInfrastructureResponse, E>` with `E: ApiError`"
+);
+param_check!(
+    DeleteInfrastructureInfrastructureId: String,
+    "#[vim_driver]: parameter `infrastructure_id` of `delete_infrastructure` must be `String`, not `{Self}`",
+    "expected `String`",
+    "the signature is `async fn delete_infrastructure(&self, infrastructure_id: String, deployment_location: DeploymentLocation) -> Result<DeleteInfrastructureResponse, E>`"
+);
+param_check!(
+    DeleteInfrastructureDeploymentLocation: DeploymentLocation,
+    "#[vim_driver]: parameter `deployment_location` of `delete_infrastructure` must be `DeploymentLocation`, not `{Self}`",
+    "expected `DeploymentLocation`",
+    "the signature is `async fn delete_infrastructure(&self, infrastructure_id: String, deployment_location: DeploymentLocation) -> Result<DeleteInfrastructureResponse, E>`"
+);
+
+output_check!(
+    FindInfrastructureOutput: FindInfrastructureResponse,
+    "#[vim_driver]: `find_infrastructure` must return `Result<FindInfrastructureResponse, E>`, not `{Self}`",
+    "expected `Result<FindInfrastructureResponse, E>` where `E: ApiError`",
+    "the signature is `async fn find_infrastructure(&self, template: String, template_type: String, instance_name: String, deployment_location: DeploymentLocation) -> Result<FindInfrastructureResponse, E>` with `E: ApiError`"
+);
+param_check!(
+    FindInfrastructureTemplate: String,
+    "#[vim_driver]: parameter `template` of `find_infrastructure` must be `String`, not `{Self}`",
+    "expected `String`",
+    "the signature is `async fn find_infrastructure(&self, template: String, template_type: String, instance_name: String, deployment_location: DeploymentLocation) -> Result<FindInfrastructureResponse, E>`"
+);
+param_check!(
+    FindInfrastructureTemplateType: String,
+    "#[vim_driver]: parameter `template_type` of `find_infrastructure` must be `String`, not `{Self}`",
+    "expected `String`",
+    "the signature is `async fn find_infrastructure(&self, template: String, template_type: String, instance_name: String, deployment_location: DeploymentLocation) -> Result<FindInfrastructureResponse, E>`"
+);
+param_check!(
+    FindInfrastructureInstanceName: String,
+    "#[vim_driver]: parameter `instance_name` of `find_infrastructure` must be `String`, not `{Self}`",
+    "expected `String`",
+    "the signature is `async fn find_infrastructure(&self, template: String, template_type: String, instance_name: String, deployment_location: DeploymentLocation) -> Result<FindInfrastructureResponse, E>`"
+);
+param_check!(
+    FindInfrastructureDeploymentLocation: DeploymentLocation,
+    "#[vim_driver]: parameter `deployment_location` of `find_infrastructure` must be `DeploymentLocation`, not `{Self}`",
+    "expected `DeploymentLocation`",
+    "the signature is `async fn find_infrastructure(&self, template: String, template_type: String, instance_name: String, deployment_location: DeploymentLocation) -> Result<FindInfrastructureResponse, E>`"
+);

@@ -2,11 +2,19 @@
 
 use std::error::Error as StdError;
 
+use ignition_macros::ApiError;
+
 /// An error an operation can return: its `Display` is the contract's
 /// `localizedMessage`, [`ApiError::status`] its HTTP status.
 ///
-/// Implement it with `#[derive(ApiError)]` (or by hand) on your own error type to return
-/// `Result<T, YourError>` from an operation.
+/// Implement it with [`#[derive(ApiError)]`](macro@crate::ApiError) (or by hand) on your
+/// own error type to return `Result<T, YourError>` from an operation.
+#[diagnostic::on_unimplemented(
+    message = "#[vim_driver]: the error type `{Self}` does not implement `ApiError`",
+    label = "an operation's error type must implement `ApiError`",
+    note = "derive it: `#[derive(ApiError)]` with `#[api_error(status = N)]` on each variant, \
+            or return `InfrastructureError`"
+)]
 pub trait ApiError: StdError + Send + Sync + 'static {
     /// The HTTP status of this error (400–599).
     fn status(&self) -> u16;
@@ -32,48 +40,65 @@ pub trait ApiError: StdError + Send + Sync + 'static {
 ///
 /// `Temporary` and `UnreachableDeploymentLocation` make the task monitor poll again
 /// later; any other error from `get_infrastructure_task` makes it forget the task.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, ApiError)]
 pub enum InfrastructureError {
     /// The template is not valid (create, find). 400.
     #[error("{0}")]
+    #[api_error(status = 400)]
     InvalidTemplate(String),
     /// No infrastructure with that id (delete, query). 400.
     #[error("{0}")]
+    #[api_error(status = 400)]
     NotFound(String),
     /// No request with that id (query). 400.
     #[error("{0}")]
+    #[api_error(status = 400)]
     RequestNotFound(String),
     /// The deployment location cannot be reached. 400; monitoring retries.
     #[error("{0}")]
+    #[api_error(status = 400, retry)]
     UnreachableDeploymentLocation(String),
     /// The request cannot be handled at this time. 503; monitoring retries.
     #[error("{0}")]
+    #[api_error(status = 503, retry)]
     Temporary(String),
     /// Any other error. 500.
     #[error("{0}")]
+    #[api_error(status = 500)]
     Internal(String),
 }
 
-impl ApiError for InfrastructureError {
-    fn status(&self) -> u16 {
-        match self {
-            Self::InvalidTemplate(_)
-            | Self::NotFound(_)
-            | Self::RequestNotFound(_)
-            | Self::UnreachableDeploymentLocation(_) => 400,
-            Self::Temporary(_) => 503,
-            Self::Internal(_) => 500,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> [(InfrastructureError, u16, bool); 6] {
+        let m = || "m".to_string();
+        [
+            (InfrastructureError::InvalidTemplate(m()), 400, false),
+            (InfrastructureError::NotFound(m()), 400, false),
+            (InfrastructureError::RequestNotFound(m()), 400, false),
+            (
+                InfrastructureError::UnreachableDeploymentLocation(m()),
+                400,
+                true,
+            ),
+            (InfrastructureError::Temporary(m()), 503, true),
+            (InfrastructureError::Internal(m()), 500, false),
+        ]
+    }
+
+    #[test]
+    fn each_variant_has_its_status_and_retry() {
+        for (err, status, retry) in all() {
+            assert_eq!(err.status(), status, "{err:?}");
+            assert_eq!(err.retry(), retry, "{err:?}");
+            assert!(err.extra_fields().is_empty(), "{err:?}");
         }
     }
 
-    fn retry(&self) -> bool {
-        matches!(
-            self,
-            Self::Temporary(_) | Self::UnreachableDeploymentLocation(_)
-        )
-    }
-
-    fn statuses() -> Vec<u16> {
-        vec![400, 500, 503]
+    #[test]
+    fn statuses_lists_each_status_once_in_order() {
+        assert_eq!(InfrastructureError::statuses(), [400, 500, 503]);
     }
 }

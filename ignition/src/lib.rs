@@ -100,6 +100,8 @@ pub use boot::BootError;
 pub use error::{ApiError, InfrastructureError};
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
+#[doc = include_str!("docs/api_error.md")]
+pub use ignition_macros::ApiError;
 pub use serde_json;
 
 /// Everything a driver needs: `use ignition::prelude::*;`.
@@ -108,4 +110,5 @@ pub mod prelude {
     pub use crate::models::*;
     pub use crate::vim_driver;
     pub use crate::{App, BootError};
+    pub use ignition_macros::ApiError;
 }

@@ -1,9 +1,10 @@
-//! The generated `impl ::ignition::__private::Driver` for a validated impl block.
+//! The generated `impl ::ignition::__private::Driver` for a validated impl block, and the
+//! placeholder impl emitted beside the errors of an invalid one.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ImplItemFn, ReturnType};
+use syn::{FnArg, GenericArgument, ImplItemFn, ItemImpl, PathArguments, ReturnType, Type};
 
 use super::operations::{Operation, OPERATIONS};
 use super::parse::DriverImpl;
@@ -14,76 +15,136 @@ use super::parse::DriverImpl;
 /// compiles under `#![no_implicit_prelude]` and needs no dependency but `ignition`.
 pub(crate) fn driver_impl(driver: &DriverImpl<'_>) -> TokenStream {
     let item = driver.item;
-    let self_ty = &item.self_ty;
-    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-
     let (error_types, methods): (Vec<_>, Vec<_>) = OPERATIONS
         .iter()
         .zip(&driver.methods)
         .map(|(op, method)| {
             let method = method.expect("validate reports a missing operation");
-            (error_type(op, method), forward(op, method, self_ty))
+            (error_type(op, method), forward(op, method, &item.self_ty))
         })
         .unzip();
+    impl_driver(item, quote!(#(#error_types)* #(#methods)*))
+}
 
+/// The `Driver` impl emitted after errors: every error type is `InfrastructureError` and
+/// no operation is called, so that the author's mistakes are the only errors, not also
+/// "`Driver` is not implemented" wherever the driver is used. It never runs: the
+/// `compile_error!`s beside it stop the build.
+pub(crate) fn fallback_impl(item: &ItemImpl) -> TokenStream {
+    let members = OPERATIONS.iter().map(|op| {
+        let driver_method = Ident::new(op.driver_method, Span::call_site());
+        let request_ty = Ident::new(op.request, Span::call_site());
+        let response_ty = Ident::new(op.response, Span::call_site());
+        let error_ty = Ident::new(op.error_type, Span::call_site());
+        quote! {
+            type #error_ty = ::ignition::__private::InfrastructureError;
+            fn #driver_method(
+                &self,
+                _: ::ignition::__private::#request_ty,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<::ignition::__private::#response_ty, Self::#error_ty>,
+            > + ::core::marker::Send {
+                ::core::future::pending()
+            }
+        }
+    });
+    impl_driver(item, quote!(#(#members)*))
+}
+
+/// `impl<generics> Driver for SelfTy where ... { members }`, with the author's generics.
+fn impl_driver(item: &ItemImpl, members: TokenStream) -> TokenStream {
+    let self_ty = &item.self_ty;
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     quote! {
         impl #impl_generics ::ignition::__private::Driver for #self_ty #where_clause {
-            #(#error_types)*
-            #(#methods)*
+            #members
         }
     }
 }
 
-/// `type CreateError = <declared return type as OperationResult>::Err;`, spanned on the
-/// author's return type so that "`E` does not implement `ApiError`" points there.
+/// The operation's error type `E`: the author's own tokens when the return type is
+/// written `Result<T, E>` (so that "`E` does not implement `ApiError`" points at `E`),
+/// otherwise (an alias) named through `OperationError`, which also names a placeholder
+/// for the likely mistakes, so that only the output check reports them.
 fn error_type(op: &Operation, method: &ImplItemFn) -> TokenStream {
     let name = Ident::new(op.error_type, Span::call_site());
-    let ReturnType::Type(_, ret) = &method.sig.output else {
-        unreachable!("validate reports a missing return type")
+    let ret = return_type(method);
+    match written_error_type(ret) {
+        Some(error) => quote!(type #name = #error;),
+        None => quote_spanned! {ret.span()=>
+            type #name = <#ret as ::ignition::__private::OperationError>::Err;
+        },
+    }
+}
+
+/// The declared return type; validation reported a missing one.
+fn return_type(method: &ImplItemFn) -> &Type {
+    match &method.sig.output {
+        ReturnType::Type(_, ret) => ret,
+        ReturnType::Default => unreachable!("validate reports a missing return type"),
+    }
+}
+
+/// `E` of a return type written `Result<T, E>` (with any path to `Result`).
+fn written_error_type(ret: &Type) -> Option<&Type> {
+    let Type::Path(path) = ret else { return None };
+    let last = path.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
     };
-    quote_spanned! {ret.span()=>
-        type #name = <#ret as ::ignition::__private::OperationResult>::Err;
+    match (last.ident == "Result", args.args.len(), args.args.last()) {
+        (true, 2, Some(GenericArgument::Type(error))) => Some(error),
+        _ => None,
     }
 }
 
 /// The `Driver` method that unpacks the request and calls the author's method.
 ///
+/// Each argument passes through the parameter's check trait, located at the author's
+/// parameter type, and the call's future through the operation's output check, located
+/// at the author's return type: a wrong type is reported there, in the macro's words.
 /// Locals get mixed-site hygiene (they cannot clash with the author's names, even with a
-/// const generic of the same name); each argument is located at the author's parameter
-/// and the call at the author's method name, so type errors and a non-`Send` future are
-/// reported on the author's code.
-fn forward(op: &Operation, method: &ImplItemFn, self_ty: &syn::Type) -> TokenStream {
+/// const generic of the same name).
+fn forward(op: &Operation, method: &ImplItemFn, self_ty: &Type) -> TokenStream {
     let driver_method = Ident::new(op.driver_method, Span::call_site());
     let request_ty = Ident::new(op.request, Span::call_site());
     let response_ty = Ident::new(op.response, Span::call_site());
     let error_ty = Ident::new(op.error_type, Span::call_site());
+    let output_check = Ident::new(op.output_check, Span::call_site());
     let request = Ident::new("__ignition_request", Span::mixed_site());
 
     let typed_params = method.sig.inputs.iter().filter_map(|input| match input {
         FnArg::Typed(param) => Some(param),
         FnArg::Receiver(_) => None,
     });
-    let (fields, locals): (Vec<_>, Vec<_>) = op
+    let (fields, (locals, args)): (Vec<_>, (Vec<_>, Vec<_>)) = op
         .params
         .iter()
         .zip(typed_params)
-        .map(|((field, _), param)| {
-            let field = Ident::new(field, Span::call_site());
-            let local = format_ident!(
-                "__ignition_{}",
-                field,
-                span = Span::mixed_site().located_at(param.ty.span())
-            );
-            (field, local)
+        .map(|(param, written)| {
+            let field = Ident::new(param.field, Span::call_site());
+            let local = format_ident!("__ignition_{}", field, span = Span::mixed_site());
+            let check = Ident::new(param.check, Span::call_site());
+            let ty = &written.ty;
+            let arg = quote_spanned! {ty.span()=>
+                <#ty as ::ignition::__private::#check>::from_request(#local)
+            };
+            (field, (local, arg))
         })
         .unzip();
 
     let name = &method.sig.ident;
     let call = quote_spanned! {name.span()=>
-        <#self_ty>::#name(self, #(#locals),*)
+        <#self_ty>::#name(self, #(#args),*)
     };
-    // A wrong success type and a non-`Send` future are reported on the returned
-    // `impl Future + Send`: put it on the author's method name.
+    // `Self` of the check is inferred from the future's output, so every token of the
+    // check is located at the return type and a wrong one is reported once, there.
+    let ret = return_type(method);
+    let checked = quote_spanned! {ret.span()=>
+        <_ as ::ignition::__private::#output_check>::check(#call)
+    };
+    // A future that is not `Send` is reported on the returned `impl Future + Send`: put
+    // it on the author's method name.
     let future = quote_spanned! {name.span()=>
         impl ::core::future::Future<
             Output = ::core::result::Result<::ignition::__private::#response_ty, Self::#error_ty>,
@@ -96,7 +157,7 @@ fn forward(op: &Operation, method: &ImplItemFn, self_ty: &syn::Type) -> TokenStr
             #request: ::ignition::__private::#request_ty,
         ) -> #future {
             let ::ignition::__private::#request_ty { #(#fields: #locals,)* .. } = #request;
-            #call
+            #checked
         }
     }
 }

@@ -13,8 +13,27 @@ pub(crate) struct Operation {
     pub(crate) request: &'static str,
     /// The success type (in `ignition::__private`) of the operation's `Result`.
     pub(crate) response: &'static str,
-    /// The parameters after `&self`, in order: the request's field and its type.
-    pub(crate) params: &'static [(&'static str, &'static str)],
+    /// The trait of `ignition::__private` implemented only for the right return type,
+    /// `Result<response, E>`: its `on_unimplemented` message is the diagnostic.
+    pub(crate) output_check: &'static str,
+    /// The parameters after `&self`, in order.
+    pub(crate) params: &'static [Param],
+}
+
+/// One parameter of an operation: a field of the request.
+pub(crate) struct Param {
+    /// The request's field, e.g. `template_type`.
+    pub(crate) field: &'static str,
+    /// Its type, e.g. `String`.
+    pub(crate) ty: &'static str,
+    /// The trait of `ignition::__private` implemented only for `ty`: its
+    /// `on_unimplemented` message is the diagnostic for a parameter of another type.
+    pub(crate) check: &'static str,
+}
+
+/// A [`Param`].
+const fn param(field: &'static str, ty: &'static str, check: &'static str) -> Param {
+    Param { field, ty, check }
 }
 
 /// Every operation, in the order the expansion emits them.
@@ -25,12 +44,29 @@ pub(crate) const OPERATIONS: [Operation; 4] = [
         error_type: "CreateError",
         request: "CreateInfrastructureRequest",
         response: "CreateInfrastructureResponse",
+        output_check: "CreateInfrastructureOutput",
         params: &[
-            ("template", "String"),
-            ("template_type", "String"),
-            ("system_properties", "PropValueMap"),
-            ("properties", "PropValueMap"),
-            ("deployment_location", "DeploymentLocation"),
+            param("template", "String", "CreateInfrastructureTemplate"),
+            param(
+                "template_type",
+                "String",
+                "CreateInfrastructureTemplateType",
+            ),
+            param(
+                "system_properties",
+                "PropValueMap",
+                "CreateInfrastructureSystemProperties",
+            ),
+            param(
+                "properties",
+                "PropValueMap",
+                "CreateInfrastructureProperties",
+            ),
+            param(
+                "deployment_location",
+                "DeploymentLocation",
+                "CreateInfrastructureDeploymentLocation",
+            ),
         ],
     },
     Operation {
@@ -39,10 +75,19 @@ pub(crate) const OPERATIONS: [Operation; 4] = [
         error_type: "QueryError",
         request: "InfrastructureTaskQuery",
         response: "InfrastructureTask",
+        output_check: "GetInfrastructureTaskOutput",
         params: &[
-            ("infrastructure_id", "String"),
-            ("request_id", "String"),
-            ("deployment_location", "DeploymentLocation"),
+            param(
+                "infrastructure_id",
+                "String",
+                "GetInfrastructureTaskInfrastructureId",
+            ),
+            param("request_id", "String", "GetInfrastructureTaskRequestId"),
+            param(
+                "deployment_location",
+                "DeploymentLocation",
+                "GetInfrastructureTaskDeploymentLocation",
+            ),
         ],
     },
     Operation {
@@ -51,9 +96,18 @@ pub(crate) const OPERATIONS: [Operation; 4] = [
         error_type: "DeleteError",
         request: "DeleteInfrastructureRequest",
         response: "DeleteInfrastructureResponse",
+        output_check: "DeleteInfrastructureOutput",
         params: &[
-            ("infrastructure_id", "String"),
-            ("deployment_location", "DeploymentLocation"),
+            param(
+                "infrastructure_id",
+                "String",
+                "DeleteInfrastructureInfrastructureId",
+            ),
+            param(
+                "deployment_location",
+                "DeploymentLocation",
+                "DeleteInfrastructureDeploymentLocation",
+            ),
         ],
     },
     Operation {
@@ -62,11 +116,16 @@ pub(crate) const OPERATIONS: [Operation; 4] = [
         error_type: "FindError",
         request: "FindInfrastructureRequest",
         response: "FindInfrastructureResponse",
+        output_check: "FindInfrastructureOutput",
         params: &[
-            ("template", "String"),
-            ("template_type", "String"),
-            ("instance_name", "String"),
-            ("deployment_location", "DeploymentLocation"),
+            param("template", "String", "FindInfrastructureTemplate"),
+            param("template_type", "String", "FindInfrastructureTemplateType"),
+            param("instance_name", "String", "FindInfrastructureInstanceName"),
+            param(
+                "deployment_location",
+                "DeploymentLocation",
+                "FindInfrastructureDeploymentLocation",
+            ),
         ],
     },
 ];
@@ -77,7 +136,7 @@ impl Operation {
         let params: Vec<String> = self
             .params
             .iter()
-            .map(|(name, ty)| format!(", {name}: {ty}"))
+            .map(|param| format!(", {}: {}", param.field, param.ty))
             .collect();
         format!(
             "async fn {}(&self{}) -> Result<{}, InfrastructureError>",

@@ -12,6 +12,8 @@ pub(crate) struct DriverImpl<'a> {
     pub(crate) item: &'a ItemImpl,
     /// The author's method for each of [`OPERATIONS`] (same index), if written.
     pub(crate) methods: [Option<&'a ImplItemFn>; OPERATIONS.len()],
+    /// Every other method, left alone unless its name is a near miss of an operation.
+    pub(crate) others: Vec<&'a ImplItemFn>,
 }
 
 /// Accepts an inherent impl block; records an error on anything else.
@@ -24,7 +26,9 @@ pub(crate) fn parse<'a>(cx: &Errors, item: &'a Item) -> Option<DriverImpl<'a>> {
                 head,
                 format_args!(
                     "#[vim_driver]: expected an inherent impl block of the driver type \
-                     (`impl MyDriver {{ ... }}`), found {what}"
+                     (`impl MyDriver {{ ... }}`), found {what}\n\
+                     help: write the four operations in `impl MyDriver {{ ... }}` and put \
+                     `#[vim_driver]` on that block"
                 ),
             );
             return None;
@@ -36,7 +40,21 @@ pub(crate) fn parse<'a>(cx: &Errors, item: &'a Item) -> Option<DriverImpl<'a>> {
             _ => None,
         })
     });
-    Some(DriverImpl { item, methods })
+    let others = item
+        .items
+        .iter()
+        .filter_map(|member| match member {
+            ImplItem::Fn(method) if !OPERATIONS.iter().any(|op| method.sig.ident == op.name) => {
+                Some(method)
+            }
+            _ => None,
+        })
+        .collect();
+    Some(DriverImpl {
+        item,
+        methods,
+        others,
+    })
 }
 
 /// What the item is, and the tokens to put the error on: its head (`struct Name`,
@@ -45,7 +63,13 @@ fn describe(item: &Item) -> (&'static str, proc_macro2::TokenStream) {
     match item {
         Item::Impl(item) => {
             let (impl_token, self_ty) = (&item.impl_token, &item.self_ty);
-            ("a trait impl", quote!(#impl_token #self_ty))
+            match &item.trait_ {
+                Some((bang, path, for_token)) => (
+                    "a trait impl",
+                    quote!(#impl_token #bang #path #for_token #self_ty),
+                ),
+                None => ("an impl block", quote!(#impl_token #self_ty)),
+            }
         }
         Item::Struct(item) => {
             let (token, ident) = (&item.struct_token, &item.ident);

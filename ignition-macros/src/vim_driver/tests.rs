@@ -7,8 +7,8 @@ use quote::quote;
 use super::{parse, validate, vim_driver};
 use crate::errors::Errors;
 
-/// The messages `#[vim_driver]` reports for `item`, in order.
-fn errors(item: TokenStream) -> Vec<String> {
+/// The messages `#[vim_driver]` reports for `item`, in order, in full.
+fn full_errors(item: TokenStream) -> Vec<String> {
     let item: syn::Item = syn::parse2(item).expect("test input is an item");
     let cx = Errors::new();
     if let Some(driver) = parse::parse(&cx, &item) {
@@ -18,6 +18,21 @@ fn errors(item: TokenStream) -> Vec<String> {
         Ok(()) => Vec::new(),
         Err(errors) => errors.into_iter().map(|e| e.to_string()).collect(),
     }
+}
+
+/// The first line (the rule) of each message `#[vim_driver]` reports for `item`; every
+/// message must have a second line, a `help:`.
+fn errors(item: TokenStream) -> Vec<String> {
+    full_errors(item)
+        .into_iter()
+        .map(|message| {
+            let (rule, help) = message
+                .split_once('\n')
+                .unwrap_or_else(|| panic!("no help line in {message:?}"));
+            assert!(help.starts_with("help: "), "{message:?}");
+            rule.to_owned()
+        })
+        .collect()
 }
 
 /// A valid driver whose operations are all the given ones, plus `extra` members.
@@ -97,7 +112,7 @@ fn helpers_pub_operations_and_underscore_names_are_valid() {
 
 #[test]
 fn each_missing_operation_is_reported_with_its_signature() {
-    let errors = errors(quote!(impl EchoDriver {}));
+    let errors = full_errors(quote!(impl EchoDriver {}));
     assert_eq!(errors.len(), 4);
     assert_eq!(
         errors[3],
@@ -115,8 +130,10 @@ fn each_missing_operation_is_reported_with_its_signature() {
 #[test]
 fn one_missing_operation() {
     let errors = errors(driver_with(quote!(), "delete_infrastructure"));
-    assert_eq!(errors.len(), 1);
-    assert!(errors[0].starts_with("#[vim_driver]: missing operation `delete_infrastructure`\n"));
+    assert_eq!(
+        errors,
+        ["#[vim_driver]: missing operation `delete_infrastructure`"]
+    );
 }
 
 #[test]
@@ -187,12 +204,7 @@ fn operation_must_have_one_parameter_per_request_field() {
     );
     assert_eq!(
         errors(item),
-        [
-            "#[vim_driver]: `get_infrastructure_task` expected 3 parameters after `&self`, \
-             got 2\nhelp: the signature is `async fn get_infrastructure_task(&self, \
-             infrastructure_id: String, request_id: String, deployment_location: \
-             DeploymentLocation) -> Result<InfrastructureTask, InfrastructureError>`"
-        ]
+        ["#[vim_driver]: `get_infrastructure_task` takes 3 parameters after `&self`, not 2"]
     );
 }
 
@@ -224,7 +236,7 @@ fn every_mistake_is_reported_at_once() {
     let expected = [
         "`create_infrastructure` must be `async`",
         "`create_infrastructure` must take `&self`, not `self`",
-        "`create_infrastructure` expected 5 parameters after `&self`, got 0",
+        "`create_infrastructure` takes 5 parameters after `&self`, not 0",
         "`get_infrastructure_task` must take `&self`, not `&mut self`",
         "missing operation `delete_infrastructure`",
         "missing operation `find_infrastructure`",
@@ -251,6 +263,7 @@ fn only_inherent_impls_are_accepted() {
             "a function",
         ),
         (quote!(impl Clone for EchoDriver {}), "a trait impl"),
+        (quote!(impl !Send for EchoDriver {}), "a trait impl"),
         (
             quote!(
                 trait Echo {}
@@ -288,16 +301,58 @@ fn arguments_are_rejected_and_the_item_is_still_checked() {
     let output = vim_driver(quote!(port = 8080), quote!(impl EchoDriver {}));
     let errors = compile_errors(&output);
     assert_eq!(errors.len(), 5);
-    assert_eq!(errors[0], "#[vim_driver]: takes no arguments");
+    assert_eq!(
+        errors[0],
+        "#[vim_driver]: unknown argument `port`\n\
+         help: `#[vim_driver]` takes no arguments; write `#[vim_driver]` alone"
+    );
 }
 
 #[test]
-fn invalid_input_is_reemitted_without_a_driver_impl() {
+fn invalid_input_is_reemitted_with_a_placeholder_driver_impl() {
     let input = driver_with(quote!(), "find_infrastructure");
-    let output = vim_driver(quote!(), input.clone()).to_string();
-    assert!(output.starts_with(&input.to_string()));
-    assert!(!output.contains("__private"));
-    assert!(output.contains("compile_error"));
+    let output = vim_driver(quote!(), input.clone());
+    assert!(output.to_string().starts_with(&input.to_string()));
+    assert_eq!(compile_errors(&output).len(), 1);
+    let file: syn::File = syn::parse2(output).unwrap();
+    let driver = driver_impl(&file);
+    assert!(
+        !quote!(#driver)
+            .to_string()
+            .contains("create_infrastructure"),
+        "the placeholder calls no operation of the author"
+    );
+}
+
+#[test]
+fn a_struct_gets_no_placeholder_driver_impl() {
+    let output = vim_driver(
+        quote!(),
+        quote!(
+            struct EchoDriver;
+        ),
+    );
+    let file: syn::File = syn::parse2(output).unwrap();
+    assert_eq!(file.items.len(), 2, "the struct and the error");
+}
+
+/// The `impl ::ignition::__private::Driver` among the output's items.
+fn driver_impl(file: &syn::File) -> &syn::ItemImpl {
+    let impls: Vec<_> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Impl(item) if item.trait_.is_some() => Some(item),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(impls.len(), 1);
+    let (_, path, _) = impls[0].trait_.as_ref().unwrap();
+    assert_eq!(
+        quote!(#path).to_string(),
+        quote!(::ignition::__private::Driver).to_string()
+    );
+    impls[0]
 }
 
 #[test]
@@ -312,15 +367,7 @@ fn valid_input_is_reemitted_then_implements_driver() {
         syn::parse2::<syn::Item>(input).unwrap(),
         "the author's impl comes first, unchanged"
     );
-    let syn::Item::Impl(driver) = &file.items[1] else {
-        panic!("second item is the Driver impl")
-    };
-    let (_, path, _) = driver.trait_.as_ref().unwrap();
-    assert_eq!(
-        quote!(#path).to_string(),
-        quote!(::ignition::__private::Driver).to_string()
-    );
-    assert_eq!(driver.items.len(), 8);
+    assert_eq!(driver_impl(&file).items.len(), 8);
 }
 
 #[test]
@@ -330,4 +377,161 @@ fn unparsable_input_is_reemitted_as_is() {
         vim_driver(quote!(), input.clone()).to_string(),
         input.to_string()
     );
+}
+
+#[test]
+fn a_near_miss_is_reported_on_the_method_instead_of_the_missing_operation() {
+    let item = driver_with(
+        quote! {
+            fn helper(&self) {}
+            async fn create_infrastucture(&self) {}
+        },
+        "create_infrastructure",
+    );
+    assert_eq!(
+        errors(item),
+        [
+            "#[vim_driver]: `create_infrastucture` is not an operation of a VIM driver; \
+          did you mean `create_infrastructure`?"
+        ]
+    );
+}
+
+#[test]
+fn a_near_miss_of_a_present_operation_is_a_helper() {
+    let item = driver_with(quote! { async fn create_infrastructures(&self) {} }, "");
+    assert_eq!(errors(item), Vec::<String>::new());
+}
+
+#[test]
+fn near_misses() {
+    use super::validate::near_miss;
+    for (name, op) in [
+        ("create_infrastucture", "create_infrastructure"),
+        ("createInfrastructure", "create_infrastructure"),
+        ("CreateInfrastructure", "create_infrastructure"),
+        ("delete_infrastructures", "delete_infrastructure"),
+        ("get_infrastructure_tasks", "get_infrastructure_task"),
+        ("find_infrastruture", "find_infrastructure"),
+    ] {
+        assert!(near_miss(name, op).is_some(), "{name} ~ {op}");
+    }
+    for (name, op) in [
+        ("find_infrastructure", "delete_infrastructure"),
+        ("get_infrastructure", "get_infrastructure_task"),
+        ("helper", "find_infrastructure"),
+        ("get_infra_task", "get_infrastructure_task"),
+        ("infrastructure", "find_infrastructure"),
+    ] {
+        assert_eq!(near_miss(name, op), None, "{name} !~ {op}");
+    }
+}
+
+#[test]
+fn an_operation_must_not_be_unsafe_or_generic() {
+    let item = driver_with(
+        quote! {
+            async unsafe fn delete_infrastructure<T>(&self, a: String, b: DeploymentLocation)
+                -> Result<DeleteInfrastructureResponse, E> { todo!() }
+        },
+        "delete_infrastructure",
+    );
+    assert_eq!(
+        errors(item),
+        [
+            "#[vim_driver]: `delete_infrastructure` must not be `unsafe`",
+            "#[vim_driver]: `delete_infrastructure` must not be generic",
+        ]
+    );
+    let item = driver_with(
+        quote! {
+            async fn find_infrastructure(&self, a: String, b: impl Into<String>, c: String,
+                d: DeploymentLocation) -> Result<FindInfrastructureResponse, E> { todo!() }
+        },
+        "find_infrastructure",
+    );
+    assert_eq!(
+        errors(item),
+        [
+            "#[vim_driver]: parameter `template_type` of `find_infrastructure` must be `String`, \
+          not `impl Trait` (an operation cannot be generic)"
+        ]
+    );
+}
+
+#[test]
+fn too_many_parameters_and_no_receiver() {
+    let item = driver_with(
+        quote! {
+            async fn delete_infrastructure(a: String, b: DeploymentLocation, c: bool)
+                -> Result<DeleteInfrastructureResponse, E> { todo!() }
+        },
+        "delete_infrastructure",
+    );
+    assert_eq!(
+        errors(item),
+        [
+            "#[vim_driver]: `delete_infrastructure` must take `&self` as its first parameter",
+            "#[vim_driver]: `delete_infrastructure` takes 2 parameters after `&self`, not 3",
+        ]
+    );
+}
+
+#[test]
+fn unparsable_arguments_are_one_error() {
+    let output = vim_driver(quote!(= 1), driver_with(quote!(), ""));
+    assert_eq!(
+        compile_errors(&output),
+        ["#[vim_driver]: unexpected arguments\n\
+          help: `#[vim_driver]` takes no arguments; write `#[vim_driver]` alone"]
+    );
+}
+
+#[test]
+fn the_error_type_is_the_authors_when_written_as_result() {
+    let output = vim_driver(quote!(), driver_with(quote!(), "")).to_string();
+    assert!(output.contains(
+        &quote!(
+            type CreateError = InfrastructureError;
+        )
+        .to_string()
+    ));
+    let item = driver_with(
+        quote! {
+            async fn find_infrastructure(&self, a: String, b: String, c: String,
+                d: DeploymentLocation) -> MyResult<FindInfrastructureResponse> { todo!() }
+        },
+        "find_infrastructure",
+    );
+    let output = vim_driver(quote!(), item).to_string();
+    let alias = quote! {
+        type FindError = <MyResult<FindInfrastructureResponse>
+            as ::ignition::__private::OperationError>::Err;
+    };
+    assert!(output.contains(&alias.to_string()), "{output}");
+}
+
+/// The check traits the expansion names exist in `ignition::__private`, for the right
+/// type, with a message naming the operation and the parameter.
+#[test]
+fn check_traits_agree_with_ignition() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ignition/src/__private.rs");
+    let source = std::fs::read_to_string(path).expect("ignition's __private.rs");
+    for op in &super::operations::OPERATIONS {
+        let output = format!(
+            "{}: {},\n    \"#[vim_driver]: `{}` must return `Result<{}, E>`, not `{{Self}}`\"",
+            op.output_check, op.response, op.name, op.response
+        );
+        assert!(
+            source.contains(&output),
+            "missing in __private.rs: {output}"
+        );
+        for param in op.params {
+            let check = format!(
+                "{}: {},\n    \"#[vim_driver]: parameter `{}` of `{}` must be `{}`, not `{{Self}}`\"",
+                param.check, param.ty, param.field, op.name, param.ty
+            );
+            assert!(source.contains(&check), "missing in __private.rs: {check}");
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! real HTTP requests, the embedded default's real job queue and bus.
 
 mod config;
+mod custom_errors;
 mod example;
 mod http;
 mod monitoring;

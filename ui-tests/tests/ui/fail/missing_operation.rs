@@ -19,4 +19,6 @@ impl EchoDriver {
     ) -> Result<DeleteInfrastructureResponse, InfrastructureError> { todo!() }
 }
 
-fn main() {}
+fn main() {
+    let _ = App::new("Echo").driver(EchoDriver);
+}

@@ -1,10 +1,28 @@
-// Hygiene: the expansion uses absolute paths only, and its locals cannot clash with the
-// author's names, not even with a const generic named like a request field.
+// Hygiene: both expansions use absolute paths only, and their locals cannot clash with
+// the author's names, not even with a const generic named like a request field.
 #![no_implicit_prelude]
 #![allow(non_upper_case_globals)]
 
 use ::ignition::prelude::*;
 use ::std::string::String;
+
+#[derive(::std::fmt::Debug, ::thiserror::Error, ApiError)]
+pub enum Error {
+    #[error("conflict")]
+    #[api_error(status = 409, retry)]
+    Conflict {
+        #[api_error(field)]
+        __ignition_fields: String,
+        #[api_error(field = "other")]
+        __ignition_field0: u8,
+    },
+    #[error("gone")]
+    #[api_error(status = 410)]
+    Gone(#[api_error(field = "id")] String),
+    #[error("other")]
+    #[api_error(status = 500)]
+    Other,
+}
 
 pub struct Driver<const template: usize>;
 
@@ -26,7 +44,7 @@ impl<const template: usize> Driver<template> {
         _: String,
         _: String,
         _: DeploymentLocation,
-    ) -> ::std::result::Result<InfrastructureTask, InfrastructureError> {
+    ) -> ::std::result::Result<InfrastructureTask, Error> {
         ::std::todo!()
     }
 

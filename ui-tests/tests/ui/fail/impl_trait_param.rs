@@ -1,9 +1,9 @@
-// The attribute takes no arguments.
+// `find_infrastructure` takes `impl Into<String>`, which makes it generic.
 use ignition::prelude::*;
 
 pub struct EchoDriver;
 
-#[vim_driver(path = "/api")]
+#[vim_driver]
 impl EchoDriver {
     async fn create_infrastructure(&self, _template: String, _template_type: String,
         _system_properties: PropValueMap, _properties: PropValueMap,
@@ -19,7 +19,7 @@ impl EchoDriver {
     ) -> Result<DeleteInfrastructureResponse, InfrastructureError> { todo!() }
 
     async fn find_infrastructure(&self, _template: String, _template_type: String,
-        _instance_name: String, _deployment_location: DeploymentLocation,
+        _instance_name: impl Into<String>, _deployment_location: DeploymentLocation,
     ) -> Result<FindInfrastructureResponse, InfrastructureError> { todo!() }
 }
 

@@ -1,0 +1,28 @@
+// Through an alias, `delete_infrastructure` returns the wrong success type.
+use ignition::prelude::*;
+
+type OpResult<T> = Result<T, InfrastructureError>;
+
+pub struct EchoDriver;
+
+#[vim_driver]
+impl EchoDriver {
+    async fn create_infrastructure(&self, _template: String, _template_type: String,
+        _system_properties: PropValueMap, _properties: PropValueMap,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<CreateInfrastructureResponse, InfrastructureError> { todo!() }
+
+    async fn get_infrastructure_task(&self, _infrastructure_id: String, _request_id: String,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<InfrastructureTask, InfrastructureError> { todo!() }
+
+    async fn delete_infrastructure(&self, _infrastructure_id: String,
+        _deployment_location: DeploymentLocation,
+    ) -> OpResult<CreateInfrastructureResponse> { todo!() }
+
+    async fn find_infrastructure(&self, _template: String, _template_type: String,
+        _instance_name: String, _deployment_location: DeploymentLocation,
+    ) -> Result<FindInfrastructureResponse, InfrastructureError> { todo!() }
+}
+
+fn main() {}
