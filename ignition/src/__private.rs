@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-pub use crate::driver::{Driver, OperationResult};
+pub use crate::driver::Driver;
 pub use crate::error::{ApiError, InfrastructureError};
 pub use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,

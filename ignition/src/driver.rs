@@ -53,20 +53,6 @@ pub trait Driver: Send + Sync + 'static {
     ) -> impl Future<Output = Result<FindInfrastructureResponse, Self::FindError>> + Send;
 }
 
-/// Splits an operation's declared return type into its success and error types, so the
-/// macro can name `E` in `Result<T, E>` even when the author wrote a type alias.
-pub trait OperationResult {
-    /// `T` of `Result<T, E>`.
-    type Ok;
-    /// `E` of `Result<T, E>`.
-    type Err;
-}
-
-impl<T, E> OperationResult for Result<T, E> {
-    type Ok = T;
-    type Err = E;
-}
-
 /// A driver with no VIM behind it, whose errors are all `InfrastructureError`: the
 /// document of its API is the contract's (used by `App::openapi_*` before a driver is
 /// given). Every operation answers 500.
