@@ -92,7 +92,11 @@ pub(crate) fn wire(
         Some(delivery) => Some(delivery),
         None if !boot.messaging.postal_enabled || !boot.messaging.delivery_enabled => None,
         None => match kafka {
-            Some(address) => Some(connected.delivery.ok_or_else(|| no_kafka(address, "delivery"))?),
+            Some(address) => Some(
+                connected
+                    .delivery
+                    .ok_or_else(|| no_kafka(address, "delivery"))?,
+            ),
             None => {
                 let bus = EmbeddedBus::new(true);
                 embedded_bus = Some(bus.clone());
@@ -127,7 +131,11 @@ pub(crate) fn wire(
         Some(queue) => Some(queue),
         None if !boot.job_queue.service_enabled => None,
         None => match kafka {
-            Some(address) => Some(connected.job_queue.ok_or_else(|| no_kafka(address, "job queue"))?),
+            Some(address) => Some(
+                connected
+                    .job_queue
+                    .ok_or_else(|| no_kafka(address, "job queue"))?,
+            ),
             None => Some(Arc::new(EmbeddedJobQueue::new(
                 config.job_queue.max_concurrent_polls,
             ))),

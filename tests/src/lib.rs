@@ -12,6 +12,9 @@ use ignition::RunningApp;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
+pub mod clock_driver;
+pub mod kafka;
+
 /// One scripted answer of `get_infrastructure_task`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Poll {

@@ -175,6 +175,7 @@ mod tests {
     fn job(job_type: &str) -> Job {
         Job {
             job_type: job_type.into(),
+            key: None,
             data: Default::default(),
         }
     }

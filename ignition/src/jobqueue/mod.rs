@@ -25,6 +25,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct Job {
     /// Selects the handler, e.g. `InfrastructureTaskMonitoring`.
     pub job_type: String,
+    /// Jobs with the same key stay in order (on Kafka: the message key, so they share a
+    /// partition); keys spread jobs over the partitions, and so over the replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// The handler's own fields.
     #[serde(flatten)]
     pub data: serde_json::Map<String, serde_json::Value>,

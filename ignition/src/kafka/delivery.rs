@@ -17,7 +17,9 @@ pub(crate) const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("acks", "all"),
     // Never give up on a message: an outage delays events, it does not drop them.
     ("message.timeout.ms", "0"),
-    ("linger.ms", "5"),
+    // Send at once: events and re-polls are latency-bound, and under load librdkafka
+    // still batches what queues up while a request is in flight.
+    ("linger.ms", "0"),
 ];
 
 /// The Kafka [`Delivery`].

@@ -51,7 +51,14 @@ const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     // default is 45 s; brokers such as Tansu also wait half of it before a first join).
     ("session.timeout.ms", "10000"),
     ("heartbeat.interval.ms", "3000"),
+    // A job produced now is fetched within ~20 ms even by brokers that hold a fetch for
+    // its whole wait (librdkafka's default is 500 ms).
+    ("fetch.wait.max.ms", "20"),
 ];
+
+/// At shutdown, how long to let a join in progress finish before leaving the group
+/// (a member that leaves mid-join can leave some brokers' group stuck).
+const FIRST_JOIN_WAIT: Duration = Duration::from_secs(8);
 
 /// How long `queue` waits for the broker's confirmation before answering anyway.
 pub const QUEUE_CONFIRM_WAIT: Duration = Duration::from_secs(5);
@@ -77,6 +84,7 @@ struct Inner {
     jobs: TaskTracker,
     consumer: Mutex<Option<Arc<StreamConsumer<JobQueueContext>>>>,
     consumer_loop: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    joined: tokio::sync::watch::Sender<bool>,
 }
 
 impl KafkaJobQueue {
@@ -104,6 +112,7 @@ impl KafkaJobQueue {
                 jobs: TaskTracker::new(),
                 consumer: Mutex::new(None),
                 consumer_loop: Mutex::new(None),
+                joined: tokio::sync::watch::channel(false).0,
             }),
         }
     }
@@ -136,7 +145,7 @@ impl Inner {
         let payload = serde_json::to_vec(queued)
             .map_err(|err| JobQueueError::Storage(format!("cannot serialise the job: {err}")))?;
         self.producer
-            .send(&self.topic, None, &payload)
+            .send(&self.topic, queued.job.key.as_deref(), &payload)
             .await
             .map_err(|err| JobQueueError::Storage(err.to_string()))
     }
@@ -341,6 +350,7 @@ impl JobQueue for KafkaJobQueue {
             let context = JobQueueContext {
                 offsets: inner.offsets.clone(),
                 topic: inner.topic.clone(),
+                joined: inner.joined.clone(),
             };
             let mut defaults = CONSUMER_DEFAULTS.to_vec();
             defaults.push(("group.id", inner.group.as_str()));
@@ -370,6 +380,18 @@ impl JobQueue for KafkaJobQueue {
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let inner = &self.inner;
+            let consuming = inner
+                .consumer_loop
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some();
+            if consuming && !*inner.joined.borrow() {
+                let mut joined = inner.joined.subscribe();
+                let waited = tokio::time::timeout(FIRST_JOIN_WAIT, joined.wait_for(|j| *j)).await;
+                if waited.is_err() {
+                    tracing::warn!("leaving the job-queue group before its first join finished");
+                }
+            }
             inner.stop.cancel();
             let consumer_loop = inner
                 .consumer_loop
@@ -534,6 +556,8 @@ impl Offsets {
 struct JobQueueContext {
     offsets: Arc<Mutex<Offsets>>,
     topic: String,
+    /// Set once the group gave this member its first assignment.
+    joined: tokio::sync::watch::Sender<bool>,
 }
 
 impl ClientContext for JobQueueContext {}
@@ -561,6 +585,7 @@ impl ConsumerContext for JobQueueContext {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .assign(&partitions);
+                self.joined.send_replace(true);
                 tracing::info!(?partitions, "job-queue partitions assigned");
             }
             Rebalance::Revoke(_) => {}
@@ -633,6 +658,7 @@ mod tests {
     fn queued_jobs_round_trip_as_json() {
         let job = Job {
             job_type: "T".into(),
+            key: Some("k".into()),
             data: serde_json::json!({"a": 1}).as_object().unwrap().clone(),
         };
         let queued = QueuedJob {
@@ -643,7 +669,7 @@ mod tests {
         let text = serde_json::to_string(&queued).unwrap();
         assert_eq!(
             text,
-            r#"{"due_at":42,"attempt":1,"job":{"job_type":"T","a":1}}"#
+            r#"{"due_at":42,"attempt":1,"job":{"job_type":"T","key":"k","a":1}}"#
         );
         assert_eq!(serde_json::from_str::<QueuedJob>(&text).unwrap(), queued);
     }

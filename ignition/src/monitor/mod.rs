@@ -45,13 +45,16 @@ pub struct MonitoringJob {
 }
 
 impl MonitoringJob {
-    fn into_job(self) -> Job {
+    /// The job that carries this task (keyed by infrastructure id).
+    pub fn into_job(self) -> Job {
+        let key = self.infrastructure_id.clone();
         let data = match serde_json::to_value(self) {
             Ok(serde_json::Value::Object(data)) => data,
             _ => unreachable!("a MonitoringJob serialises to a JSON object"),
         };
         Job {
             job_type: JOB_TYPE.to_string(),
+            key: Some(key),
             data,
         }
     }
@@ -425,6 +428,7 @@ mod tests {
         };
         let job = Job {
             job_type: JOB_TYPE.into(),
+            key: None,
             data: serde_json::json!({"infrastructure_id": 5})
                 .as_object()
                 .unwrap()

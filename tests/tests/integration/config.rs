@@ -206,7 +206,10 @@ fn invalid_values_are_refused_with_their_property() {
         "messaging.topics.infrastructure_task_events.replication_factor",
     ] {
         let message = boot_error(App::new("x").property(key, 0).config());
-        assert!(message.contains(key) && message.contains("at least 1"), "{message}");
+        assert!(
+            message.contains(key) && message.contains("at least 1"),
+            "{message}"
+        );
     }
     let message = boot_error(App::new("!!!").config());
     assert!(

@@ -5,5 +5,6 @@ mod config;
 mod custom_errors;
 mod example;
 mod http;
+mod kafka;
 mod monitoring;
 mod openapi;

@@ -1,0 +1,59 @@
+//! Kafka for real: every test talks to a Tansu broker on loopback (see
+//! `ignition_tests::kafka` for the harness and how to install the broker), with fresh
+//! topic and group names. Tests that pause the broker start their own; the others share
+//! one per test process. Figures are printed (`cargo test kafka -- --nocapture`).
+
+mod harness;
+mod inprocess;
+mod outage;
+mod probes;
+mod replicas;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use ignition::RunningApp;
+use ignition_tests::clock_driver::{ClockDriver, PollLog};
+use ignition_tests::kafka::{Api, EventCollector, Setup};
+
+/// The replica binary of this package.
+const REPLICA: &str = env!("CARGO_BIN_EXE_replica");
+
+/// An in-process app on Kafka with a [`ClockDriver`] named `in-process`, its client, the
+/// driver's poll log and a collector of its events topic.
+struct InProcess {
+    app: RunningApp,
+    api: Api,
+    polls: Arc<PollLog>,
+    events: EventCollector,
+}
+
+impl InProcess {
+    async fn start(setup: &Setup) -> Self {
+        let (driver, polls) = ClockDriver::with_log("in-process");
+        let app = setup
+            .app("Kafka Test Driver", driver)
+            .start()
+            .await
+            .unwrap_or_else(|err| panic!("the app starts on Kafka: {err}"));
+        let api = Api::on_port(app.local_addr().port());
+        let events = EventCollector::start(&setup.bootstrap, &setup.names.events).await;
+        Self {
+            app,
+            api,
+            polls,
+            events,
+        }
+    }
+
+    async fn shutdown(self) {
+        tokio::time::timeout(std::time::Duration::from_secs(30), self.app.shutdown())
+            .await
+            .expect("shutdown within 30 s");
+    }
+}
+
+/// The set of infrastructure ids.
+fn id_set<'a>(ids: impl IntoIterator<Item = &'a (String, String)>) -> HashSet<String> {
+    ids.into_iter().map(|(iid, _)| iid.clone()).collect()
+}
