@@ -37,8 +37,47 @@ pub struct QueuedJob {
     /// How often it was re-queued because no replica had a handler for it.
     #[serde(default)]
     pub attempt: u32,
+    /// The runs of one job form a chain: each run re-queued is the next link. A replayed
+    /// link older than one already seen is skipped, so a rebalance or a restart does not
+    /// fork a job into two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    /// The link's place in its chain (0 for the first run).
+    #[serde(default)]
+    pub seq: u64,
     /// The job.
     pub job: Job,
+}
+
+impl QueuedJob {
+    /// The first link of a new chain: `job`, due at `due_at` (ms since the epoch).
+    pub fn new(job: Job, due_at: u64) -> Self {
+        Self {
+            due_at,
+            attempt: 0,
+            chain: Some(fastrand_id()),
+            seq: 0,
+            job,
+        }
+    }
+
+    /// The next link of this chain: `job` again, due at `due_at`.
+    fn next(&self, job: Job, due_at: u64, attempt: u32) -> Self {
+        Self {
+            due_at,
+            attempt,
+            chain: self.chain.clone(),
+            seq: self.seq + 1,
+            job,
+        }
+    }
+}
+
+/// A random id of 16 letters and digits.
+fn fastrand_id() -> String {
+    std::iter::repeat_with(fastrand::alphanumeric)
+        .take(16)
+        .collect()
 }
 
 /// Consumer settings Ignition needs; `messaging.config` may override them.
@@ -62,6 +101,12 @@ const FIRST_JOIN_WAIT: Duration = Duration::from_secs(8);
 
 /// How long `queue` waits for the broker's confirmation before answering anyway.
 pub const QUEUE_CONFIRM_WAIT: Duration = Duration::from_secs(5);
+
+/// A job consumed this late is a replay (after a rebalance or a restart): wait this long
+/// before running it, so that a later link of its chain, if there is one, is read first
+/// and the stale one is skipped.
+const REPLAY_OVERDUE: Duration = Duration::from_secs(1);
+const REPLAY_SETTLE: Duration = Duration::from_millis(500);
 
 /// How often finished offsets are committed.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
@@ -173,6 +218,27 @@ impl Inner {
         }
     }
 
+    /// Whether `queued` is the latest link of its chain seen on `partition` (recording
+    /// it as the latest when `observe`).
+    fn current(&self, partition: i32, queued: &QueuedJob, observe: bool) -> bool {
+        let Some(chain) = &queued.chain else {
+            return true;
+        };
+        self.offsets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .current(partition, chain, queued.seq, observe)
+    }
+
+    fn chain_done(&self, partition: i32, queued: &QueuedJob) {
+        if let Some(chain) = &queued.chain {
+            self.offsets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .chain_done(partition, chain);
+        }
+    }
+
     fn done(&self, partition: i32, offset: i64, generation: &CancellationToken) {
         self.offsets
             .lock()
@@ -190,6 +256,10 @@ impl Inner {
             .received(partition, offset);
         let payload = payload.unwrap_or_default();
         match serde_json::from_slice::<QueuedJob>(payload) {
+            Ok(queued) if !self.current(partition, &queued, true) => {
+                tracing::debug!(partition, offset, chain = ?queued.chain, seq = queued.seq, "replayed job skipped: a later run of it was already queued");
+                self.done(partition, offset, &generation);
+            }
             Ok(queued) => {
                 let inner = self.clone();
                 self.jobs.spawn(async move {
@@ -212,22 +282,32 @@ impl Inner {
         offset: i64,
         generation: CancellationToken,
     ) {
-        let wait = Duration::from_millis(queued.due_at.saturating_sub(now_ms()));
+        let now = now_ms();
+        let overdue = Duration::from_millis(now.saturating_sub(queued.due_at));
+        let mut wait = Duration::from_millis(queued.due_at.saturating_sub(now));
+        if overdue > REPLAY_OVERDUE && queued.chain.is_some() {
+            wait = REPLAY_SETTLE;
+        }
         // Revoked or stopping: leave the offset uncommitted; the job runs again elsewhere.
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = generation.cancelled() => return,
             () = self.stop.cancelled() => return,
         }
+        if !self.current(partition, &queued, false) {
+            tracing::debug!(partition, offset, chain = ?queued.chain, seq = queued.seq, "replayed job skipped: a later run of it was already queued");
+            self.done(partition, offset, &generation);
+            return;
+        }
         let Some(handler) = self.handler(&queued.job.job_type) else {
             let attempt = queued.attempt + 1;
             let after = backoff(Duration::from_secs(1), attempt, self.max_backoff);
             tracing::warn!(job_type = %queued.job.job_type, attempt, ?after, "no handler for this job type here; re-queued");
-            let next = QueuedJob {
-                due_at: now_ms() + after.as_millis() as u64,
+            let next = queued.next(
+                queued.job.clone(),
+                now_ms() + after.as_millis() as u64,
                 attempt,
-                job: queued.job,
-            };
+            );
             if self.produce_until_confirmed(&next).await {
                 self.done(partition, offset, &generation);
             }
@@ -245,20 +325,20 @@ impl Inner {
         // The permit bounds running handlers, not re-queues waiting for the broker.
         drop(permit);
         match outcome {
-            Ok(Action::Done) => self.done(partition, offset, &generation),
+            Ok(Action::Done) => {
+                self.chain_done(partition, &queued);
+                self.done(partition, offset, &generation);
+            }
             Ok(Action::Requeue { job, after, reason }) => {
                 tracing::debug!(job_type = %job.job_type, ?after, %reason, "job re-queued");
-                let next = QueuedJob {
-                    due_at: started + after.as_millis() as u64,
-                    attempt: 0,
-                    job,
-                };
+                let next = queued.next(job, started + after.as_millis() as u64, 0);
                 if self.produce_until_confirmed(&next).await {
                     self.done(partition, offset, &generation);
                 }
             }
             Err(err) => {
                 tracing::error!(job_type = %queued.job.job_type, partition, offset, error = %err, "job handler panicked; job dropped");
+                self.chain_done(partition, &queued);
                 self.done(partition, offset, &generation);
             }
         }
@@ -321,11 +401,7 @@ impl JobQueue for KafkaJobQueue {
                 return Err(JobQueueError::ShuttingDown);
             }
             let inner = self.inner.clone();
-            let queued = QueuedJob {
-                due_at: now_ms(),
-                attempt: 0,
-                job,
-            };
+            let queued = QueuedJob::new(job, now_ms());
             let mut sent = tokio::spawn(async move { inner.produce(&queued).await });
             match tokio::time::timeout(QUEUE_CONFIRM_WAIT, &mut sent).await {
                 Ok(result) => result.map_err(|err| JobQueueError::Storage(err.to_string()))?,
@@ -473,6 +549,8 @@ struct PartitionOffsets {
     committed: Option<i64>,
     /// Cancelled when the partition is revoked: its waiting jobs stop.
     generation: CancellationToken,
+    /// The latest link seen of each unfinished job chain.
+    chains: HashMap<String, u64>,
 }
 
 impl PartitionOffsets {
@@ -482,6 +560,7 @@ impl PartitionOffsets {
             next: None,
             committed: None,
             generation: CancellationToken::new(),
+            chains: HashMap::new(),
         }
     }
 
@@ -522,6 +601,33 @@ impl Offsets {
         state.outstanding.insert(offset);
         state.next = Some(state.next.map_or(offset + 1, |next| next.max(offset + 1)));
         state.generation.clone()
+    }
+
+    fn current(&mut self, partition: i32, chain: &str, seq: u64, observe: bool) -> bool {
+        let Some(state) = self.partitions.get_mut(&partition) else {
+            return true;
+        };
+        match state.chains.get_mut(chain) {
+            Some(latest) if *latest > seq => false,
+            Some(latest) => {
+                if observe {
+                    *latest = seq;
+                }
+                true
+            }
+            None => {
+                if observe {
+                    state.chains.insert(chain.to_string(), seq);
+                }
+                true
+            }
+        }
+    }
+
+    fn chain_done(&mut self, partition: i32, chain: &str) {
+        if let Some(state) = self.partitions.get_mut(&partition) {
+            state.chains.remove(chain);
+        }
     }
 
     fn done(&mut self, partition: i32, offset: i64, generation: &CancellationToken) {
@@ -647,6 +753,30 @@ mod tests {
     }
 
     #[test]
+    fn an_older_link_of_a_chain_is_stale_once_a_later_one_was_seen() {
+        let mut offsets = Offsets::default();
+        offsets.assign(&[0]);
+        assert!(offsets.current(0, "c", 4, true), "first sight");
+        assert!(offsets.current(0, "c", 5, true), "the next link");
+        assert!(!offsets.current(0, "c", 4, false), "replayed older link");
+        assert!(
+            offsets.current(0, "d", 0, true),
+            "other chains are independent"
+        );
+        offsets.chain_done(0, "c");
+        assert!(
+            offsets.current(0, "c", 1, false),
+            "a finished chain is forgotten"
+        );
+        offsets.revoke(&[0]);
+        offsets.assign(&[0]);
+        assert!(
+            offsets.current(0, "d", 0, false),
+            "a new assignment starts afresh"
+        );
+    }
+
+    #[test]
     fn backoff_doubles_up_to_the_cap() {
         let got: Vec<u64> = (1..=6)
             .map(|a| backoff(Duration::from_secs(1), a, Duration::from_secs(10)).as_secs())
@@ -664,12 +794,14 @@ mod tests {
         let queued = QueuedJob {
             due_at: 42,
             attempt: 1,
+            chain: Some("c".into()),
+            seq: 3,
             job,
         };
         let text = serde_json::to_string(&queued).unwrap();
         assert_eq!(
             text,
-            r#"{"due_at":42,"attempt":1,"job":{"job_type":"T","key":"k","a":1}}"#
+            r#"{"due_at":42,"attempt":1,"chain":"c","seq":3,"job":{"job_type":"T","key":"k","a":1}}"#
         );
         assert_eq!(serde_json::from_str::<QueuedJob>(&text).unwrap(), queued);
     }
