@@ -4,14 +4,13 @@
 //! progress and no requests the process sleeps. Jobs live in memory only; a restart
 //! forgets them (Kafka is the durable choice).
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::{Action, BoxFuture, Job, JobHandler, JobQueue, JobQueueError};
+use super::{Action, BoxFuture, Handlers, Job, JobHandler, JobQueue, JobQueueError};
 
 /// The embedded default [`JobQueue`].
 #[derive(Clone)]
@@ -20,7 +19,7 @@ pub struct EmbeddedJobQueue {
 }
 
 struct Inner {
-    handlers: RwLock<HashMap<String, Arc<dyn JobHandler>>>,
+    handlers: Handlers,
     /// Bounds the handlers running at once (`job_queue.max_concurrent_polls`).
     permits: Arc<Semaphore>,
     jobs: TaskTracker,
@@ -32,7 +31,7 @@ impl EmbeddedJobQueue {
     pub fn new(max_concurrent: usize) -> Self {
         Self {
             inner: Arc::new(Inner {
-                handlers: RwLock::new(HashMap::new()),
+                handlers: Handlers::default(),
                 permits: Arc::new(Semaphore::new(max_concurrent)),
                 jobs: TaskTracker::new(),
                 stop: CancellationToken::new(),
@@ -46,23 +45,13 @@ impl EmbeddedJobQueue {
     }
 
     fn handler(&self, job_type: &str) -> Option<Arc<dyn JobHandler>> {
-        let handlers = self
-            .inner
-            .handlers
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        handlers.get(job_type).cloned()
+        self.inner.handlers.get(job_type)
     }
 }
 
 impl JobQueue for EmbeddedJobQueue {
     fn register_handler(&self, job_type: &str, handler: Arc<dyn JobHandler>) {
-        let mut handlers = self
-            .inner
-            .handlers
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
-        handlers.insert(job_type.to_string(), handler);
+        self.inner.handlers.register(job_type, handler);
     }
 
     fn queue(&self, job: Job) -> BoxFuture<'_, Result<(), JobQueueError>> {

@@ -87,6 +87,24 @@ pub enum JobQueueError {
     Storage(String),
 }
 
+/// The handlers of a job queue, by job type.
+#[derive(Default)]
+pub(crate) struct Handlers(
+    std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<dyn JobHandler>>>,
+);
+
+impl Handlers {
+    pub(crate) fn register(&self, job_type: &str, handler: std::sync::Arc<dyn JobHandler>) {
+        let mut handlers = self.0.write().unwrap_or_else(|e| e.into_inner());
+        handlers.insert(job_type.to_string(), handler);
+    }
+
+    pub(crate) fn get(&self, job_type: &str) -> Option<std::sync::Arc<dyn JobHandler>> {
+        let handlers = self.0.read().unwrap_or_else(|e| e.into_inner());
+        handlers.get(job_type).cloned()
+    }
+}
+
 /// A queue of jobs, each run by the handler of its type until it is done.
 pub trait JobQueue: Send + Sync + 'static {
     /// Registers the handler for `job_type`; must happen before jobs of that type arrive.

@@ -12,7 +12,7 @@
 //! queued before it joined (creates answered in the first seconds) are not skipped.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rdkafka::consumer::{
@@ -27,7 +27,7 @@ use tokio_util::task::TaskTracker;
 
 use super::{KafkaConfig, KafkaDelivery};
 use crate::boot::BootError;
-use crate::jobqueue::{Action, BoxFuture, Job, JobHandler, JobQueue, JobQueueError};
+use crate::jobqueue::{Action, BoxFuture, Handlers, Job, JobHandler, JobQueue, JobQueueError};
 
 /// One message on the job-queue topic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,7 +121,7 @@ struct Inner {
     kafka: KafkaConfig,
     topic: String,
     group: String,
-    handlers: RwLock<HashMap<String, Arc<dyn JobHandler>>>,
+    handlers: Handlers,
     permits: Arc<Semaphore>,
     max_backoff: Duration,
     offsets: Arc<Mutex<Offsets>>,
@@ -149,7 +149,7 @@ impl KafkaJobQueue {
                 kafka: kafka.clone(),
                 topic: topic.to_string(),
                 group: group.to_string(),
-                handlers: RwLock::new(HashMap::new()),
+                handlers: Handlers::default(),
                 permits: Arc::new(Semaphore::new(max_concurrent)),
                 max_backoff,
                 offsets: Arc::new(Mutex::new(Offsets::default())),
@@ -181,8 +181,7 @@ fn now_ms() -> u64 {
 
 impl Inner {
     fn handler(&self, job_type: &str) -> Option<Arc<dyn JobHandler>> {
-        let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
-        handlers.get(job_type).cloned()
+        self.handlers.get(job_type)
     }
 
     /// Produces a job and waits until the broker has it.
@@ -384,12 +383,7 @@ fn backoff(base: Duration, attempt: u32, cap: Duration) -> Duration {
 
 impl JobQueue for KafkaJobQueue {
     fn register_handler(&self, job_type: &str, handler: Arc<dyn JobHandler>) {
-        let mut handlers = self
-            .inner
-            .handlers
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
-        handlers.insert(job_type.to_string(), handler);
+        self.inner.handlers.register(job_type, handler);
     }
 
     /// Waits up to [`QUEUE_CONFIRM_WAIT`] for the broker to confirm the job; past that
