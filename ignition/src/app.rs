@@ -5,7 +5,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use poem::endpoint::BoxEndpoint;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::Server;
 use tokio::sync::broadcast;
@@ -43,7 +42,7 @@ struct DriverParts {
 
 /// The Infrastructure API of one driver: its routes and its spec.
 struct ApiParts {
-    routes: BoxEndpoint<'static>,
+    routes: poem::Route,
     spec_json: String,
     spec_yaml: String,
 }
@@ -174,8 +173,11 @@ impl App {
             queue.start().await?;
         }
 
-        let routes =
-            (wiring.api && wiring.service).then(|| (driver.api)(wiring.monitoring.clone()).routes);
+        let routes = if wiring.api && wiring.service {
+            (driver.api)(wiring.monitoring.clone()).routes
+        } else {
+            poem::Route::new()
+        };
         let app_vital = AppVital::default();
         vitals.insert(0, Arc::new(app_vital.clone()));
         let vitals = Vitals(vitals);
