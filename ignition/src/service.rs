@@ -56,7 +56,7 @@ impl<D: Driver> InfrastructureService<D> {
             .create(request)
             .await
             .map_err(|err| driver_error("create_infrastructure", err))?;
-        tracing::info!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = %location.name, "create accepted");
+        tracing::debug!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = %location.name, "create accepted");
         self.watch(&response.infrastructure_id, &response.request_id, &location)
             .await?;
         Ok(response)
@@ -73,7 +73,7 @@ impl<D: Driver> InfrastructureService<D> {
             .delete(request)
             .await
             .map_err(|err| driver_error("delete_infrastructure", err))?;
-        tracing::info!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = %location.name, "delete accepted");
+        tracing::debug!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = %location.name, "delete accepted");
         self.watch(&response.infrastructure_id, &response.request_id, &location)
             .await?;
         Ok(response)

@@ -4,7 +4,10 @@
 //! progress and no requests the process sleeps. Jobs live in memory only; a restart
 //! forgets them (Kafka is the durable choice).
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures_util::FutureExt;
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -88,9 +91,10 @@ async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) 
         // The delay counts from the start of this run, so a task in progress is polled
         // once per interval however long the poll takes.
         let started = tokio::time::Instant::now();
-        // A run is its own task so that a panicking handler is caught, not fatal.
-        let run = tokio::spawn(handler.handle(job.clone()));
-        let action = run.await;
+        // A panicking handler is caught here, not fatal.
+        let action = AssertUnwindSafe(handler.handle(job.clone()))
+            .catch_unwind()
+            .await;
         drop(permit);
         match action {
             Ok(Action::Done) => return,
@@ -106,8 +110,8 @@ async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) 
                     () = inner.stop.cancelled() => return abandon(&job),
                 }
             }
-            Err(err) => {
-                tracing::error!(job_type = %job.job_type, job = %job_json(&job), error = %err, "job handler panicked; job dropped");
+            Err(_) => {
+                tracing::error!(job_type = %job.job_type, job = %job_json(&job), "job handler panicked; job dropped");
                 return;
             }
         }

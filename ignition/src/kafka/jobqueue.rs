@@ -90,9 +90,9 @@ const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     // default is 45 s; brokers such as Tansu also wait half of it before a first join).
     ("session.timeout.ms", "10000"),
     ("heartbeat.interval.ms", "3000"),
-    // A job produced now is fetched within ~20 ms even by brokers that hold a fetch for
+    // A job produced now is fetched within ~10 ms even by brokers that hold a fetch for
     // its whole wait (librdkafka's default is 500 ms).
-    ("fetch.wait.max.ms", "20"),
+    ("fetch.wait.max.ms", "10"),
 ];
 
 /// At shutdown, how long to let a join in progress finish before leaving the group

@@ -185,11 +185,11 @@ impl JobHandler for MonitoringHandler {
         let schedule = self.schedule;
         Box::pin(async move {
             let task: MonitoringJob = match serde_json::from_value(serde_json::Value::Object(
-                job.data.clone(),
+                job.data,
             )) {
                 Ok(task) => task,
                 Err(err) => {
-                    tracing::error!(job = ?job, error = %err, "malformed monitoring job skipped");
+                    tracing::error!(job_type = JOB_TYPE, error = %err, "malformed monitoring job skipped");
                     return Action::done();
                 }
             };

@@ -1,0 +1,428 @@
+//! The table: Markdown (pasted as is into `docs/BENCHMARKS.md`) and JSON.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::suites::{HttpRow, IdleRow, JobsRow, LatencyRow, MonitorRow, Opts};
+use crate::sys;
+
+/// The Python framework on a machine like ours (no-op driver, Werkzeug, Tansu, wrk,
+/// medians of 3 runs), from issue 5.
+pub mod python {
+    /// create req/s at concurrency 1, 16, 64.
+    pub const CREATE_RPS: [(usize, f64); 3] = [(1, 245.0), (16, 386.0), (64, 410.0)];
+    /// create p99 at concurrency 16, ms.
+    pub const CREATE_P99_C16_MS: f64 = 80.0;
+    /// find req/s.
+    pub const FIND_RPS: f64 = 800.0;
+    /// create→event, ms.
+    pub const CREATE_TO_EVENT_MS: f64 = 204.0;
+    /// RSS idle, MiB.
+    pub const RSS_IDLE_MIB: f64 = 62.0;
+    /// Polls per second of each task in progress.
+    pub const POLLS_PER_TASK: &str = "67–81";
+}
+
+/// Everything measured in one run of the harness.
+pub struct Report {
+    /// HTTP rows, or why they are missing.
+    pub http: Option<Result<Vec<HttpRow>, String>>,
+    /// Monitoring capacity rows.
+    pub monitor: Vec<Result<MonitorRow, String>>,
+    /// Idle cost rows.
+    pub idle: Vec<Result<IdleRow, String>>,
+    /// Kafka job-queue throughput.
+    pub jobs: Option<Result<JobsRow, String>>,
+    /// Latency rows.
+    pub latency: Vec<Result<LatencyRow, String>>,
+    /// Why the Kafka parts did not run.
+    pub kafka_skipped: Option<String>,
+    /// CPU time the broker used over the whole run, s.
+    pub broker_cpu_seconds: Option<f64>,
+    load_at_start: f64,
+}
+
+fn mib(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+fn ok_rows<T>(rows: &[Result<T, String>]) -> impl Iterator<Item = &T> {
+    rows.iter().filter_map(|r| r.as_ref().ok())
+}
+
+impl Report {
+    /// An empty report.
+    pub fn new(_opts: &Opts) -> Self {
+        Self {
+            http: None,
+            monitor: Vec::new(),
+            idle: Vec::new(),
+            jobs: None,
+            latency: Vec::new(),
+            kafka_skipped: None,
+            broker_cpu_seconds: None,
+            load_at_start: sys::load_average(),
+        }
+    }
+
+    /// The Markdown report.
+    pub fn render(&self, opts: &Opts, elapsed: Duration) -> String {
+        let mut out = String::new();
+        let o = &mut out;
+        let _ = writeln!(
+            o,
+            "\n# Ignition for Rust benchmarks{}\n",
+            if opts.smoke {
+                " (SMOKE: tiny sizes, figures mean nothing)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(
+            o,
+            "Machine: {} CPUs ({}), {:.1} GiB RAM; load average {:.2} at start, {:.2} at end; {}. \
+             Each figure is the median of {} run(s); the whole run took {:.0} s.\n",
+            sys::nproc(),
+            sys::cpu_model(),
+            sys::mem_total_gib(),
+            self.load_at_start,
+            sys::load_average(),
+            opts.layout.describe(),
+            opts.runs,
+            elapsed.as_secs_f64()
+        );
+        if let Some(why) = &self.kafka_skipped {
+            let _ = writeln!(o, "**Kafka parts skipped**: {why}\n");
+        }
+
+        let _ = writeln!(
+            o,
+            "## HTTP: framework (a) vs bare poem (b)\n\nwrk, {} s per run; (a) a no-op driver through Ignition \
+             (embedded default: each create also queues, polls and emits its task), (b) a poem handler \
+             parsing and serialising the same JSON, (a′) create through Ignition with task monitoring off \
+             (`infrastructure.async_messaging_enabled`): its HTTP layer alone. Latencies in ms.\n",
+            opts.http_seconds
+        );
+        match &self.http {
+            None => {}
+            Some(Err(err)) => {
+                let _ = writeln!(o, "not measured: {err}\n");
+            }
+            Some(Ok(rows)) => {
+                let _ = writeln!(o, "| op | c | (a) req/s | (a) p50 | (a) p99 | (b) req/s | (b) p50 | (b) p99 | a/b | (a′) req/s | a′/b | Python req/s | a ÷ Python |");
+                let _ = writeln!(
+                    o,
+                    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+                );
+                for r in rows {
+                    let py = match r.op {
+                        "create" => python::CREATE_RPS
+                            .iter()
+                            .find(|(c, _)| *c == r.concurrency)
+                            .map(|(_, v)| *v),
+                        _ => Some(python::FIND_RPS),
+                    };
+                    let errors = if r.framework.errors + r.bare.errors > 0 {
+                        format!(" (errors: a {} b {})", r.framework.errors, r.bare.errors)
+                    } else {
+                        String::new()
+                    };
+                    let _ = writeln!(
+                        o,
+                        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.3}{errors} | {} | {} | {} | {} |",
+                        r.op, r.concurrency, r.framework.rps, r.framework.p50_ms, r.framework.p99_ms,
+                        r.bare.rps, r.bare.p50_ms, r.bare.p99_ms, r.ratio,
+                        r.http_layer.map_or("–".into(), |l| format!("{:.0}", l.rps)),
+                        r.http_layer_ratio.map_or("–".into(), |l| format!("{l:.3}")),
+                        py.map_or("–".into(), |p| if r.op == "create" && r.concurrency == 16 {
+                            format!("{p:.0} (p99 {:.0} ms)", python::CREATE_P99_C16_MS)
+                        } else {
+                            format!("{p:.0}")
+                        }),
+                        py.map_or("–".into(), |p| format!("{:.0}×", r.framework.rps / p)),
+                    );
+                }
+                let _ = writeln!(o);
+            }
+        }
+
+        if !self.latency.is_empty() {
+            let _ = writeln!(
+                o,
+                "## create→event latency, task COMPLETE at its first poll\n\nOne create at a time; from sending \
+                 the create to reading the event (stdout line on the embedded default, the events topic on \
+                 Kafka); the Kafka driver's consumer has its partitions first.\n"
+            );
+            let _ = writeln!(o, "| backend | samples/run | p50 ms | p99 ms | create answered p50 ms | raw rdkafka hop p50 / p99 ms | Python |");
+            let _ = writeln!(o, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+            for r in &self.latency {
+                match r {
+                    Ok(r) => {
+                        let hop = r
+                            .raw_hop_ms
+                            .map_or("–".into(), |(p50, p99)| format!("{p50:.2} / {p99:.2}"));
+                        let _ = writeln!(
+                            o,
+                            "| {} | {} | {:.2} | {:.2} | {:.2} | {hop} | {:.0} ms |",
+                            r.backend,
+                            r.samples,
+                            r.p50_ms,
+                            r.p99_ms,
+                            r.create_answered_p50_ms,
+                            python::CREATE_TO_EVENT_MS
+                        );
+                    }
+                    Err(err) => {
+                        let _ = writeln!(o, "| failed: {} | | | | | | |", one_line(err));
+                    }
+                }
+            }
+            let _ = writeln!(o);
+        }
+
+        if let Some(jobs) = &self.jobs {
+            let _ = writeln!(
+                o,
+                "## Kafka job-queue throughput vs raw rdkafka\n\nJobs (monitoring jobs whose task is COMPLETE at \
+                 its first poll) produced onto the job topic as fast as rdkafka takes them, until every \
+                 task event is read back; raw: the same messages produced to a topic and read back by a \
+                 plain consumer. Same broker, same producer settings (idempotent, acks=all, linger 0).\n"
+            );
+            match jobs {
+                Ok(r) => {
+                    let _ = writeln!(o, "| jobs/run | job queue jobs/s | raw produce→consume msg/s | ratio | raw produce+ack msg/s | driver CPU % |");
+                    let _ = writeln!(o, "| ---: | ---: | ---: | ---: | ---: | ---: |");
+                    let _ = writeln!(
+                        o,
+                        "| {} | {:.0} | {:.0} | {:.3} | {:.0} | {:.0} |\n",
+                        r.jobs,
+                        r.job_queue_per_s,
+                        r.raw_per_s,
+                        r.ratio,
+                        r.raw_produce_per_s,
+                        r.driver_cpu_percent
+                    );
+                }
+                Err(err) => {
+                    let _ = writeln!(o, "failed: {err}\n");
+                }
+            }
+        }
+
+        if !self.monitor.is_empty() {
+            let _ = writeln!(
+                o,
+                "## Monitoring capacity\n\nEach task IN_PROGRESS for {} polls, then COMPLETE; poll interval {} ms; the \
+                 creates are spread over {} ms. Achieved polls/s = tasks ÷ mean gap between two polls of one \
+                 task. CPU % of one core: while every task is in flight (creates done, none finished), and \
+                 over the whole run. create→event in s (ideal: {:.1} s). Python: {} polls/s per task in progress.\n",
+                opts.in_progress_polls,
+                opts.poll_interval.as_millis(),
+                opts.ramp.as_millis(),
+                opts.poll_interval.as_secs_f64() * f64::from(opts.in_progress_polls),
+                python::POLLS_PER_TASK
+            );
+            let _ = writeln!(o, "| backend | tasks | configured polls/s | achieved polls/s | % | gap p99 ms | CPU % in flight | CPU % whole run | peak RSS MiB | create→event p50 s | p99 s |");
+            let _ = writeln!(
+                o,
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            );
+            for r in &self.monitor {
+                match r {
+                    Ok(r) => {
+                        let issues = if r.missing_events > 0 || r.polls_made != r.polls_expected {
+                            format!(
+                                " (polls {}/{}, {} events missing)",
+                                r.polls_made, r.polls_expected, r.missing_events
+                            )
+                        } else {
+                            String::new()
+                        };
+                        let _ = writeln!(
+                            o,
+                            "| {} | {} | {:.0} | {:.0} | {:.1}{issues} | {:.0} | {:.1} | {:.1} | {} | {:.3} | {:.3} |",
+                            r.backend, r.tasks, r.configured_polls_per_s, r.achieved_polls_per_s, r.achieved_percent,
+                            r.gap_p99_ms, r.cpu_percent, r.cpu_percent_whole_run, mib(r.peak_rss_mib),
+                            r.create_to_event_p50_s, r.create_to_event_p99_s
+                        );
+                    }
+                    Err(err) => {
+                        let _ = writeln!(o, "| failed: {} | | | | | | | | | | |", one_line(err));
+                    }
+                }
+            }
+            let _ = writeln!(o);
+        }
+
+        if !self.idle.is_empty() {
+            let _ = writeln!(
+                o,
+                "## Idle cost\n\nRSS a few seconds after start (no task yet); then {} tasks in progress (never \
+                 complete), polled every {} ms, no requests: CPU of the driver over the window.\n",
+                opts.idle_tasks,
+                opts.poll_interval.as_millis()
+            );
+            let _ = writeln!(o, "| backend | RSS after start MiB | CPU % | window s | poll gap mean ms | RSS at end MiB | broker CPU % | Python RSS idle |");
+            let _ = writeln!(
+                o,
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            );
+            for r in &self.idle {
+                match r {
+                    Ok(r) => {
+                        let broker = r
+                            .broker_cpu_percent
+                            .map_or("–".into(), |c| format!("{c:.2}"));
+                        let _ = writeln!(
+                            o,
+                            "| {} | {} | {:.2} | {:.1} | {:.1} | {} | {broker} | {:.0} MiB |",
+                            r.backend,
+                            mib(r.rss_idle_mib),
+                            r.cpu_percent,
+                            r.window_s,
+                            r.gap_mean_ms,
+                            mib(r.rss_end_mib),
+                            python::RSS_IDLE_MIB
+                        );
+                    }
+                    Err(err) => {
+                        let _ = writeln!(o, "| failed: {} | | | | | | | |", one_line(err));
+                    }
+                }
+            }
+            let _ = writeln!(o);
+        }
+        if let Some(cpu) = self.broker_cpu_seconds {
+            let _ = writeln!(o, "The broker used {cpu:.1} s of CPU over the whole run.\n");
+        }
+
+        let goals = self.goals();
+        if !goals.is_empty() {
+            let _ = writeln!(
+                o,
+                "## Goals\n\n| goal | figure | met |\n| --- | --- | --- |"
+            );
+            for (goal, figure, met) in goals {
+                let _ = writeln!(
+                    o,
+                    "| {goal} | {figure} | {} |",
+                    if met { "yes" } else { "**no**" }
+                );
+            }
+            let _ = writeln!(o);
+        }
+        out
+    }
+
+    /// Parts that broke (not the ones skipped for a missing tool), one line each.
+    pub fn failures(&self) -> Vec<String> {
+        let mut errors: Vec<&String> = Vec::new();
+        if let Some(Err(err)) = &self.http {
+            errors.push(err);
+        }
+        if let Some(Err(err)) = &self.jobs {
+            errors.push(err);
+        }
+        let rows = self.monitor.iter().filter_map(|r| r.as_ref().err());
+        let rows = rows.chain(self.idle.iter().filter_map(|r| r.as_ref().err()));
+        errors.extend(rows.chain(self.latency.iter().filter_map(|r| r.as_ref().err())));
+        if let Some(why) = &self.kafka_skipped {
+            errors.push(why);
+        }
+        errors
+            .into_iter()
+            .filter(|e| !e.starts_with("skipped:") && !e.starts_with("Tansu not found"))
+            .map(|e| one_line(e))
+            .collect()
+    }
+
+    /// (goal, figure, met) for each goal of issue 5 that was measured.
+    pub fn goals(&self) -> Vec<(String, String, bool)> {
+        let mut goals = Vec::new();
+        if let Some(Ok(rows)) = &self.http {
+            for r in rows.iter().filter(|r| r.concurrency == 16) {
+                goals.push((
+                    format!("{} at c=16: framework/bare ≥ 0.9", r.op),
+                    format!("{:.3}", r.ratio),
+                    r.ratio >= 0.9,
+                ));
+            }
+        }
+        for r in ok_rows(&self.monitor).filter(|r| r.tasks >= 10_000) {
+            goals.push((
+                format!(
+                    "{} tasks in flight ({}): achieved ≥ 95 %, < 100 MB RSS, one core",
+                    r.tasks, r.backend
+                ),
+                format!(
+                    "{:.1} %, {:.1} MiB ({:.1} MB), CPU {:.0} % of one core",
+                    r.achieved_percent,
+                    r.peak_rss_mib,
+                    r.peak_rss_mib * 1.048_576,
+                    r.cpu_percent
+                ),
+                r.achieved_percent >= 95.0
+                    && r.peak_rss_mib * 1.048_576 < 100.0
+                    && r.cpu_percent < 100.0,
+            ));
+        }
+        for r in ok_rows(&self.idle) {
+            goals.push((
+                format!(
+                    "idle CPU < 1 % ({}, {} tasks in progress)",
+                    r.backend, r.tasks
+                ),
+                format!("{:.2} %", r.cpu_percent),
+                r.cpu_percent < 1.0,
+            ));
+        }
+        for r in ok_rows(&self.latency).filter(|r| r.backend == "kafka") {
+            goals.push((
+                "create→event p50 on Kafka ≤ 20 ms (COMPLETE at first poll)".into(),
+                format!("{:.2} ms (p99 {:.2} ms)", r.p50_ms, r.p99_ms),
+                r.p50_ms <= 20.0,
+            ));
+        }
+        goals
+    }
+
+    /// Everything as JSON.
+    pub fn json(&self, opts: &Opts, elapsed: Duration) -> String {
+        fn rows<T: serde::Serialize>(rows: &[Result<T, String>]) -> serde_json::Value {
+            rows.iter()
+                .map(|r| match r {
+                    Ok(r) => json!(r),
+                    Err(e) => json!({"error": e}),
+                })
+                .collect()
+        }
+        let value = json!({
+            "machine": {
+                "nproc": sys::nproc(),
+                "cpu": sys::cpu_model(),
+                "mem_gib": sys::mem_total_gib(),
+                "load_at_start": self.load_at_start,
+                "load_at_end": sys::load_average(),
+                "layout": opts.layout.describe(),
+            },
+            "smoke": opts.smoke,
+            "runs": opts.runs,
+            "seconds": elapsed.as_secs_f64(),
+            "http": match &self.http { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
+            "latency": rows(&self.latency),
+            "jobs": match &self.jobs { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
+            "monitor": rows(&self.monitor),
+            "idle": rows(&self.idle),
+            "kafka_skipped": self.kafka_skipped,
+            "broker_cpu_seconds": self.broker_cpu_seconds,
+            "goals": self.goals().into_iter().map(|(g, f, m)| json!({"goal": g, "figure": f, "met": m})).collect::<Vec<_>>(),
+        });
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().replace('|', "/")
+}
