@@ -98,13 +98,7 @@ async fn creates_fired_the_moment_the_port_opens_all_get_their_events() {
     let created = spawned.elapsed();
 
     let mut events = EventCollector::start(&setup.bootstrap, &setup.names.events).await;
-    let tally = events
-        .wait_for(
-            &super::id_set(&ids),
-            Duration::from_secs(60),
-            Duration::from_secs(1),
-        )
-        .await;
+    let tally = wait_for_all(&mut events, &ids).await;
     println!(
         "start-up creates: port open {opened:?} after spawn, 28 creates answered by {created:?}; {}",
         tally.summary(28)
@@ -128,13 +122,7 @@ async fn two_replicas_share_the_work() {
     let settled = settle(&apis, &mut events, &["replica-a", "replica-b"]).await;
     println!("two replicas: both polling {settled:?} after start");
     let ids = create_many(&apis, "complete_after:3000", 40).await;
-    let tally = events
-        .wait_for(
-            &super::id_set(&ids),
-            Duration::from_secs(60),
-            Duration::from_secs(1),
-        )
-        .await;
+    let tally = wait_for_all(&mut events, &ids).await;
     let shares = by_replica(&tally);
     let polled = |r: &Replica| {
         let polls = r.polls();
@@ -246,13 +234,7 @@ async fn sigterm_exits_0_and_a_new_replica_finishes_the_tasks() {
 
     let mut second = Replica::spawn(REPLICA, "second", &config);
     second.wait_ready().await;
-    let tally = events
-        .wait_for(
-            &super::id_set(&ids),
-            Duration::from_secs(60),
-            Duration::from_secs(1),
-        )
-        .await;
+    let tally = wait_for_all(&mut events, &ids).await;
     println!(
         "SIGTERM then restart: {}; completed by {:?}",
         tally.summary(20),
@@ -260,4 +242,15 @@ async fn sigterm_exits_0_and_a_new_replica_finishes_the_tasks() {
     );
     assert!(tally.missing.is_empty(), "lost: {:?}", tally.missing);
     assert_all_complete(&tally);
+}
+
+/// Every event of `ids` (within 60 s), then 1 s more to catch duplicates.
+async fn wait_for_all(events: &mut EventCollector, ids: &[(String, String)]) -> Tally {
+    events
+        .wait_for(
+            &super::id_set(ids),
+            Duration::from_secs(60),
+            Duration::from_secs(1),
+        )
+        .await
 }
