@@ -52,11 +52,13 @@ impl DriverParts {
         let driver = Arc::new(driver);
         let poller = Arc::new(DriverPoller(driver.clone()));
         let api = Box::new(move |monitor| {
-            let service = api::openapi_service(InfrastructureService::new(driver.clone(), monitor));
+            let api =
+                api::InfrastructureApi::new(InfrastructureService::new(driver.clone(), monitor));
+            let docs = api::openapi_service(api.clone());
             ApiParts {
-                spec_json: service.spec(),
-                spec_yaml: service.spec_yaml(),
-                routes: api::infrastructure_routes(service),
+                spec_json: docs.spec(),
+                spec_yaml: docs.spec_yaml(),
+                routes: api::infrastructure_routes(api, docs),
             }
         });
         Self { poller, api }
