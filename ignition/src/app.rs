@@ -230,7 +230,7 @@ impl App {
     /// Starts, serves until SIGTERM or Ctrl-C, then shuts down gracefully. Installs a log
     /// subscriber on stderr (level from `RUST_LOG`, default `info`) unless one is set.
     pub async fn run(self) -> Result<(), BootError> {
-        init_logging();
+        let _log = init_logging();
         let name = self.name.clone();
         let running = self.start().await.inspect_err(|err| {
             tracing::error!(app = %name, "start-up failed: {err}");
@@ -284,15 +284,23 @@ fn log_started(name: &str, config: &IgnitionConfig, addr: SocketAddr, wiring: &b
     }
 }
 
-/// Installs the fmt subscriber on stderr, once.
-fn init_logging() {
+/// Installs the fmt subscriber on stderr, once. A background thread writes the lines, a
+/// batch per system call, so a request or a poll never waits on stderr (one log line
+/// per finished task otherwise costs ~10 % of create throughput); no line is dropped
+/// (senders wait when 128k lines are pending), and the guard flushes the rest when
+/// `run` returns.
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+    guard
 }
 
 async fn shutdown_signal() {
