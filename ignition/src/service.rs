@@ -57,7 +57,7 @@ impl<D: Driver> InfrastructureService<D> {
             .await
             .map_err(|err| driver_error("create_infrastructure", err))?;
         tracing::debug!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = %location.name, "create accepted");
-        self.watch(&response.infrastructure_id, &response.request_id, &location)
+        self.watch(&response.infrastructure_id, &response.request_id, location)
             .await?;
         Ok(response)
     }
@@ -74,7 +74,7 @@ impl<D: Driver> InfrastructureService<D> {
             .await
             .map_err(|err| driver_error("delete_infrastructure", err))?;
         tracing::debug!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = %location.name, "delete accepted");
-        self.watch(&response.infrastructure_id, &response.request_id, &location)
+        self.watch(&response.infrastructure_id, &response.request_id, location)
             .await?;
         Ok(response)
     }
@@ -105,7 +105,7 @@ impl<D: Driver> InfrastructureService<D> {
         &self,
         infrastructure_id: &str,
         request_id: &str,
-        location: &DeploymentLocation,
+        location: DeploymentLocation,
     ) -> Result<(), ServiceError<E>> {
         let Some(monitor) = &self.monitor else {
             return Ok(());

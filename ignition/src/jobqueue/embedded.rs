@@ -83,11 +83,18 @@ impl JobQueue for EmbeddedJobQueue {
 /// Runs one job until its handler says it is done, sleeping between runs.
 async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) {
     loop {
-        let permit = tokio::select! {
-            permit = inner.permits.clone().acquire_owned() => permit,
-            () = inner.stop.cancelled() => return abandon(&job),
+        // A free permit is taken at once; only a full house waits (or stops).
+        let permit = match inner.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let permit = tokio::select! {
+                    permit = inner.permits.clone().acquire_owned() => permit,
+                    () = inner.stop.cancelled() => return abandon(&job),
+                };
+                let Ok(permit) = permit else { return };
+                permit
+            }
         };
-        let Ok(permit) = permit else { return };
         // The delay counts from the start of this run, so a task in progress is polled
         // once per interval however long the poll takes.
         let started = tokio::time::Instant::now();
@@ -144,14 +151,15 @@ mod tests {
     }
 
     impl JobHandler for Counting {
-        fn handle(&self, mut job: Job) -> BoxFuture<'static, Action> {
+        fn handle(&self, job: Job) -> BoxFuture<'static, Action> {
             let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
             let runs = self.runs;
             Box::pin(async move {
                 if n >= runs {
                     Action::done()
                 } else {
-                    job.data.insert("n".into(), n.into());
+                    let job =
+                        Job::new(job.job_type, job.key, &serde_json::json!({"n": n})).unwrap();
                     Action::requeue(job, Duration::from_secs(1), "again")
                 }
             })
@@ -166,11 +174,7 @@ mod tests {
     }
 
     fn job(job_type: &str) -> Job {
-        Job {
-            job_type: job_type.into(),
-            key: None,
-            data: Default::default(),
-        }
+        Job::new(job_type, None, &serde_json::json!({})).unwrap()
     }
 
     #[tokio::test(start_paused = true)]

@@ -13,15 +13,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 pub use embedded::EmbeddedJobQueue;
 
 /// A boxed `Send` future, for the object-safe service traits.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// One job: its type (which handler runs it) and its data, as one JSON object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One job: its type (which handler runs it), its key, and its handler's data as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     /// Selects the handler, e.g. `InfrastructureTaskMonitoring`.
     pub job_type: String,
@@ -29,9 +31,37 @@ pub struct Job {
     /// partition); keys spread jobs over the partitions, and so over the replicas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// The handler's own fields.
-    #[serde(flatten)]
-    pub data: serde_json::Map<String, serde_json::Value>,
+    /// The handler's own data, as JSON text. Only the handler reads it, so it is never
+    /// parsed into a generic JSON tree on the way (one allocation to store, copy or send).
+    pub data: Box<RawValue>,
+}
+
+impl Job {
+    /// A job of `job_type` carrying `data`, serialised as JSON.
+    pub fn new(
+        job_type: impl Into<String>,
+        key: Option<String>,
+        data: &impl Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            job_type: job_type.into(),
+            key,
+            data: serde_json::value::to_raw_value(data)?,
+        })
+    }
+
+    /// The job's data as a `T`.
+    pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.data.get())
+    }
+}
+
+impl PartialEq for Job {
+    fn eq(&self, other: &Self) -> bool {
+        self.job_type == other.job_type
+            && self.key == other.key
+            && self.data.get() == other.data.get()
+    }
 }
 
 /// What a handler wants done with the job it just ran.

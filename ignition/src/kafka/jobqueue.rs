@@ -780,11 +780,7 @@ mod tests {
 
     #[test]
     fn queued_jobs_round_trip_as_json() {
-        let job = Job {
-            job_type: "T".into(),
-            key: Some("k".into()),
-            data: serde_json::json!({"a": 1}).as_object().unwrap().clone(),
-        };
+        let job = Job::new("T", Some("k".into()), &serde_json::json!({"a": 1})).unwrap();
         let queued = QueuedJob {
             due_at: 42,
             attempt: 1,
@@ -795,7 +791,7 @@ mod tests {
         let text = serde_json::to_string(&queued).unwrap();
         assert_eq!(
             text,
-            r#"{"due_at":42,"attempt":1,"chain":"c","seq":3,"job":{"job_type":"T","key":"k","a":1}}"#
+            r#"{"due_at":42,"attempt":1,"chain":"c","seq":3,"job":{"job_type":"T","key":"k","data":{"a":1}}}"#
         );
         assert_eq!(serde_json::from_str::<QueuedJob>(&text).unwrap(), queued);
     }

@@ -27,7 +27,7 @@ use crate::models::{DeploymentLocation, InfrastructureTask, InfrastructureTaskQu
 /// The job type of task monitoring jobs, as in the seed.
 pub const JOB_TYPE: &str = "InfrastructureTaskMonitoring";
 
-/// The data of one monitoring job (the job's JSON beside `job_type`).
+/// The data of one monitoring job (its [`Job::data`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitoringJob {
     /// The infrastructure the task works on.
@@ -47,16 +47,9 @@ pub struct MonitoringJob {
 impl MonitoringJob {
     /// The job that carries this task (keyed by infrastructure id).
     pub fn into_job(self) -> Job {
-        let key = self.infrastructure_id.clone();
-        let data = match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(data)) => data,
-            _ => unreachable!("a MonitoringJob serialises to a JSON object"),
-        };
-        Job {
-            job_type: JOB_TYPE.to_string(),
-            key: Some(key),
-            data,
-        }
+        let key = Some(self.infrastructure_id.clone());
+        // Strings and string-keyed maps only: serialising cannot fail.
+        Job::new(JOB_TYPE, key, &self).expect("a MonitoringJob serialises to JSON")
     }
 }
 
@@ -157,12 +150,12 @@ impl InfrastructureTaskMonitoringService {
         &self,
         infrastructure_id: &str,
         request_id: &str,
-        deployment_location: &DeploymentLocation,
+        deployment_location: DeploymentLocation,
     ) -> Result<(), JobQueueError> {
         let job = MonitoringJob {
             infrastructure_id: infrastructure_id.to_string(),
             request_id: request_id.to_string(),
-            deployment_location: deployment_location.clone(),
+            deployment_location,
             polls: 0,
             consecutive_errors: 0,
         };
@@ -184,9 +177,7 @@ impl JobHandler for MonitoringHandler {
         let messaging = self.messaging.clone();
         let schedule = self.schedule;
         Box::pin(async move {
-            let task: MonitoringJob = match serde_json::from_value(serde_json::Value::Object(
-                job.data,
-            )) {
+            let task: MonitoringJob = match job.data() {
                 Ok(task) => task,
                 Err(err) => {
                     tracing::error!(job_type = JOB_TYPE, error = %err, "malformed monitoring job skipped");
@@ -211,7 +202,6 @@ async fn poll_once(
         request_id: task.request_id.clone(),
         deployment_location: task.deployment_location.clone(),
     };
-    let (iid, rid) = (task.infrastructure_id.clone(), task.request_id.clone());
     match poller.poll(query).await {
         Ok(state) if state.status == TaskStatus::InProgress => {
             task.consecutive_errors = 0;
@@ -220,14 +210,14 @@ async fn poll_once(
         }
         Ok(state) => match messaging.send_infrastructure_task(&state).await {
             Ok(()) => {
-                tracing::info!(infrastructure_id = %iid, request_id = %rid, status = ?state.status, polls = task.polls, "task finished; event sent");
+                tracing::info!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, status = ?state.status, polls = task.polls, "task finished; event sent");
                 Action::done()
             }
             Err(err) => {
                 // The event is not lost: keep the job, poll again and send again.
                 task.consecutive_errors += 1;
                 let after = schedule.after_errors(task.consecutive_errors);
-                tracing::warn!(infrastructure_id = %iid, request_id = %rid, error = %err, ?after, "task finished but its event was not delivered; will poll and send again");
+                tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, error = %err, ?after, "task finished but its event was not delivered; will poll and send again");
                 Action::requeue(
                     task.into_job(),
                     after,
@@ -238,7 +228,7 @@ async fn poll_once(
         Err(err) if err.retry => {
             task.consecutive_errors += 1;
             let after = schedule.after_errors(task.consecutive_errors);
-            tracing::warn!(infrastructure_id = %iid, request_id = %rid, status = err.status, error = %err.message, errors_in_a_row = task.consecutive_errors, ?after, "poll failed; will retry");
+            tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, status = err.status, error = %err.message, errors_in_a_row = task.consecutive_errors, ?after, "poll failed; will retry");
             Action::requeue(
                 task.into_job(),
                 after,
@@ -246,7 +236,7 @@ async fn poll_once(
             )
         }
         Err(err) => {
-            tracing::warn!(infrastructure_id = %iid, request_id = %rid, status = err.status, error = %err.message, "poll failed with an error that is not retried; task no longer monitored");
+            tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, status = err.status, error = %err.message, "poll failed with an error that is not retried; task no longer monitored");
             Action::done()
         }
     }
@@ -327,10 +317,7 @@ mod tests {
         match action {
             Action::Requeue { job, after, .. } => {
                 assert_eq!(job.job_type, JOB_TYPE);
-                (
-                    serde_json::from_value(serde_json::Value::Object(job.data)).unwrap(),
-                    after,
-                )
+                (job.data::<MonitoringJob>().unwrap(), after)
             }
             Action::Done => panic!("expected a requeue"),
         }
@@ -426,14 +413,7 @@ mod tests {
             ),
             schedule: SCHEDULE,
         };
-        let job = Job {
-            job_type: JOB_TYPE.into(),
-            key: None,
-            data: serde_json::json!({"infrastructure_id": 5})
-                .as_object()
-                .unwrap()
-                .clone(),
-        };
+        let job = Job::new(JOB_TYPE, None, &serde_json::json!({"infrastructure_id": 5})).unwrap();
         assert_eq!(handler.handle(job).await, Action::Done);
     }
 }
