@@ -211,6 +211,8 @@ pub struct DriverSpec {
     pub kafka_config: Map<String, Value>,
     /// More properties (dotted keys).
     pub extra: Map<String, Value>,
+    /// Its `RUST_LOG`, instead of `BENCH_DRIVER_LOG` (default `info`).
+    pub log: Option<String>,
 }
 
 /// The framework's no-op driver as a process of its own.
@@ -276,7 +278,9 @@ impl DriverProc {
             ("BENCH_STATS".into(), stats.display().to_string()),
             (
                 "RUST_LOG".into(),
-                std::env::var("BENCH_DRIVER_LOG").unwrap_or_else(|_| "info".into()),
+                spec.log.clone().unwrap_or_else(|| {
+                    std::env::var("BENCH_DRIVER_LOG").unwrap_or_else(|_| "info".into())
+                }),
             ),
         ];
         spawn.cpu = layout.server_cpu;

@@ -102,7 +102,8 @@ impl Report {
             "## HTTP: framework (a) vs bare poem (b)\n\nwrk, {} s per run; (a) a no-op driver through Ignition \
              (embedded default: each create also queues, polls and emits its task), (b) a poem handler \
              parsing and serialising the same JSON, (a′) create through Ignition with task monitoring off \
-             (`infrastructure.async_messaging_enabled`): its HTTP layer alone. Latencies in ms.\n",
+             (`infrastructure.async_messaging_enabled`): its HTTP layer alone, (a″) create through Ignition \
+             with monitoring on but logs at `warn` (no info line per finished task). Latencies in ms.\n",
             opts.http_seconds
         );
         match &self.http {
@@ -111,10 +112,10 @@ impl Report {
                 let _ = writeln!(o, "not measured: {err}\n");
             }
             Some(Ok(rows)) => {
-                let _ = writeln!(o, "| op | c | (a) req/s | (a) p50 | (a) p99 | (b) req/s | (b) p50 | (b) p99 | a/b | (a′) req/s | a′/b | Python req/s | a ÷ Python |");
+                let _ = writeln!(o, "| op | c | (a) req/s | (a) p50 | (a) p99 | (b) req/s | (b) p50 | (b) p99 | a/b | (a′) req/s | a′/b | (a″) req/s | a″/b | Python req/s | a ÷ Python |");
                 let _ = writeln!(
                     o,
-                    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+                    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
                 );
                 for r in rows {
                     let py = match r.op {
@@ -131,11 +132,13 @@ impl Report {
                     };
                     let _ = writeln!(
                         o,
-                        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.3}{errors} | {} | {} | {} | {} |",
+                        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.3}{errors} | {} | {} | {} | {} | {} | {} |",
                         r.op, r.concurrency, r.framework.rps, r.framework.p50_ms, r.framework.p99_ms,
                         r.bare.rps, r.bare.p50_ms, r.bare.p99_ms, r.ratio,
                         r.http_layer.map_or("–".into(), |l| format!("{:.0}", l.rps)),
                         r.http_layer_ratio.map_or("–".into(), |l| format!("{l:.3}")),
+                        r.quiet.map_or("–".into(), |l| format!("{:.0}", l.rps)),
+                        r.quiet_ratio.map_or("–".into(), |l| format!("{l:.3}")),
                         py.map_or("–".into(), |p| if r.op == "create" && r.concurrency == 16 {
                             format!("{p:.0} (p99 {:.0} ms)", python::CREATE_P99_C16_MS)
                         } else {
@@ -343,11 +346,26 @@ impl Report {
         let mut goals = Vec::new();
         if let Some(Ok(rows)) = &self.http {
             for r in rows.iter().filter(|r| r.concurrency == 16) {
+                let what = if r.http_layer_ratio.is_some() {
+                    " (each create also polls its task, emits its event, logs a line)"
+                } else {
+                    ""
+                };
                 goals.push((
-                    format!("{} at c=16: framework/bare ≥ 0.9", r.op),
+                    format!("{} at c=16: framework/bare ≥ 0.9{what}", r.op),
                     format!("{:.3}", r.ratio),
                     r.ratio >= 0.9,
                 ));
+                if let Some(layer) = r.http_layer_ratio {
+                    goals.push((
+                        format!(
+                            "{} at c=16, the request alone (monitoring off): framework/bare ≥ 0.9",
+                            r.op
+                        ),
+                        format!("{layer:.3}"),
+                        layer >= 0.9,
+                    ));
+                }
             }
         }
         for r in ok_rows(&self.monitor).filter(|r| r.tasks >= 10_000) {

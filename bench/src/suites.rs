@@ -101,6 +101,7 @@ impl Opts {
             read_events,
             kafka_config: self.kafka_config.clone(),
             extra: Map::new(),
+            log: None,
         }
     }
 }
@@ -136,6 +137,11 @@ pub struct HttpRow {
     pub http_layer: Option<HttpFigures>,
     /// create only: median of (a′) req/s ÷ (b) req/s.
     pub http_layer_ratio: Option<f64>,
+    /// create only: (a″) the framework with task monitoring on but logs at `warn` (no
+    /// line per finished task): (a) − (a″) is what that log line costs.
+    pub quiet: Option<HttpFigures>,
+    /// create only: median of (a″) req/s ÷ (b) req/s.
+    pub quiet_ratio: Option<f64>,
 }
 
 fn http_figures(runs: &[wrk::WrkResult]) -> HttpFigures {
@@ -158,6 +164,9 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
     spec.extra
         .insert("infrastructure.async_messaging_enabled".into(), json!(true));
     let http_layer = DriverProc::start(spec, opts.layout, client).await?;
+    let mut spec = opts.driver(&Backend::Embedded, false);
+    spec.log = Some("warn".into());
+    let quiet = DriverProc::start(spec, opts.layout, client).await?;
     let bare_port = sys::free_port();
     let mut spawn = Spawn::new(
         "bare-poem",
@@ -184,6 +193,12 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
             http_layer.child.pid,
             Some(&http_layer.child),
         ),
+        (
+            "quiet",
+            quiet.base.clone(),
+            quiet.child.pid,
+            Some(&quiet.child),
+        ),
     ];
     let ops = [
         ("create", wrk::script(&harness::create_body("0"))),
@@ -200,8 +215,8 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
 
     let mut rows = Vec::new();
     for (op, script) in &ops {
-        // The HTTP-layer-only variant differs from (a) for create only.
-        let measured = if *op == "create" { 3 } else { 2 };
+        // The HTTP-layer-only and quiet variants differ from (a) for create only.
+        let measured = if *op == "create" { servers.len() } else { 2 };
         for &c in &opts.concurrencies {
             let mut results: Vec<Vec<wrk::WrkResult>> = vec![Vec::new(); measured];
             for run in 0..opts.runs {
@@ -224,11 +239,14 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
                 let (fw, b) = (results[0][run], results[1][run]);
                 let layer = results
                     .get(2)
-                    .map(|r| {
+                    .zip(results.get(3))
+                    .map(|(layer, quiet)| {
                         format!(
-                            ", HTTP layer alone {:.0} req/s (ratio {:.3})",
-                            r[run].rps,
-                            r[run].rps / b.rps
+                            ", HTTP layer alone {:.0} req/s (ratio {:.3}), logs at warn {:.0} req/s (ratio {:.3})",
+                            layer[run].rps,
+                            layer[run].rps / b.rps,
+                            quiet[run].rps,
+                            quiet[run].rps / b.rps
                         )
                     })
                     .unwrap_or_default();
@@ -250,12 +268,15 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
                 bare: http_figures(&results[1]),
                 ratio: ratio_to_bare(0),
                 http_layer: results.get(2).map(|r| http_figures(r)),
-                http_layer_ratio: (measured == 3).then(|| ratio_to_bare(2)),
+                http_layer_ratio: (measured > 2).then(|| ratio_to_bare(2)),
+                quiet: results.get(3).map(|r| http_figures(r)),
+                quiet_ratio: (measured > 3).then(|| ratio_to_bare(3)),
             });
         }
     }
     framework.stop();
     http_layer.stop();
+    quiet.stop();
     bare.stop(Duration::from_secs(5));
     for (_, script) in ops {
         let _ = std::fs::remove_file(script);
