@@ -758,6 +758,13 @@ pub struct LatencyRow {
     pub raw_hop_ms: Option<(f64, f64)>,
 }
 
+/// The pause between two latency samples: random (10–30 ms), because a fixed one locks
+/// onto the consumers' fetch cycles and measures one phase of them (a fixed 20 ms gave
+/// 11 ms with a 20 ms fetch wait but 7 ms with 30 ms).
+fn sample_spacing() -> Duration {
+    Duration::from_micros(fastrand::u64(10_000..30_000))
+}
+
 /// Latency: one create at a time, each waiting for its event, after the driver is ready.
 pub async fn latency(
     opts: &Opts,
@@ -783,7 +790,7 @@ pub async fn latency(
                     )
                 })?;
             samples.push((event.at - t0).as_secs_f64() * 1000.0);
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(sample_spacing()).await;
         }
         let (p50, p99) = (quantile(&samples, 0.5), quantile(&samples, 0.99));
         eprintln!(
@@ -829,7 +836,7 @@ async fn raw_hop(opts: &Opts, bootstrap: &str) -> Result<(f64, f64), String> {
             .wait_for(&key, Instant::now() + Duration::from_secs(10))
             .ok_or("a raw message was not read back within 10 s")?;
         samples.push((received.at - t0).as_secs_f64() * 1000.0);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(sample_spacing()).await;
     }
     let (p50, p99) = (quantile(&samples, 0.5), quantile(&samples, 0.99));
     eprintln!("  raw rdkafka hop: produce→read p50 {p50:.2} ms, p99 {p99:.2} ms");

@@ -90,12 +90,13 @@ const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     // default is 45 s; brokers such as Tansu also wait half of it before a first join).
     ("session.timeout.ms", "10000"),
     ("heartbeat.interval.ms", "3000"),
-    // A job produced now is fetched within ~20 ms even by brokers that hold a fetch for
-    // its whole wait (librdkafka's default is 500 ms). Each empty fetch costs librdkafka
-    // ~70 us of CPU: 20 ms keeps an idle replica under 1 % of a core (10 ms: ~1 %), and
-    // create→event at ~11 ms median on Tansu. A broker that answers a waiting fetch as
-    // soon as data arrives (Apache Kafka) can take a longer wait at no latency cost.
-    ("fetch.wait.max.ms", "20"),
+    // How long a fetch may wait for data (librdkafka's default is 500 ms). Every fetch
+    // that returns wakes librdkafka's broker thread, ~110 us of CPU on a 2-core VM: with
+    // 100 tasks in progress an idle replica spent 1.0 % of a core at 10 ms and spends
+    // 0.65 % at 60 ms. On Tansu, which holds a fetch, create→event is then ~15 ms median
+    // (9 ms at 40, 30 ms at 100, 230 ms at 500; docs/BENCHMARKS.md). Apache Kafka answers
+    // a waiting fetch as soon as data arrives: there a longer wait costs no latency.
+    ("fetch.wait.max.ms", "60"),
 ];
 
 /// At shutdown, how long to let a join in progress finish before leaving the group
