@@ -1,5 +1,6 @@
 //! A 30 s broker outage (the broker paused with SIGSTOP) with tasks in flight: the API
-//! keeps answering, health says the broker is gone, and no event is lost.
+//! keeps answering, health says the broker is gone, and no event is lost. And a full
+//! producer buffer during an outage: sends wait for room, none fails or is lost.
 
 use std::time::{Duration, Instant};
 
@@ -168,4 +169,68 @@ async fn a_30_s_broker_outage_loses_nothing_and_the_api_keeps_answering() {
         "health never reported the broker gone: {health_statuses:?}"
     );
     assert!(healthy_after.is_some(), "health OK again after the outage");
+}
+
+/// While librdkafka's buffer is full (two messages here) and the broker is down, further
+/// sends wait for room instead of failing; once the broker is back every one of them is
+/// confirmed, and each message is on the topic once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_wait_while_the_producer_buffer_is_full_and_none_is_lost() {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use ignition::kafka::{KafkaConfig, KafkaDelivery};
+    use ignition_tests::kafka::{create_topic, Names};
+
+    let broker = Broker::start();
+    let bootstrap = broker.bootstrap();
+    let topic = Names::fresh().events;
+    create_topic(&bootstrap, &topic, 1).await;
+    let kafka = KafkaConfig {
+        bootstrap: bootstrap.clone(),
+        settings: [("queue.buffering.max.messages".to_string(), "2".to_string())].into(),
+    };
+    let delivery = Arc::new(KafkaDelivery::new(&kafka).expect("producer"));
+    let payload = |id: &str| serde_json::json!({ "infrastructureId": id }).to_string();
+    delivery
+        .send(&topic, Some("warm"), payload("warm").as_bytes())
+        .await
+        .expect("a send to a live broker is confirmed");
+
+    broker.pause();
+    let ids: Vec<String> = (0..6).map(|i| format!("queued-{i}")).collect();
+    let sends: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (delivery, topic, id) = (delivery.clone(), topic.clone(), id.clone());
+            tokio::spawn(async move {
+                delivery
+                    .send(&topic, Some(&id), payload(&id).as_bytes())
+                    .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let finished = sends.iter().filter(|send| send.is_finished()).count();
+    broker.resume();
+    assert_eq!(
+        finished, 0,
+        "no send may finish (or fail) while the broker is down"
+    );
+
+    for (id, send) in ids.iter().zip(sends) {
+        let confirmed = tokio::time::timeout(Duration::from_secs(60), send)
+            .await
+            .unwrap_or_else(|_| panic!("{id} not confirmed within 60 s of the broker's return"))
+            .expect("send task");
+        assert!(confirmed.is_ok(), "{id}: {confirmed:?}");
+    }
+    let mut events = EventCollector::start(&bootstrap, &topic).await;
+    let expected: HashSet<String> = ids.iter().cloned().chain(["warm".to_string()]).collect();
+    let tally = events
+        .wait_for(&expected, Duration::from_secs(20), Duration::from_secs(1))
+        .await;
+    println!("{}", tally.summary(expected.len()));
+    assert!(tally.missing.is_empty(), "missing: {:?}", tally.missing);
+    assert_eq!(tally.duplicates(), 0, "{}", tally.summary(expected.len()));
 }
