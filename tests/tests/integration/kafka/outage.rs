@@ -2,9 +2,12 @@
 //! keeps answering, health says the broker is gone, and no event is lost. And a full
 //! producer buffer during an outage: sends wait for room, none fails or is lost.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ignition_tests::kafka::{Broker, EventCollector, Replica, Setup};
+use ignition::kafka::{KafkaConfig, KafkaDelivery};
+use ignition_tests::kafka::{create_topic, Broker, EventCollector, Names, Replica, Setup};
 use serde_json::Value;
 
 use super::REPLICA;
@@ -176,12 +179,6 @@ async fn a_30_s_broker_outage_loses_nothing_and_the_api_keeps_answering() {
 /// confirmed, and each message is on the topic once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_wait_while_the_producer_buffer_is_full_and_none_is_lost() {
-    use std::collections::HashSet;
-    use std::sync::Arc;
-
-    use ignition::kafka::{KafkaConfig, KafkaDelivery};
-    use ignition_tests::kafka::{create_topic, Names};
-
     let broker = Broker::start();
     let bootstrap = broker.bootstrap();
     let topic = Names::fresh().events;
