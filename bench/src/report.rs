@@ -102,7 +102,7 @@ impl Report {
             "## HTTP: framework (a) vs bare poem (b)\n\nwrk, {} s per run; (a) a no-op driver through Ignition \
              (embedded default: each create also queues, polls and emits its task), (b) a poem handler \
              parsing and serialising the same JSON, (a′) create through Ignition with task monitoring off \
-             (`infrastructure.async_messaging_enabled`): its HTTP layer alone, (a″) create through Ignition \
+             (`infrastructure.async_messaging_enabled: false`): its HTTP layer alone, (a″) create through Ignition \
              with monitoring on but logs at `warn` (no info line per finished task). Latencies in ms.\n",
             opts.http_seconds
         );

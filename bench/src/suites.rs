@@ -133,7 +133,7 @@ pub struct HttpRow {
     /// Median over runs of framework req/s ÷ bare req/s, each pair measured back to back.
     pub ratio: f64,
     /// create only: (a′) the framework with task monitoring off
-    /// (`infrastructure.async_messaging_enabled`), i.e. its HTTP layer alone.
+    /// (`infrastructure.async_messaging_enabled: false`), i.e. its HTTP layer alone.
     pub http_layer: Option<HttpFigures>,
     /// create only: median of (a′) req/s ÷ (b) req/s.
     pub http_layer_ratio: Option<f64>,
@@ -162,7 +162,7 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
         DriverProc::start(opts.driver(&Backend::Embedded, false), opts.layout, client).await?;
     let mut spec = opts.driver(&Backend::Embedded, false);
     spec.extra
-        .insert("infrastructure.async_messaging_enabled".into(), json!(true));
+        .insert("infrastructure.async_messaging_enabled".into(), json!(false));
     let http_layer = DriverProc::start(spec, opts.layout, client).await?;
     let mut spec = opts.driver(&Backend::Embedded, false);
     spec.log = Some("warn".into());
@@ -654,6 +654,7 @@ fn job_message(iid: &str) -> Vec<u8> {
         deployment_location: serde_json::from_value(harness::location()).expect("location"),
         polls: 0,
         consecutive_errors: 0,
+        deadline_ms: None,
     };
     let queued = ignition::kafka::QueuedJob::new(job.into_job(), now_ms());
     serde_json::to_vec(&queued).expect("job JSON")

@@ -47,19 +47,13 @@ impl<C: Cloud + Send + Sync + 'static> ::ignition::__private::Driver for CloudDr
 where
     C::Handle: Send,
 {
-    type CreateError = QuotaError;
-    type QueryError = <CloudResult<
-        InfrastructureTask,
-    > as ::ignition::__private::OperationError>::Err;
-    type DeleteError = InfrastructureError;
-    type FindError = InfrastructureError;
     fn create(
         &self,
         __ignition_request: ::ignition::__private::CreateInfrastructureRequest,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::ignition::__private::CreateInfrastructureResponse,
-            Self::CreateError,
+            ::ignition::__private::DriverError,
         >,
     > + ::core::marker::Send {
         let ::ignition::__private::CreateInfrastructureRequest {
@@ -70,7 +64,7 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        <_ as ::ignition::__private::CreateInfrastructureOutput>::check(
+        let __ignition_future = <_ as ::ignition::__private::CreateInfrastructureOutput>::check(
             <CloudDriver<
                 C,
             >>::create_infrastructure(
@@ -91,7 +85,21 @@ where
                     __ignition_deployment_location,
                 ),
             ),
-        )
+        );
+        async move {
+            match __ignition_future.await {
+                ::core::result::Result::Ok(__ignition_value) => {
+                    ::core::result::Result::Ok(__ignition_value)
+                }
+                ::core::result::Result::Err(__ignition_error) => {
+                    ::core::result::Result::Err(
+                        ::ignition::__private::DriverError::from_api_error::<
+                            QuotaError,
+                        >(__ignition_error),
+                    )
+                }
+            }
+        }
     }
     fn query(
         &self,
@@ -99,7 +107,7 @@ where
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::ignition::__private::InfrastructureTask,
-            Self::QueryError,
+            ::ignition::__private::DriverError,
         >,
     > + ::core::marker::Send {
         let ::ignition::__private::InfrastructureTaskQuery {
@@ -108,7 +116,7 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        <_ as ::ignition::__private::GetInfrastructureTaskOutput>::check(
+        let __ignition_future = <_ as ::ignition::__private::GetInfrastructureTaskOutput>::check(
             <CloudDriver<
                 C,
             >>::get_infrastructure_task(
@@ -123,7 +131,23 @@ where
                     __ignition_deployment_location,
                 ),
             ),
-        )
+        );
+        async move {
+            match __ignition_future.await {
+                ::core::result::Result::Ok(__ignition_value) => {
+                    ::core::result::Result::Ok(__ignition_value)
+                }
+                ::core::result::Result::Err(__ignition_error) => {
+                    ::core::result::Result::Err(
+                        ::ignition::__private::DriverError::from_api_error::<
+                            <CloudResult<
+                                InfrastructureTask,
+                            > as ::ignition::__private::OperationError>::Err,
+                        >(__ignition_error),
+                    )
+                }
+            }
+        }
     }
     fn delete(
         &self,
@@ -131,7 +155,7 @@ where
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::ignition::__private::DeleteInfrastructureResponse,
-            Self::DeleteError,
+            ::ignition::__private::DriverError,
         >,
     > + ::core::marker::Send {
         let ::ignition::__private::DeleteInfrastructureRequest {
@@ -139,7 +163,7 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        <_ as ::ignition::__private::DeleteInfrastructureOutput>::check(
+        let __ignition_future = <_ as ::ignition::__private::DeleteInfrastructureOutput>::check(
             <CloudDriver<
                 C,
             >>::delete_infrastructure(
@@ -151,7 +175,21 @@ where
                     __ignition_deployment_location,
                 ),
             ),
-        )
+        );
+        async move {
+            match __ignition_future.await {
+                ::core::result::Result::Ok(__ignition_value) => {
+                    ::core::result::Result::Ok(__ignition_value)
+                }
+                ::core::result::Result::Err(__ignition_error) => {
+                    ::core::result::Result::Err(
+                        ::ignition::__private::DriverError::from_api_error::<
+                            InfrastructureError,
+                        >(__ignition_error),
+                    )
+                }
+            }
+        }
     }
     fn find(
         &self,
@@ -159,7 +197,7 @@ where
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::ignition::__private::FindInfrastructureResponse,
-            Self::FindError,
+            ::ignition::__private::DriverError,
         >,
     > + ::core::marker::Send {
         let ::ignition::__private::FindInfrastructureRequest {
@@ -169,7 +207,7 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        <_ as ::ignition::__private::FindInfrastructureOutput>::check(
+        let __ignition_future = <_ as ::ignition::__private::FindInfrastructureOutput>::check(
             <CloudDriver<
                 C,
             >>::find_infrastructure(
@@ -187,6 +225,41 @@ where
                     __ignition_deployment_location,
                 ),
             ),
-        )
+        );
+        async move {
+            match __ignition_future.await {
+                ::core::result::Result::Ok(__ignition_value) => {
+                    ::core::result::Result::Ok(__ignition_value)
+                }
+                ::core::result::Result::Err(__ignition_error) => {
+                    ::core::result::Result::Err(
+                        ::ignition::__private::DriverError::from_api_error::<
+                            InfrastructureError,
+                        >(__ignition_error),
+                    )
+                }
+            }
+        }
+    }
+    fn error_statuses(
+        __ignition_operation: ::ignition::__private::Operation,
+    ) -> ::std::vec::Vec<u16> {
+        match __ignition_operation {
+            ::ignition::__private::Operation::Create => {
+                <QuotaError as ::ignition::__private::ApiError>::statuses()
+            }
+            ::ignition::__private::Operation::Query => {
+                <<CloudResult<
+                    InfrastructureTask,
+                > as ::ignition::__private::OperationError>::Err as ::ignition::__private::ApiError>::statuses()
+            }
+            ::ignition::__private::Operation::Delete => {
+                <InfrastructureError as ::ignition::__private::ApiError>::statuses()
+            }
+            ::ignition::__private::Operation::Find => {
+                <InfrastructureError as ::ignition::__private::ApiError>::statuses()
+            }
+            _ => ::std::vec::Vec::new(),
+        }
     }
 }

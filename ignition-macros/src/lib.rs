@@ -32,6 +32,15 @@ pub fn vim_driver(args: TokenStream, item: TokenStream) -> TokenStream {
     vim_driver::vim_driver(args.into(), item.into()).into()
 }
 
+/// The four operations of `#[vim_driver]`'s table as a string literal of
+/// `method driver_method` lines: the runtime tests its own table against it. Not an API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __operation_table(_input: TokenStream) -> TokenStream {
+    let text = vim_driver::operation_table();
+    quote::quote!(#text).into()
+}
+
 /// The derive is defined in `ignition-macros`: depend on `ignition` and use it as
 /// `ignition::ApiError` (or through `ignition::prelude`), where it is documented.
 #[proc_macro_derive(ApiError, attributes(api_error))]

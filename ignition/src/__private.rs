@@ -9,8 +9,8 @@
 
 use std::future::Future;
 
-pub use crate::driver::Driver;
-pub use crate::error::{ApiError, InfrastructureError};
+pub use crate::driver::{Driver, Operation};
+pub use crate::error::{ApiError, DriverError, InfrastructureError};
 pub use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
     DeleteInfrastructureResponse, DeploymentLocation, FindInfrastructureRequest,

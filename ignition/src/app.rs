@@ -1,67 +1,85 @@
-//! [`App`]: configure, wire and run a driver; [`RunningApp`]: the handle of a started one.
+//! [`App`]: configure and run a driver; [`RunningApp`]: the handle of a started one;
+//! [`DriverContext`]: what a driver built after configuration sees.
 
-use std::io::IsTerminal;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::listener::Acceptor;
 use poem::Server;
+use serde::de::DeserializeOwned;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::api;
+use crate::api::{self, ApiParts};
 use crate::boot::{self, BootError, Supplied};
-use crate::config::{ConfigSources, IgnitionConfig};
+use crate::config::{ConfigSources, IgnitionConfig, LoadedConfig};
 use crate::driver::Driver;
-use crate::jobqueue::JobQueue;
+use crate::jobqueue::{BoxFuture, JobQueue};
 use crate::management::{AppVital, Vital, Vitals};
-use crate::messaging::{Delivery, DeliveryError, Envelope, InfrastructureMessagingService};
-use crate::models::InfrastructureTask;
-use crate::monitor::{DriverPoller, InfrastructureTaskMonitoringService, TaskPoller};
-use crate::service::InfrastructureService;
+use crate::messaging::{Delivery, Envelope, TaskEvents};
+use crate::monitor::{DriverPoller, TaskPoller};
+use crate::runtime;
 
 /// A driver application: name, configuration sources, the driver, and optional
-/// replacements for built-in services. See the crate docs for a whole example.
+/// replacements for built-in services.
+///
+/// ```no_run
+/// # use ignition::prelude::*;
+/// # struct EchoDriver;
+/// # #[vim_driver]
+/// # impl EchoDriver {
+/// #     async fn create_infrastructure(&self, _: String, _: String, _: PropValueMap, _: PropValueMap, _: DeploymentLocation) -> Result<CreateInfrastructureResponse, InfrastructureError> { todo!() }
+/// #     async fn get_infrastructure_task(&self, _: String, _: String, _: DeploymentLocation) -> Result<InfrastructureTask, InfrastructureError> { todo!() }
+/// #     async fn delete_infrastructure(&self, _: String, _: DeploymentLocation) -> Result<DeleteInfrastructureResponse, InfrastructureError> { todo!() }
+/// #     async fn find_infrastructure(&self, _: String, _: String, _: String, _: DeploymentLocation) -> Result<FindInfrastructureResponse, InfrastructureError> { todo!() }
+/// # }
+/// #[tokio::main]
+/// async fn main() -> Result<(), BootError> {
+///     App::new("Echo VIM Driver")            // the job-queue topic defaults to "Echo_VIM_Driver"
+///         .config_file("config.yml")        // must exist
+///         .config_env("ECHO_DRIVER_CONFIG") // a YAML file named by this variable, if set
+///         .driver(EchoDriver)
+///         .run()                            // until SIGTERM / Ctrl-C, then a graceful stop
+///         .await
+/// }
+/// ```
+#[must_use = "an App does nothing until `run` or `start` is awaited"]
 pub struct App {
     name: String,
     sources: ConfigSources,
-    driver: Option<DriverParts>,
+    driver: Option<DriverSource>,
+    /// The OpenAPI document of the driver's type (known before the driver is built).
+    spec: fn() -> ApiParts,
     supplied: Supplied,
+    vitals: Vec<Arc<dyn Vital>>,
     task_events: TaskEvents,
     /// A `config_file` that does not exist: reported by `start`, which returns errors.
-    config_file_error: Option<BootError>,
+    missing_config_file: Option<PathBuf>,
+}
+
+/// A driver given as a value, or built once the configuration is loaded.
+enum DriverSource {
+    Ready(DriverParts),
+    Build(Box<dyn FnOnce(DriverContext) -> BoxFuture<'static, Result<DriverParts, BootError>> + Send>),
 }
 
 /// What the app needs of a driver, with its type erased.
 struct DriverParts {
     poller: Arc<dyn TaskPoller>,
-    api: Box<dyn Fn(Option<InfrastructureTaskMonitoringService>) -> ApiParts + Send + Sync>,
-}
-
-/// The Infrastructure API of one driver: its routes and its spec.
-struct ApiParts {
-    routes: poem::Route,
-    spec_json: String,
-    spec_yaml: String,
+    api: Box<dyn FnOnce(api::Wiring) -> ApiParts + Send>,
 }
 
 impl DriverParts {
     fn new<D: Driver>(driver: D) -> Self {
         let driver = Arc::new(driver);
-        let poller = Arc::new(DriverPoller(driver.clone()));
-        let api = Box::new(move |monitor| {
-            let api =
-                api::InfrastructureApi::new(InfrastructureService::new(driver.clone(), monitor));
-            let docs = api::openapi_service(api.clone());
-            ApiParts {
-                spec_json: docs.spec(),
-                spec_yaml: docs.spec_yaml(),
-                routes: api::infrastructure_routes(api, docs),
-            }
-        });
-        Self { poller, api }
+        let poller = Arc::new(DriverPoller::new(driver.clone()));
+        Self {
+            poller,
+            api: Box::new(move |wiring| api::api_parts(driver, wiring)),
+        }
     }
 }
 
@@ -72,21 +90,18 @@ impl App {
             name: name.into(),
             sources: ConfigSources::default(),
             driver: None,
+            spec: api::spec_parts::<crate::driver::ContractOnly>,
             supplied: Supplied::default(),
+            vitals: Vec::new(),
             task_events: TaskEvents::default(),
-            config_file_error: None,
+            missing_config_file: None,
         }
     }
 
     /// Reads properties from this YAML file, which must exist.
     pub fn config_file(mut self, path: impl AsRef<Path>) -> Self {
         let path = path.as_ref();
-        if !path.is_file() {
-            self.config_file_error = Some(BootError::new(format!(
-                "configuration file {} does not exist (given to App::config_file)",
-                path.display()
-            )));
-        }
+        self.missing_config_file = (!path.is_file()).then(|| path.to_path_buf());
         self.sources.file = Some(path.to_path_buf());
         self
     }
@@ -107,65 +122,127 @@ impl App {
 
     /// The driver: any `#[vim_driver]` type.
     pub fn driver<D: Driver>(mut self, driver: D) -> Self {
-        self.driver = Some(DriverParts::new(driver));
+        self.driver = Some(DriverSource::Ready(DriverParts::new(driver)));
+        self.spec = api::spec_parts::<D>;
         self
     }
 
-    /// Uses this job queue instead of the built-in one.
+    /// A driver built once the configuration is loaded and before the port opens, from
+    /// its own section of the configuration file; an `Err` stops start-up with it.
+    ///
+    /// ```no_run
+    /// # use ignition::prelude::*;
+    /// # struct CloudDriver { endpoint: String }
+    /// # #[vim_driver]
+    /// # impl CloudDriver {
+    /// #     async fn create_infrastructure(&self, _: String, _: String, _: PropValueMap, _: PropValueMap, _: DeploymentLocation) -> Result<CreateInfrastructureResponse, InfrastructureError> { todo!() }
+    /// #     async fn get_infrastructure_task(&self, _: String, _: String, _: DeploymentLocation) -> Result<InfrastructureTask, InfrastructureError> { todo!() }
+    /// #     async fn delete_infrastructure(&self, _: String, _: DeploymentLocation) -> Result<DeleteInfrastructureResponse, InfrastructureError> { todo!() }
+    /// #     async fn find_infrastructure(&self, _: String, _: String, _: String, _: DeploymentLocation) -> Result<FindInfrastructureResponse, InfrastructureError> { todo!() }
+    /// # }
+    /// #[derive(serde::Deserialize)]
+    /// struct CloudProperties {
+    ///     endpoint: String,
+    /// }
+    ///
+    /// # async fn run() -> Result<(), BootError> {
+    /// // config.yml:  cloud: { endpoint: "https://cloud.example:5000" }
+    /// App::new("Cloud VIM Driver")
+    ///     .config_file("config.yml")
+    ///     .driver_with(|ctx: DriverContext| async move {
+    ///         let props: CloudProperties = ctx.properties("cloud")?;
+    ///         Ok(CloudDriver { endpoint: props.endpoint })
+    ///     })
+    ///     .run()
+    ///     .await
+    /// # }
+    /// ```
+    pub fn driver_with<D, F, Fut>(mut self, build: F) -> Self
+    where
+        D: Driver,
+        F: FnOnce(DriverContext) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<D, BootError>> + Send + 'static,
+    {
+        self.driver = Some(DriverSource::Build(Box::new(move |ctx| {
+            Box::pin(async move { build(ctx).await.map(DriverParts::new) })
+        })));
+        self.spec = api::spec_parts::<D>;
+        self
+    }
+
+    /// Adds a vital of the driver's own (e.g. "can I reach the VIM?") to
+    /// `/management/health`; a check that does not answer within 2 s counts as
+    /// UNHEALTHY.
+    pub fn vital(mut self, vital: impl Vital) -> Self {
+        self.vitals.push(Arc::new(vital));
+        self
+    }
+
+    /// Uses this job queue instead of the built-in one (see [`JobQueue`]).
     pub fn job_queue(mut self, queue: impl JobQueue) -> Self {
         self.supplied.job_queue = Some(Arc::new(queue));
         self
     }
 
-    /// Uses this delivery (how messages reach the bus) instead of the built-in one.
+    /// Uses this delivery (how messages reach the bus) instead of the built-in one (see
+    /// [`Delivery`]).
     pub fn delivery(mut self, delivery: impl Delivery) -> Self {
         self.supplied.delivery = Some(Arc::new(delivery));
         self
     }
 
     /// A handle through which the driver sends its own task events when
-    /// `infrastructure.async_messaging_enabled` is set. Take it before `driver(...)` and
-    /// keep it in the driver; it works once the app has started.
+    /// `infrastructure.async_messaging_enabled` is `false`. Take it before
+    /// `driver(...)` and keep it in the driver; it works once the app has started.
+    /// (With [`App::driver_with`], [`DriverContext::task_events`] gives the same.)
     pub fn task_events(&self) -> TaskEvents {
         self.task_events.clone()
     }
 
     /// The configuration this app would start with.
     pub fn config(&self) -> Result<IgnitionConfig, BootError> {
-        if let Some(err) = &self.config_file_error {
-            return Err(err.clone());
+        Ok(self.load_config()?.config)
+    }
+
+    fn load_config(&self) -> Result<LoadedConfig, BootError> {
+        if let Some(path) = &self.missing_config_file {
+            return Err(BootError::ConfigFileMissing { path: path.clone() });
         }
-        self.sources.load(&self.name)
+        Ok(self.sources.load(&self.name)?)
     }
 
     /// The OpenAPI document (JSON) of the Infrastructure API, without serving it.
     pub fn openapi_json(&self) -> String {
-        self.api_parts_for_spec().spec_json
+        (self.spec)().spec_json
     }
 
     /// The OpenAPI document (YAML) of the Infrastructure API, without serving it.
     pub fn openapi_yaml(&self) -> String {
-        self.api_parts_for_spec().spec_yaml
-    }
-
-    fn api_parts_for_spec(&self) -> ApiParts {
-        match &self.driver {
-            Some(driver) => (driver.api)(None),
-            // Without a driver: the document of a driver whose errors are all
-            // InfrastructureError, i.e. the contract's.
-            None => (DriverParts::new(crate::driver::ContractOnly).api)(None),
-        }
+        (self.spec)().spec_yaml
     }
 
     /// Starts serving and returns at once with a handle; for tests and embedding.
     /// Does not install a log subscriber (see [`App::run`]).
     pub async fn start(self) -> Result<RunningApp, BootError> {
-        let config = self.config()?;
-        let driver = self.driver.ok_or_else(|| {
-            BootError::new("no driver: give the app one with App::driver(...) before starting it")
-        })?;
+        let loaded = self.load_config()?;
+        for warning in &loaded.warnings {
+            tracing::warn!("{warning}");
+        }
+        let config = loaded.config.clone();
+        let driver = match self.driver.ok_or(BootError::NoDriver)? {
+            DriverSource::Ready(parts) => parts,
+            DriverSource::Build(build) => {
+                let ctx = DriverContext {
+                    app_name: self.name.clone(),
+                    loaded: Arc::new(loaded),
+                    task_events: self.task_events.clone(),
+                };
+                build(ctx).await?
+            }
+        };
         let mut vitals: Vec<Arc<dyn Vital>> = Vec::new();
-        let connected = connect(&config, &self.supplied, &mut vitals).await?;
+        let connected = boot::connect(&config, &self.supplied).await?;
+        vitals.extend(connected.vitals.iter().cloned());
         let wiring = boot::wire(&config, self.supplied, connected, driver.poller.clone())?;
         if let Some(messaging) = &wiring.messaging {
             self.task_events.bind(messaging.clone());
@@ -176,29 +253,21 @@ impl App {
         }
 
         let routes = if wiring.api && wiring.service {
-            (driver.api)(wiring.monitoring.clone()).routes
+            (driver.api)(api::Wiring::new(&config, wiring.monitoring.clone())).routes
         } else {
             poem::Route::new()
         };
         let app_vital = AppVital::default();
         vitals.insert(0, Arc::new(app_vital.clone()));
-        let vitals = Vitals(vitals);
-        let endpoint = api::app_endpoint(routes, vitals);
+        vitals.extend(self.vitals);
+        let endpoint = crate::server::endpoint(routes, Vitals::new(vitals), &config);
 
-        let port = config.application.port;
-        let acceptor = TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
-            .into_acceptor()
-            .await
-            .map_err(|err| {
-                BootError::new(format!(
-                    "cannot listen on port {port} (`application.port`): {err}"
-                ))
-            })?;
+        let acceptor = crate::server::bind(&config.application)?;
         let local_addr = acceptor
             .local_addr()
             .first()
             .and_then(|addr| addr.as_socket_addr().copied())
-            .ok_or_else(|| BootError::new("the HTTP listener has no local address"))?;
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], config.application.port)));
 
         let stop = CancellationToken::new();
         let server = {
@@ -230,41 +299,16 @@ impl App {
     /// Starts, serves until SIGTERM or Ctrl-C, then shuts down gracefully. Installs a log
     /// subscriber on stderr (level from `RUST_LOG`, default `info`) unless one is set.
     pub async fn run(self) -> Result<(), BootError> {
-        let _log = init_logging();
+        let _log = runtime::init_logging();
         let name = self.name.clone();
         let running = self.start().await.inspect_err(|err| {
             tracing::error!(app = %name, "start-up failed: {err}");
         })?;
-        shutdown_signal().await;
+        runtime::shutdown_signal().await;
         tracing::info!(app = %running.name, "shutdown requested");
         running.shutdown().await;
         Ok(())
     }
-}
-
-/// Connects to Kafka when `messaging.connection_address` is set and a built-in service
-/// needs it (the user may have supplied both delivery and job queue).
-#[cfg_attr(not(feature = "kafka"), allow(unused_variables))]
-async fn connect(
-    config: &IgnitionConfig,
-    supplied: &Supplied,
-    vitals: &mut Vec<Arc<dyn Vital>>,
-) -> Result<boot::Connected, BootError> {
-    let needed = supplied.delivery.is_none() || supplied.job_queue.is_none();
-    if !config.uses_kafka() || !needed {
-        return Ok(boot::Connected::default());
-    }
-    #[cfg(feature = "kafka")]
-    {
-        let kafka = crate::kafka::KafkaServices::connect(config).await?;
-        vitals.push(kafka.vital);
-        Ok(boot::Connected {
-            delivery: Some(kafka.delivery),
-            job_queue: Some(kafka.job_queue),
-        })
-    }
-    #[cfg(not(feature = "kafka"))]
-    Ok(boot::Connected::default())
 }
 
 fn log_started(name: &str, config: &IgnitionConfig, addr: SocketAddr, wiring: &boot::Wiring) {
@@ -274,9 +318,16 @@ fn log_started(name: &str, config: &IgnitionConfig, addr: SocketAddr, wiring: &b
         (Some(address), None) => format!("Kafka at {address}"),
         (None, None) => "supplied by the application".to_string(),
     };
-    tracing::info!("{name} started on port {port}; messaging: {messaging}");
+    let monitoring = if wiring.monitoring.is_some() {
+        "the framework monitors each task and sends its event"
+    } else {
+        "tasks are not monitored (infrastructure.async_messaging_enabled: false: the driver sends its own events)"
+    };
+    tracing::info!("{name} started on port {port} ({addr}); messaging: {messaging}; {monitoring}");
     if wiring.api {
-        tracing::info!("Swagger UI: http://localhost:{port}{}/ui", api::API_PATH);
+        if config.application.swagger_ui_enabled {
+            tracing::info!("Swagger UI: http://localhost:{port}{}/ui", api::API_PATH);
+        }
         tracing::info!(
             "OpenAPI: http://localhost:{port}{0}/openapi.json and {0}/openapi.yaml",
             api::API_PATH
@@ -284,59 +335,51 @@ fn log_started(name: &str, config: &IgnitionConfig, addr: SocketAddr, wiring: &b
     }
 }
 
-/// Log lines waiting for the writer thread before a logging thread waits.
-const LOG_LINES_BUFFERED: usize = 16 * 1024;
-
-/// Installs the fmt subscriber on stderr, once. A background thread writes the lines, a
-/// batch per system call, so a request or a poll never waits on stderr (one log line
-/// per finished task otherwise costs ~10 % of create throughput); no line is dropped
-/// (senders wait when LOG_LINES_BUFFERED lines are pending), and the guard flushes the
-/// rest when `run` returns. With a subscriber already set, nothing (no writer thread).
-fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    if tracing::dispatcher::has_been_set() {
-        return None;
-    }
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        // The channel is allocated (and touched) up front: the default 128k lines are
-        // 4 MiB of RSS; 16k lines (512 KiB) still absorb any burst the writer lags behind.
-        .buffered_lines_limit(LOG_LINES_BUFFERED)
-        .finish(std::io::BufWriter::new(std::io::stderr()));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init()
-        .ok()
-        .map(|()| guard)
+/// What a driver built with [`App::driver_with`] is given: the configuration (its own
+/// section included), the app's name and the handle for its own task events.
+pub struct DriverContext {
+    app_name: String,
+    loaded: Arc<LoadedConfig>,
+    task_events: TaskEvents,
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+impl DriverContext {
+    /// The driver's own section of the configuration (a top-level key such as
+    /// `openstack:`) as a `T`. An absent section reads as an empty map (so
+    /// `#[serde(default)]` fields work); a key `T` does not have, or a value it refuses,
+    /// stops start-up with an error naming `section.key` and the file.
+    pub fn properties<T: DeserializeOwned>(&self, section: &str) -> Result<T, BootError> {
+        Ok(self.loaded.section(section)?)
+    }
+
+    /// The handle through which the driver sends its own task events (for
+    /// `infrastructure.async_messaging_enabled: false`); it works once the app has
+    /// started.
+    pub fn task_events(&self) -> TaskEvents {
+        self.task_events.clone()
+    }
+
+    /// The app's name.
+    pub fn app_name(&self) -> &str {
+        &self.app_name
+    }
+
+    /// The framework's properties the app starts with.
+    pub fn config(&self) -> &IgnitionConfig {
+        &self.loaded.config
+    }
+
+    /// The top-level sections of the configuration that belong to the driver.
+    pub fn sections(&self) -> Vec<String> {
+        self.loaded.driver_sections()
+    }
+}
+
+impl std::fmt::Debug for DriverContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverContext")
+            .field("app_name", &self.app_name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -392,31 +435,15 @@ impl Drop for RunningApp {
     }
 }
 
-/// Sends task events on behalf of a driver that reports its own task outcomes
-/// (`infrastructure.async_messaging_enabled`). Cheap to clone.
-#[derive(Clone, Default)]
-pub struct TaskEvents {
-    messaging: Arc<OnceLock<InfrastructureMessagingService>>,
-}
-
-impl TaskEvents {
-    fn bind(&self, messaging: InfrastructureMessagingService) {
-        let _ = self.messaging.set(messaging);
-    }
-
-    /// Sends the task as an event; `Ok` once delivered.
-    pub async fn send(&self, task: &InfrastructureTask) -> Result<(), DeliveryError> {
-        match self.messaging.get() {
-            Some(messaging) => messaging.send_infrastructure_task(task).await,
-            None => Err(DeliveryError {
-                topic: String::new(),
-                reason: "the app has not started (or its messaging service is disabled)".into(),
-            }),
-        }
+impl std::fmt::Debug for RunningApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningApp")
+            .field("name", &self.name)
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
     }
 }
 
-#[doc(hidden)]
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")

@@ -1,36 +1,94 @@
-//! Start-up: which services run, and the error that stops start-up.
+//! Start-up: the error that stops it, connecting to what the configuration names, and
+//! which services run, wired together.
 //!
 //! Each `bootstrap.*` flag turns one built-in service off. A service that is on needs the
 //! ones below it (API → InfrastructureApiService → InfrastructureService →
 //! InfrastructureTaskMonitoringService → job queue + InfrastructureMessagingService →
 //! postal/delivery); when one of those is off and none was supplied, start-up fails
 //! with a [`BootError`] naming both services and the flag.
+//!
+//! `boot` depends on every layer; no layer depends on `boot`: each returns its own error
+//! type, which [`BootError`] wraps as its `source`.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::IgnitionConfig;
-use crate::jobqueue::{EmbeddedJobQueue, JobQueue};
+use crate::config::{ConfigError, IgnitionConfig};
+use crate::jobqueue::{EmbeddedJobQueue, JobQueue, JobQueueError};
+use crate::management::Vital;
 use crate::messaging::{Delivery, EmbeddedBus, InfrastructureMessagingService};
-use crate::monitor::{InfrastructureTaskMonitoringService, PollSchedule, TaskPoller};
+use crate::monitor::{InfrastructureTaskMonitoringService, MonitorSettings, TaskPoller};
 
 /// Why the app did not start: a clear message naming the file, property or service.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct BootError {
-    message: String,
+///
+/// Match on the variant to tell causes apart; `Display` is the message for the operator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BootError {
+    /// The configuration is refused (a file, a property, a value).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The file given to [`App::config_file`](crate::App::config_file) does not exist.
+    #[error("configuration file {} does not exist (given to App::config_file)", path.display())]
+    ConfigFileMissing {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The app was started without a driver.
+    #[error("no driver: give the app one with App::driver(...) or App::driver_with(...) before starting it")]
+    NoDriver,
+    /// A service is disabled that another one needs.
+    #[error("{service} needs the {needed}, which is disabled by `{flag}: false`; enable it{supply}", supply = supply.map(|how| format!(", or supply one with {how}")).unwrap_or_default())]
+    ServiceDisabled {
+        /// The service that cannot run.
+        service: &'static str,
+        /// The service it needs.
+        needed: &'static str,
+        /// The `bootstrap.*` flag that turned it off.
+        flag: &'static str,
+        /// How the user can supply one instead (e.g. `App::job_queue`).
+        supply: Option<&'static str>,
+    },
+    /// Kafka is configured but this build has no Kafka support.
+    #[error("`messaging.connection_address` is set ({address}), but this build of ignition has no Kafka {what} (the `kafka` feature is off); enable it, or remove the property to use the embedded default")]
+    NoKafkaSupport {
+        /// The configured address.
+        address: String,
+        /// What is missing (delivery, job queue).
+        what: &'static str,
+    },
+    /// The job queue did not start.
+    #[error(transparent)]
+    JobQueue(#[from] JobQueueError),
+    /// The HTTP listener could not be opened.
+    #[error(transparent)]
+    Listen(#[from] crate::server::ListenError),
+    /// TEMPORARY (until the kafka layer has its own error type).
+    #[doc(hidden)]
+    #[error("{0}")]
+    Other(String),
+    /// The driver's own start-up failed ([`BootError::driver`]).
+    #[error("the driver did not start: {0}")]
+    Driver(String),
 }
 
 impl BootError {
-    /// An error with this message.
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
+    /// TEMPORARY (until the kafka layer has its own error type).
+    #[allow(dead_code)]
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        BootError::Other(message.into())
     }
 
-    /// The message.
-    pub fn message(&self) -> &str {
-        &self.message
+    /// A start-up error of the driver's own, e.g. from
+    /// [`App::driver_with`](crate::App::driver_with) when the VIM cannot be reached:
+    ///
+    /// ```
+    /// # use ignition::BootError;
+    /// let err = BootError::driver("cannot reach https://vim.example:5000: connection refused");
+    /// assert!(err.to_string().contains("connection refused"));
+    /// ```
+    pub fn driver(error: impl std::fmt::Display) -> Self {
+        BootError::Driver(error.to_string())
     }
 }
 
@@ -48,6 +106,8 @@ pub(crate) struct Wiring {
     pub(crate) embedded_bus: Option<EmbeddedBus>,
     pub(crate) job_queue: Option<Arc<dyn JobQueue>>,
     pub(crate) messaging: Option<InfrastructureMessagingService>,
+    /// `None` when tasks are not monitored (`infrastructure.async_messaging_enabled:
+    /// false`, the driver sends its own events).
     pub(crate) monitoring: Option<InfrastructureTaskMonitoringService>,
     /// Whether the InfrastructureService (and so the API over it) runs.
     pub(crate) service: bool,
@@ -55,26 +115,51 @@ pub(crate) struct Wiring {
     pub(crate) api: bool,
 }
 
-fn needs(service: &str, needed: &str, flag: &str, supply: Option<&str>) -> BootError {
-    let supply = supply
-        .map(|how| format!(", or supply one with {how}"))
-        .unwrap_or_default();
-    BootError::new(format!(
-        "{service} needs the {needed}, which is disabled by `{flag}: false`; enable it{supply}"
-    ))
-}
-
-fn no_kafka(address: &str, what: &str) -> BootError {
-    BootError::new(format!(
-        "`messaging.connection_address` is set ({address}), but this build of ignition has no Kafka {what} (the `kafka` feature is off); enable it, or remove the property to use the embedded default"
-    ))
-}
-
 /// Built-in services that need a connection, made before wiring (Kafka).
 #[derive(Default)]
 pub(crate) struct Connected {
     pub(crate) delivery: Option<Arc<dyn Delivery>>,
     pub(crate) job_queue: Option<Arc<dyn JobQueue>>,
+    /// Vitals of what was connected (e.g. `kafka`).
+    pub(crate) vitals: Vec<Arc<dyn Vital>>,
+}
+
+/// Connects to Kafka when `messaging.connection_address` is set and a built-in service
+/// needs it (the user may have supplied both delivery and job queue).
+#[cfg_attr(not(feature = "kafka"), allow(unused_variables))]
+pub(crate) async fn connect(
+    config: &IgnitionConfig,
+    supplied: &Supplied,
+) -> Result<Connected, BootError> {
+    let needed = supplied.delivery.is_none() || supplied.job_queue.is_none();
+    if !config.uses_kafka() || !needed {
+        return Ok(Connected::default());
+    }
+    #[cfg(feature = "kafka")]
+    {
+        let kafka = crate::kafka::KafkaServices::connect(config).await?;
+        Ok(Connected {
+            delivery: Some(kafka.delivery),
+            job_queue: Some(kafka.job_queue),
+            vitals: vec![kafka.vital],
+        })
+    }
+    #[cfg(not(feature = "kafka"))]
+    Ok(Connected::default())
+}
+
+fn needs(
+    service: &'static str,
+    needed: &'static str,
+    flag: &'static str,
+    supply: Option<&'static str>,
+) -> BootError {
+    BootError::ServiceDisabled {
+        service,
+        needed,
+        flag,
+        supply,
+    }
 }
 
 /// Builds the services the configuration asks for, bottom up.
@@ -86,17 +171,17 @@ pub(crate) fn wire(
 ) -> Result<Wiring, BootError> {
     let boot = &config.bootstrap;
     let kafka = config.messaging.connection_address.as_deref();
+    let no_kafka = |what| BootError::NoKafkaSupport {
+        address: kafka.unwrap_or_default().to_string(),
+        what,
+    };
 
     let mut embedded_bus = None;
     let delivery: Option<Arc<dyn Delivery>> = match supplied.delivery {
         Some(delivery) => Some(delivery),
         None if !boot.messaging.postal_enabled || !boot.messaging.delivery_enabled => None,
         None => match kafka {
-            Some(address) => Some(
-                connected
-                    .delivery
-                    .ok_or_else(|| no_kafka(address, "delivery"))?,
-            ),
+            Some(_) => Some(connected.delivery.ok_or_else(|| no_kafka("delivery"))?),
             None => {
                 let bus = EmbeddedBus::new(true);
                 embedded_bus = Some(bus.clone());
@@ -131,18 +216,15 @@ pub(crate) fn wire(
         Some(queue) => Some(queue),
         None if !boot.job_queue.service_enabled => None,
         None => match kafka {
-            Some(address) => Some(
-                connected
-                    .job_queue
-                    .ok_or_else(|| no_kafka(address, "job queue"))?,
-            ),
+            Some(_) => Some(connected.job_queue.ok_or_else(|| no_kafka("job queue"))?),
             None => Some(Arc::new(EmbeddedJobQueue::new(
                 config.job_queue.max_concurrent_polls,
             ))),
         },
     };
 
-    let monitoring = if boot.infrastructure.monitoring_service_enabled {
+    let monitors = config.framework_monitors_tasks();
+    let monitoring = if boot.infrastructure.monitoring_service_enabled && monitors {
         let Some(queue) = job_queue.clone() else {
             return Err(needs(
                 "the InfrastructureTaskMonitoringService",
@@ -159,12 +241,11 @@ pub(crate) fn wire(
                 None,
             ));
         };
-        let schedule = PollSchedule {
-            interval: config.job_queue.poll_interval,
-            max_interval: config.job_queue.max_poll_interval,
-        };
         Some(InfrastructureTaskMonitoringService::new(
-            queue, poller, messaging, schedule,
+            queue,
+            poller,
+            messaging,
+            MonitorSettings::from_config(config),
         ))
     } else {
         None
@@ -172,10 +253,10 @@ pub(crate) fn wire(
 
     let service = boot.infrastructure.service_enabled;
     if service {
-        if config.infrastructure.async_messaging_enabled {
+        if !monitors {
             if messaging.is_none() {
                 return Err(needs(
-                    "the InfrastructureService (with infrastructure.async_messaging_enabled)",
+                    "the InfrastructureService (with infrastructure.async_messaging_enabled: false, the driver sends its own events)",
                     "InfrastructureMessagingService",
                     "bootstrap.infrastructure.messaging_service_enabled",
                     None,
@@ -216,11 +297,7 @@ pub(crate) fn wire(
         embedded_bus,
         job_queue,
         messaging,
-        monitoring: if config.infrastructure.async_messaging_enabled {
-            None
-        } else {
-            monitoring
-        },
+        monitoring,
         service,
         api,
     })

@@ -1,17 +1,19 @@
 //! The seam between a driver author's impl block and the runtime.
 //!
 //! `#[vim_driver]` implements [`Driver`] for the annotated type by forwarding each
-//! operation to the author's inherent `async fn`. Nothing else implements it by hand,
-//! but it is public so that the generated code (and the docs) can name it.
+//! operation to the author's inherent `async fn` and erasing its error type into a
+//! [`DriverError`]. Nothing else implements it by hand; it is reachable (hidden) through
+//! `ignition::__private` so that the generated code can name it.
 
 use std::future::Future;
 
-use crate::error::ApiError;
+use crate::error::DriverError;
 use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
     DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
     InfrastructureTask, InfrastructureTaskQuery,
 };
+pub use crate::operations::Operation;
 
 /// A VIM driver as the runtime drives it: the four operations of the contract.
 ///
@@ -19,38 +21,34 @@ use crate::models::{
 /// author's method of the same operation. Futures are `Send` so that the HTTP server and
 /// the monitor can run them on any worker thread.
 pub trait Driver: Send + Sync + 'static {
-    /// Error type of `create_infrastructure`.
-    type CreateError: ApiError;
-    /// Error type of `get_infrastructure_task` (query and monitoring polls).
-    type QueryError: ApiError;
-    /// Error type of `delete_infrastructure`.
-    type DeleteError: ApiError;
-    /// Error type of `find_infrastructure`.
-    type FindError: ApiError;
-
     /// Starts creating infrastructure; answers at once with the ids to monitor.
     fn create(
         &self,
         request: CreateInfrastructureRequest,
-    ) -> impl Future<Output = Result<CreateInfrastructureResponse, Self::CreateError>> + Send;
+    ) -> impl Future<Output = Result<CreateInfrastructureResponse, DriverError>> + Send;
 
     /// Reports the state of a create or delete task (a query, or a monitoring poll).
     fn query(
         &self,
         request: InfrastructureTaskQuery,
-    ) -> impl Future<Output = Result<InfrastructureTask, Self::QueryError>> + Send;
+    ) -> impl Future<Output = Result<InfrastructureTask, DriverError>> + Send;
 
     /// Starts deleting infrastructure; answers at once with the ids to monitor.
     fn delete(
         &self,
         request: DeleteInfrastructureRequest,
-    ) -> impl Future<Output = Result<DeleteInfrastructureResponse, Self::DeleteError>> + Send;
+    ) -> impl Future<Output = Result<DeleteInfrastructureResponse, DriverError>> + Send;
 
     /// Finds infrastructure matching a template and an instance name.
     fn find(
         &self,
         request: FindInfrastructureRequest,
-    ) -> impl Future<Output = Result<FindInfrastructureResponse, Self::FindError>> + Send;
+    ) -> impl Future<Output = Result<FindInfrastructureResponse, DriverError>> + Send;
+
+    /// Every status the error type of `operation` can produce, for the OpenAPI document.
+    fn error_statuses(operation: Operation) -> Vec<u16>
+    where
+        Self: Sized;
 }
 
 /// A driver with no VIM behind it, whose errors are all `InfrastructureError`: the
@@ -59,40 +57,38 @@ pub trait Driver: Send + Sync + 'static {
 pub(crate) struct ContractOnly;
 
 impl Driver for ContractOnly {
-    type CreateError = crate::error::InfrastructureError;
-    type QueryError = crate::error::InfrastructureError;
-    type DeleteError = crate::error::InfrastructureError;
-    type FindError = crate::error::InfrastructureError;
-
     async fn create(
         &self,
         _: CreateInfrastructureRequest,
-    ) -> Result<CreateInfrastructureResponse, Self::CreateError> {
+    ) -> Result<CreateInfrastructureResponse, DriverError> {
         Err(no_driver())
     }
 
-    async fn query(
-        &self,
-        _: InfrastructureTaskQuery,
-    ) -> Result<InfrastructureTask, Self::QueryError> {
+    async fn query(&self, _: InfrastructureTaskQuery) -> Result<InfrastructureTask, DriverError> {
         Err(no_driver())
     }
 
     async fn delete(
         &self,
         _: DeleteInfrastructureRequest,
-    ) -> Result<DeleteInfrastructureResponse, Self::DeleteError> {
+    ) -> Result<DeleteInfrastructureResponse, DriverError> {
         Err(no_driver())
     }
 
     async fn find(
         &self,
         _: FindInfrastructureRequest,
-    ) -> Result<FindInfrastructureResponse, Self::FindError> {
+    ) -> Result<FindInfrastructureResponse, DriverError> {
         Err(no_driver())
+    }
+
+    fn error_statuses(_: Operation) -> Vec<u16> {
+        <crate::error::InfrastructureError as crate::error::ApiError>::statuses()
     }
 }
 
-fn no_driver() -> crate::error::InfrastructureError {
-    crate::error::InfrastructureError::Internal("no driver".into())
+fn no_driver() -> DriverError {
+    DriverError::from_api_error(crate::error::InfrastructureError::Internal(
+        "no driver".into(),
+    ))
 }

@@ -36,6 +36,53 @@ pub trait ApiError: StdError + Send + Sync + 'static {
         Self: Sized;
 }
 
+/// An operation's error with its type erased: what the HTTP answer and the task monitor
+/// need of it. The generated `Driver` impl converts the author's `E: ApiError` into this
+/// inside its method bodies, so `E` never appears in a public signature (an author's
+/// private error type is fine).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriverError {
+    /// The HTTP status (400–599; anything else is reported as 500).
+    pub status: u16,
+    /// The `localizedMessage` (the error's `Display`).
+    pub message: String,
+    /// Extra fields of the JSON body.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Whether monitoring polls again after this error.
+    pub retry: bool,
+}
+
+impl DriverError {
+    /// Erases `err`.
+    pub fn from_api_error<E: ApiError>(err: E) -> Self {
+        Self {
+            status: err.status(),
+            message: err.to_string(),
+            extra: err.extra_fields(),
+            retry: err.retry(),
+        }
+    }
+
+    /// A temporary error of the framework's own (503, retried): e.g. a call past its
+    /// time limit.
+    pub(crate) fn temporary(message: impl Into<String>) -> Self {
+        Self {
+            status: 503,
+            message: message.into(),
+            extra: serde_json::Map::new(),
+            retry: true,
+        }
+    }
+}
+
+impl std::fmt::Display for DriverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for DriverError {}
+
 /// The errors of the seed's `infrastructure` module, with their statuses.
 ///
 /// `Temporary` and `UnreachableDeploymentLocation` make the task monitor poll again

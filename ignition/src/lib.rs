@@ -49,9 +49,9 @@
 //!
 //! | service | module | what it does |
 //! | --- | --- | --- |
-//! | InfrastructureApiService | [`api`] | `POST /api/infrastructure/{create,delete,query,find}`, spec, Swagger UI |
-//! | InfrastructureService | [`service`] | forwards to the driver; after create/delete asks the monitor to watch the task |
-//! | InfrastructureTaskMonitoringService | [`monitor`] | polls `get_infrastructure_task` through the job queue until the task ends |
+//! | InfrastructureApiService | `api` | `POST /api/infrastructure/{create,delete,query,find}`, spec, Swagger UI |
+//! | InfrastructureService | `service` | forwards to the driver within its time limit; after create/delete asks the monitor to watch the task |
+//! | InfrastructureTaskMonitoringService | `monitor` | polls `get_infrastructure_task` through the job queue until the task ends |
 //! | InfrastructureMessagingService | [`messaging`] | posts the finished task as an event |
 //! | JobQueueService | [`jobqueue`] | runs each monitoring job again after a delay until done |
 //! | Postal / Delivery | [`messaging`] | hands events to the bus |
@@ -59,23 +59,36 @@
 //! Without `messaging.connection_address` everything runs in process (the embedded
 //! default): jobs are timers, and each event is printed on stdout as one JSON line.
 //! Configuration is described in [`config`]; start-up errors are [`BootError`]s.
+//!
+//! ## Extension points
+//!
+//! - [`App::job_queue`] with a [`jobqueue::JobQueue`] (its jobs run by
+//!   [`jobqueue::JobHandler`]s) replaces the built-in job queue;
+//! - [`App::delivery`] with a [`messaging::Delivery`] replaces how events reach the bus;
+//! - [`App::vital`] with a [`Vital`] adds a line to `/management/health`.
 
 // Lets `::ignition::...` paths (what the macros generate) resolve inside this crate too.
 extern crate self as ignition;
 
-pub mod api;
+mod api;
 mod app;
-pub mod boot;
+mod boot;
 pub mod config;
-pub mod driver;
-pub mod error;
+mod driver;
+mod error;
 pub mod jobqueue;
 #[cfg(feature = "kafka")]
+#[doc(hidden)] // for the bench and the tests only; changes without notice
 pub mod kafka;
-pub mod management;
+mod management;
 pub mod messaging;
+#[doc(hidden)] // for the bench only; changes without notice
 pub mod monitor;
-pub mod service;
+mod operations;
+mod response;
+mod runtime;
+mod server;
+mod service;
 
 #[doc(hidden)]
 pub mod __private;
@@ -95,9 +108,12 @@ pub mod models {
     };
 }
 
-pub use app::{App, RunningApp, TaskEvents};
+pub use app::{App, DriverContext, RunningApp};
 pub use boot::BootError;
 pub use error::{ApiError, InfrastructureError};
+pub use management::{Vital, VitalStatus};
+pub use messaging::TaskEvents;
+pub use server::ListenError;
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
 #[doc = include_str!("docs/api_error.md")]
@@ -109,6 +125,6 @@ pub mod prelude {
     pub use crate::error::{ApiError, InfrastructureError};
     pub use crate::models::*;
     pub use crate::vim_driver;
-    pub use crate::{App, BootError};
+    pub use crate::{App, BootError, DriverContext, TaskEvents, Vital, VitalStatus};
     pub use ignition_macros::ApiError;
 }

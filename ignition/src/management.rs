@@ -1,17 +1,23 @@
 //! Management endpoints: `GET /management/health`.
 //!
 //! The answer is `{"vitals": {"<name>": {"status": "OK"}}}`, 200 when every vital is OK
-//! and 503 with the failing vitals `UNHEALTHY` (and a `reason`) otherwise.
+//! and 503 with the failing vitals `UNHEALTHY` (and a `reason`) otherwise. Vitals are
+//! checked at once, each within [`VITAL_TIMEOUT`]: a check that hangs answers UNHEALTHY,
+//! never a hung probe.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use poem::http::StatusCode;
-use poem::{handler, web::Data, Response};
+use poem::{get, handler, web::Data, EndpointExt, Response, Route};
 use serde::Serialize;
 
-use crate::api::json_response;
 use crate::jobqueue::BoxFuture;
+use crate::response::json_response;
+
+/// How long one vital's check may take before it counts as UNHEALTHY.
+pub const VITAL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The state of one vital.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,7 +32,31 @@ pub enum VitalStatus {
     },
 }
 
-/// Something the driver cannot work without (the app itself, the broker, ...).
+/// Something the driver cannot work without (the app itself, the broker, the VIM...),
+/// shown under `vitals` in `GET /management/health`. Add the driver's own with
+/// [`App::vital`](crate::App::vital).
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use ignition::prelude::*;
+///
+/// /// Can the VIM's endpoint be reached?
+/// struct CloudReachable { endpoint: String }
+///
+/// impl Vital for CloudReachable {
+///     fn name(&self) -> &str { "cloud" }
+///     fn check(&self) -> Pin<Box<dyn Future<Output = VitalStatus> + Send + '_>> {
+///         Box::pin(async move {
+///             match std::net::TcpStream::connect(&self.endpoint) {
+///                 Ok(_) => VitalStatus::Ok,
+///                 Err(err) => VitalStatus::Unhealthy { reason: format!("{}: {err}", self.endpoint) },
+///             }
+///         })
+///     }
+/// }
+/// let _app = App::new("Cloud VIM Driver").vital(CloudReachable { endpoint: "127.0.0.1:1".into() });
+/// ```
 pub trait Vital: Send + Sync + 'static {
     /// The name under `vitals` in the health answer.
     fn name(&self) -> &str;
@@ -66,7 +96,28 @@ impl Vital for AppVital {
 
 /// Every vital of the running app.
 #[derive(Clone, Default)]
-pub(crate) struct Vitals(pub(crate) Vec<Arc<dyn Vital>>);
+pub(crate) struct Vitals(Vec<Arc<dyn Vital>>);
+
+impl Vitals {
+    pub(crate) fn new(vitals: Vec<Arc<dyn Vital>>) -> Self {
+        Self(vitals)
+    }
+}
+
+/// `routes` plus the management endpoints.
+pub(crate) fn routes(routes: Route, vitals: Vitals) -> Route {
+    routes.at("/management/health", get(health).data(vitals))
+}
+
+/// Checks one vital, within [`VITAL_TIMEOUT`].
+async fn check(vital: &dyn Vital) -> VitalStatus {
+    match tokio::time::timeout(VITAL_TIMEOUT, vital.check()).await {
+        Ok(status) => status,
+        Err(_) => VitalStatus::Unhealthy {
+            reason: format!("no answer within {VITAL_TIMEOUT:?}"),
+        },
+    }
+}
 
 #[derive(Serialize)]
 struct Health {
@@ -74,11 +125,12 @@ struct Health {
 }
 
 #[handler]
-pub(crate) async fn health(Data(vitals): Data<&Vitals>) -> Response {
+async fn health(Data(vitals): Data<&Vitals>) -> Response {
+    let statuses =
+        futures_util::future::join_all(vitals.0.iter().map(|vital| check(vital.as_ref()))).await;
     let mut all_ok = true;
     let mut report = serde_json::Map::new();
-    for vital in &vitals.0 {
-        let status = vital.check().await;
+    for (vital, status) in vitals.0.iter().zip(statuses) {
         all_ok &= status == VitalStatus::Ok;
         report.insert(
             vital.name().to_string(),

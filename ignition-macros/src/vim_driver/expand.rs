@@ -9,46 +9,77 @@ use syn::{FnArg, GenericArgument, ImplItemFn, ItemImpl, PathArguments, ReturnTyp
 use super::operations::{Operation, OPERATIONS};
 use super::parse::DriverImpl;
 
-/// The `Driver` impl: one associated error type and one forwarding method per operation.
+/// The `Driver` impl: one forwarding method per operation, and the statuses of each
+/// operation's error type.
 ///
 /// Every path is absolute (`::ignition::__private::…`, `::core::…`), so the expansion
-/// compiles under `#![no_implicit_prelude]` and needs no dependency but `ignition`.
+/// compiles under `#![no_implicit_prelude]` and needs no dependency but `ignition`. The
+/// author's error types appear only inside method bodies (converted to `DriverError`
+/// there), never in a signature: a `pub` driver may have a private error type.
 pub(crate) fn driver_impl(driver: &DriverImpl<'_>) -> TokenStream {
     let item = driver.item;
-    let (error_types, methods): (Vec<_>, Vec<_>) = OPERATIONS
+    let (statuses, methods): (Vec<_>, Vec<_>) = OPERATIONS
         .iter()
         .zip(&driver.methods)
         .map(|(op, method)| {
             let method = method.expect("validate reports a missing operation");
-            (error_type(op, method), forward(op, method, &item.self_ty))
+            let error = error_type(method);
+            let variant = Ident::new(op.variant, Span::call_site());
+            let statuses = quote_spanned! {error.span()=>
+                ::ignition::__private::Operation::#variant =>
+                    <#error as ::ignition::__private::ApiError>::statuses(),
+            };
+            (statuses, forward(op, method, &item.self_ty, &error))
         })
         .unzip();
-    impl_driver(item, quote!(#(#error_types)* #(#methods)*))
+    let operation = Ident::new("__ignition_operation", Span::mixed_site());
+    impl_driver(
+        item,
+        quote! {
+            #(#methods)*
+            fn error_statuses(
+                #operation: ::ignition::__private::Operation,
+            ) -> ::std::vec::Vec<u16> {
+                match #operation {
+                    #(#statuses)*
+                    _ => ::std::vec::Vec::new(),
+                }
+            }
+        },
+    )
 }
 
-/// The `Driver` impl emitted after errors: every error type is `InfrastructureError` and
-/// no operation is called, so that the author's mistakes are the only errors, not also
-/// "`Driver` is not implemented" wherever the driver is used. It never runs: the
-/// `compile_error!`s beside it stop the build.
+/// The `Driver` impl emitted after errors: no operation is called, so that the author's
+/// mistakes are the only errors, not also "`Driver` is not implemented" wherever the
+/// driver is used. It never runs: the `compile_error!`s beside it stop the build.
 pub(crate) fn fallback_impl(item: &ItemImpl) -> TokenStream {
     let members = OPERATIONS.iter().map(|op| {
         let driver_method = Ident::new(op.driver_method, Span::call_site());
         let request_ty = Ident::new(op.request, Span::call_site());
         let response_ty = Ident::new(op.response, Span::call_site());
-        let error_ty = Ident::new(op.error_type, Span::call_site());
         quote! {
-            type #error_ty = ::ignition::__private::InfrastructureError;
             fn #driver_method(
                 &self,
                 _: ::ignition::__private::#request_ty,
             ) -> impl ::core::future::Future<
-                Output = ::core::result::Result<::ignition::__private::#response_ty, Self::#error_ty>,
+                Output = ::core::result::Result<
+                    ::ignition::__private::#response_ty,
+                    ::ignition::__private::DriverError,
+                >,
             > + ::core::marker::Send {
                 ::core::future::pending()
             }
         }
     });
-    impl_driver(item, quote!(#(#members)*))
+    impl_driver(
+        item,
+        quote! {
+            #(#members)*
+            fn error_statuses(_: ::ignition::__private::Operation) -> ::std::vec::Vec<u16> {
+                ::std::vec::Vec::new()
+            }
+        },
+    )
 }
 
 /// `impl<generics> Driver for SelfTy where ... { members }`, with the author's generics.
@@ -66,13 +97,12 @@ fn impl_driver(item: &ItemImpl, members: TokenStream) -> TokenStream {
 /// written `Result<T, E>` (so that "`E` does not implement `ApiError`" points at `E`),
 /// otherwise (an alias) named through `OperationError`, which also names a placeholder
 /// for the likely mistakes, so that only the output check reports them.
-fn error_type(op: &Operation, method: &ImplItemFn) -> TokenStream {
-    let name = Ident::new(op.error_type, Span::call_site());
+fn error_type(method: &ImplItemFn) -> TokenStream {
     let ret = return_type(method);
     match written_error_type(ret) {
-        Some(error) => quote!(type #name = #error;),
+        Some(error) => quote!(#error),
         None => quote_spanned! {ret.span()=>
-            type #name = <#ret as ::ignition::__private::OperationError>::Err;
+            <#ret as ::ignition::__private::OperationError>::Err
         },
     }
 }
@@ -105,11 +135,10 @@ fn written_error_type(ret: &Type) -> Option<&Type> {
 /// at the author's return type: a wrong type is reported there, in the macro's words.
 /// Locals get mixed-site hygiene (they cannot clash with the author's names, even with a
 /// const generic of the same name).
-fn forward(op: &Operation, method: &ImplItemFn, self_ty: &Type) -> TokenStream {
+fn forward(op: &Operation, method: &ImplItemFn, self_ty: &Type, error: &TokenStream) -> TokenStream {
     let driver_method = Ident::new(op.driver_method, Span::call_site());
     let request_ty = Ident::new(op.request, Span::call_site());
     let response_ty = Ident::new(op.response, Span::call_site());
-    let error_ty = Ident::new(op.error_type, Span::call_site());
     let output_check = Ident::new(op.output_check, Span::call_site());
     let request = Ident::new("__ignition_request", Span::mixed_site());
 
@@ -147,9 +176,22 @@ fn forward(op: &Operation, method: &ImplItemFn, self_ty: &Type) -> TokenStream {
     // it on the author's method name.
     let future = quote_spanned! {name.span()=>
         impl ::core::future::Future<
-            Output = ::core::result::Result<::ignition::__private::#response_ty, Self::#error_ty>,
+            Output = ::core::result::Result<
+                ::ignition::__private::#response_ty,
+                ::ignition::__private::DriverError,
+            >,
         > + ::core::marker::Send
     };
+    // The error is erased at the author's `E`, so that an `E` that is not `ApiError` is
+    // reported there.
+    let erase = quote_spanned! {error.span()=>
+        ::ignition::__private::DriverError::from_api_error::<#error>
+    };
+    let (pending, value, err) = (
+        Ident::new("__ignition_future", Span::mixed_site()),
+        Ident::new("__ignition_value", Span::mixed_site()),
+        Ident::new("__ignition_error", Span::mixed_site()),
+    );
 
     quote! {
         fn #driver_method(
@@ -157,7 +199,13 @@ fn forward(op: &Operation, method: &ImplItemFn, self_ty: &Type) -> TokenStream {
             #request: ::ignition::__private::#request_ty,
         ) -> #future {
             let ::ignition::__private::#request_ty { #(#fields: #locals,)* .. } = #request;
-            #checked
+            let #pending = #checked;
+            async move {
+                match #pending.await {
+                    ::core::result::Result::Ok(#value) => ::core::result::Result::Ok(#value),
+                    ::core::result::Result::Err(#err) => ::core::result::Result::Err(#erase(#err)),
+                }
+            }
         }
     }
 }

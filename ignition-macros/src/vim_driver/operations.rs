@@ -7,8 +7,8 @@ pub(crate) struct Operation {
     pub(crate) name: &'static str,
     /// The method of `ignition::__private::Driver` that forwards to it, e.g. `create`.
     pub(crate) driver_method: &'static str,
-    /// The associated error type of `Driver` for this operation, e.g. `CreateError`.
-    pub(crate) error_type: &'static str,
+    /// The variant of `ignition::__private::Operation`, e.g. `Create`.
+    pub(crate) variant: &'static str,
     /// The request type (in `ignition::__private`) whose fields become the parameters.
     pub(crate) request: &'static str,
     /// The success type (in `ignition::__private`) of the operation's `Result`.
@@ -41,7 +41,7 @@ pub(crate) const OPERATIONS: [Operation; 4] = [
     Operation {
         name: "create_infrastructure",
         driver_method: "create",
-        error_type: "CreateError",
+        variant: "Create",
         request: "CreateInfrastructureRequest",
         response: "CreateInfrastructureResponse",
         output_check: "CreateInfrastructureOutput",
@@ -72,7 +72,7 @@ pub(crate) const OPERATIONS: [Operation; 4] = [
     Operation {
         name: "get_infrastructure_task",
         driver_method: "query",
-        error_type: "QueryError",
+        variant: "Query",
         request: "InfrastructureTaskQuery",
         response: "InfrastructureTask",
         output_check: "GetInfrastructureTaskOutput",
@@ -93,7 +93,7 @@ pub(crate) const OPERATIONS: [Operation; 4] = [
     Operation {
         name: "delete_infrastructure",
         driver_method: "delete",
-        error_type: "DeleteError",
+        variant: "Delete",
         request: "DeleteInfrastructureRequest",
         response: "DeleteInfrastructureResponse",
         output_check: "DeleteInfrastructureOutput",
@@ -113,7 +113,7 @@ pub(crate) const OPERATIONS: [Operation; 4] = [
     Operation {
         name: "find_infrastructure",
         driver_method: "find",
-        error_type: "FindError",
+        variant: "Find",
         request: "FindInfrastructureRequest",
         response: "FindInfrastructureResponse",
         output_check: "FindInfrastructureOutput",
@@ -129,6 +129,16 @@ pub(crate) const OPERATIONS: [Operation; 4] = [
         ],
     },
 ];
+
+/// The table as `method driver_method` lines, for the runtime's test that its own table
+/// agrees (`ignition::__private::Operation`).
+pub(crate) fn table_text() -> String {
+    OPERATIONS
+        .iter()
+        .map(|op| format!("{} {}", op.name, op.driver_method))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 impl Operation {
     /// The signature the author should write, for help messages.

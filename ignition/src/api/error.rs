@@ -7,22 +7,23 @@
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 
-use crate::error::ApiError;
+use crate::error::DriverError;
+use crate::response::json_response;
 
 /// An error on its way to the client.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// The HTTP status.
-    pub status: StatusCode,
+    pub(crate) status: StatusCode,
     /// The contract's `localizedMessage`.
-    pub message: String,
+    pub(crate) message: String,
     /// Extra fields a custom error adds to the body.
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    pub(crate) extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ErrorBody {
     /// An error with a status and a message.
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             message: message.into(),
@@ -32,32 +33,41 @@ impl ErrorBody {
 
     /// The body of a driver's error. A status outside 400–599 is a bug in the error type;
     /// it is reported as 500 rather than sent as a success or an invalid status.
-    pub fn from_api_error<E: ApiError + ?Sized>(err: &E) -> Self {
-        let status = StatusCode::from_u16(err.status())
+    pub(crate) fn from_driver_error(err: DriverError) -> Self {
+        let status = StatusCode::from_u16(err.status)
             .ok()
             .filter(|s| s.is_client_error() || s.is_server_error())
             .unwrap_or_else(|| {
                 tracing::error!(
-                    status = err.status(),
+                    status = err.status,
                     "error type reported a status outside 400-599; answering 500"
                 );
                 StatusCode::INTERNAL_SERVER_ERROR
             });
         Self {
             status,
-            message: err.to_string(),
-            extra: err.extra_fields(),
+            message: err.message,
+            extra: err.extra,
         }
     }
 
+    /// The body of an `ApiError`.
+    #[cfg(test)]
+    fn from_api_error<E: crate::error::ApiError>(err: &E) -> Self
+    where
+        E: Clone,
+    {
+        Self::from_driver_error(DriverError::from_api_error(err.clone()))
+    }
+
     /// The body of an error raised by poem or poem-openapi (parsing, routing, ...).
-    pub fn from_poem(err: &poem::Error) -> Self {
+    pub(crate) fn from_poem(err: &poem::Error) -> Self {
         Self::new(err.status(), err.to_string())
     }
 
     /// The JSON body: `localizedMessage` and `status` first, then the extra fields
     /// (which cannot override those two).
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         let mut body = serde_json::Map::new();
         body.insert("localizedMessage".into(), self.message.clone().into());
         body.insert("status".into(), self.status.as_u16().into());
@@ -74,28 +84,10 @@ impl IntoResponse for ErrorBody {
     }
 }
 
-/// A JSON response with this status.
-pub(crate) fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => Response::builder()
-            .status(status)
-            .content_type("application/json")
-            .body(bytes),
-        Err(err) => {
-            tracing::error!(error = %err, "cannot serialise a response body");
-            let fallback = r#"{"localizedMessage":"internal error: cannot serialise the response","status":500}"#;
-            Response::builder()
-                .status(StatusCode::INTERNAL_SERVER_ERROR)
-                .content_type("application/json")
-                .body(fallback)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::InfrastructureError;
+    use crate::error::{ApiError, InfrastructureError};
 
     #[test]
     fn every_infrastructure_error_has_its_status() {
@@ -120,7 +112,7 @@ mod tests {
         }
     }
 
-    #[derive(Debug, thiserror::Error)]
+    #[derive(Debug, Clone, thiserror::Error)]
     #[error("odd")]
     struct Odd(u16);
     impl ApiError for Odd {

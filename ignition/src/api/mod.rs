@@ -14,41 +14,87 @@
 mod error;
 mod payload;
 
-use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
 
-use futures_util::FutureExt;
-use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
-use poem::{get, post, Endpoint, EndpointExt, IntoResponse, Request, RequestBody, Response, Route};
-use poem_openapi::payload::{ParsePayload, Payload};
+use poem::{post, Endpoint, IntoResponse, Request, Response, Route};
+use poem_openapi::payload::Payload;
 use poem_openapi::types::Type;
 use poem_openapi::{OpenApi, OpenApiService};
 use serde::de::DeserializeOwned;
 
-pub(crate) use error::json_response;
-pub use error::ErrorBody;
-pub use payload::{ContractJson, OperationOutput, OperationResponse};
+pub(crate) use error::ErrorBody;
+use payload::{BodyLimit, ContractJson, OperationResponse};
 
-use crate::driver::Driver;
-use crate::management::{health, Vitals};
+use crate::config::IgnitionConfig;
+use crate::driver::{Driver, Operation};
 use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
     DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
     InfrastructureTask, InfrastructureTaskQuery,
 };
+use crate::monitor::InfrastructureTaskMonitoringService;
 use crate::service::InfrastructureService;
 
 /// Where the Infrastructure API is served.
-pub const API_PATH: &str = "/api/infrastructure";
+pub(crate) const API_PATH: &str = "/api/infrastructure";
+
+/// The Infrastructure API of one driver: its routes and its spec.
+pub(crate) struct ApiParts {
+    pub(crate) routes: Route,
+    pub(crate) spec_json: String,
+    pub(crate) spec_yaml: String,
+}
+
+/// What the API is wired to: the task monitor (if tasks are monitored) and the settings
+/// of the configuration it serves under.
+pub(crate) struct Wiring {
+    monitor: Option<InfrastructureTaskMonitoringService>,
+    config: IgnitionConfig,
+}
+
+impl Wiring {
+    pub(crate) fn new(
+        config: &IgnitionConfig,
+        monitor: Option<InfrastructureTaskMonitoringService>,
+    ) -> Self {
+        Self {
+            monitor,
+            config: config.clone(),
+        }
+    }
+}
+
+/// The routes and spec of the API over `driver`.
+pub(crate) fn api_parts<D: Driver>(driver: Arc<D>, wiring: Wiring) -> ApiParts {
+    let service = InfrastructureService::new(driver, wiring.monitor, &wiring.config.driver);
+    let api = InfrastructureApi {
+        service: Some(Arc::new(service)),
+    };
+    let docs = openapi_service(api.clone());
+    ApiParts {
+        spec_json: docs.spec(),
+        spec_yaml: docs.spec_yaml(),
+        routes: infrastructure_routes(api, docs, &wiring.config),
+    }
+}
+
+/// The spec of the API of a driver of type `D`, without a driver.
+pub(crate) fn spec_parts<D: Driver>() -> ApiParts {
+    let docs = openapi_service(InfrastructureApi::<D> { service: None });
+    ApiParts {
+        spec_json: docs.spec(),
+        spec_yaml: docs.spec_yaml(),
+        routes: Route::new(),
+    }
+}
 
 /// The Infrastructure API (the seed's InfrastructureApiService) over a driver.
-pub struct InfrastructureApi<D: Driver> {
-    service: Arc<InfrastructureService<D>>,
+struct InfrastructureApi<D: Driver> {
+    /// `None` for an API built only for its spec (never served).
+    service: Option<Arc<InfrastructureService<D>>>,
 }
 
 impl<D: Driver> Clone for InfrastructureApi<D> {
@@ -60,11 +106,10 @@ impl<D: Driver> Clone for InfrastructureApi<D> {
 }
 
 impl<D: Driver> InfrastructureApi<D> {
-    /// The API answering through `service`.
-    pub fn new(service: InfrastructureService<D>) -> Self {
-        Self {
-            service: Arc::new(service),
-        }
+    fn service(&self) -> &InfrastructureService<D> {
+        self.service
+            .as_deref()
+            .expect("an API built for its spec only is never served")
     }
 }
 
@@ -78,8 +123,8 @@ impl<D: Driver> InfrastructureApi<D> {
     async fn create(
         &self,
         request: ContractJson<CreateInfrastructureRequest>,
-    ) -> OperationResponse<CreateInfrastructureResponse, D::CreateError> {
-        self.service.create_infrastructure(request.0).await.into()
+    ) -> OperationResponse<CreateInfrastructureResponse, D> {
+        self.service().create_infrastructure(request.0).await.into()
     }
 
     /// Query an infrastructure task
@@ -89,8 +134,8 @@ impl<D: Driver> InfrastructureApi<D> {
     async fn query(
         &self,
         request: ContractJson<InfrastructureTaskQuery>,
-    ) -> OperationResponse<InfrastructureTask, D::QueryError> {
-        self.service.get_infrastructure_task(request.0).await.into()
+    ) -> OperationResponse<InfrastructureTask, D> {
+        self.service().get_infrastructure_task(request.0).await.into()
     }
 
     /// Delete infrastructure
@@ -101,8 +146,8 @@ impl<D: Driver> InfrastructureApi<D> {
     async fn delete(
         &self,
         request: ContractJson<DeleteInfrastructureRequest>,
-    ) -> OperationResponse<DeleteInfrastructureResponse, D::DeleteError> {
-        self.service.delete_infrastructure(request.0).await.into()
+    ) -> OperationResponse<DeleteInfrastructureResponse, D> {
+        self.service().delete_infrastructure(request.0).await.into()
     }
 
     /// Find infrastructure
@@ -113,83 +158,74 @@ impl<D: Driver> InfrastructureApi<D> {
     async fn find(
         &self,
         request: ContractJson<FindInfrastructureRequest>,
-    ) -> OperationResponse<FindInfrastructureResponse, D::FindError> {
-        self.service.find_infrastructure(request.0).await.into()
+    ) -> OperationResponse<FindInfrastructureResponse, D> {
+        self.service().find_infrastructure(request.0).await.into()
     }
 }
 
 /// The Infrastructure API as a poem-openapi service: its spec and Swagger UI.
-pub(crate) fn openapi_service<D: Driver>(
-    api: InfrastructureApi<D>,
-) -> OpenApiService<InfrastructureApi<D>, ()> {
+fn openapi_service<D: Driver>(api: InfrastructureApi<D>) -> OpenApiService<InfrastructureApi<D>, ()> {
     OpenApiService::new(api, "Infrastructure", "1.0.0")
         .description("The Infrastructure API of a VIM driver built with Ignition for Rust.")
         .server(API_PATH)
 }
 
-/// `/api/infrastructure/*`: the four operations of `api`, Swagger UI at `/ui`, the spec
-/// of `docs` at `/openapi.json` and `/openapi.yaml`. Full paths in one flat route: every
-/// nesting level rewrites the request's URI, which costs throughput.
-pub(crate) fn infrastructure_routes<D: Driver>(
+/// `/api/infrastructure/*`: the four operations of `api`, Swagger UI at `/ui` (unless
+/// `application.swagger_ui_enabled: false`), the spec of `docs` at `/openapi.json` and
+/// `/openapi.yaml`. Full paths in one flat route: every nesting level rewrites the
+/// request's URI, which costs throughput.
+fn infrastructure_routes<D: Driver>(
     api: InfrastructureApi<D>,
     docs: OpenApiService<InfrastructureApi<D>, ()>,
+    config: &IgnitionConfig,
 ) -> Route {
-    Route::new()
-        .nest(format!("{API_PATH}/ui"), docs.swagger_ui())
+    let mut routes = Route::new()
         .at(format!("{API_PATH}/openapi.json"), docs.spec_endpoint())
         .at(
             format!("{API_PATH}/openapi.yaml"),
             docs.spec_endpoint_yaml(),
-        )
-        .at(
-            format!("{API_PATH}/create"),
-            post(Operation::new(&api, |api, body| async move {
-                api.create(body).await
-            })),
-        )
-        .at(
-            format!("{API_PATH}/query"),
-            post(Operation::new(&api, |api, body| async move {
-                api.query(body).await
-            })),
-        )
-        .at(
-            format!("{API_PATH}/delete"),
-            post(Operation::new(&api, |api, body| async move {
-                api.delete(body).await
-            })),
-        )
-        .at(
-            format!("{API_PATH}/find"),
-            post(Operation::new(&api, |api, body| async move {
-                api.find(body).await
-            })),
-        )
+        );
+    if config.application.swagger_ui_enabled {
+        routes = routes.nest(format!("{API_PATH}/ui"), docs.swagger_ui());
+    }
+    let limit = BodyLimit(config.application.max_body_size.bytes());
+    for operation in Operation::ALL {
+        let path = format!("{API_PATH}/{}", operation.name());
+        routes = match operation {
+            Operation::Create => routes.at(path, post(OperationEndpoint::new(&api, limit, |api, body| async move { api.create(body).await }))),
+            Operation::Query => routes.at(path, post(OperationEndpoint::new(&api, limit, |api, body| async move { api.query(body).await }))),
+            Operation::Delete => routes.at(path, post(OperationEndpoint::new(&api, limit, |api, body| async move { api.delete(body).await }))),
+            Operation::Find => routes.at(path, post(OperationEndpoint::new(&api, limit, |api, body| async move { api.find(body).await }))),
+        };
+    }
+    routes
 }
 
 /// One operation as a plain poem endpoint: checks the content type, parses the body as
 /// poem-openapi would (the same [`ContractJson`]), and calls the documented method.
-struct Operation<D: Driver, T, F> {
+struct OperationEndpoint<D: Driver, T, F> {
     api: InfrastructureApi<D>,
+    limit: BodyLimit,
     call: F,
     body: PhantomData<fn() -> T>,
 }
 
-impl<D, T, F, Fut> Operation<D, T, F>
+impl<D, T, F, Fut> OperationEndpoint<D, T, F>
 where
     D: Driver,
     F: Fn(InfrastructureApi<D>, ContractJson<T>) -> Fut,
 {
-    fn new(api: &InfrastructureApi<D>, call: F) -> Self {
+    fn new(api: &InfrastructureApi<D>, limit: BodyLimit, call: F) -> Self {
         Self {
             api: api.clone(),
+            limit,
             call,
             body: PhantomData,
         }
     }
 }
 
-impl<D, T, F, Fut> Endpoint for Operation<D, T, F>
+impl<D, T, F, Fut> Endpoint for OperationEndpoint<D, T, F>
 where
     D: Driver,
     T: Type + DeserializeOwned + Send + 'static,
@@ -213,8 +249,8 @@ where
                 ))
             }
         }
-        let mut body = RequestBody::new(request.take_body());
-        let body = ContractJson::<T>::from_request(&request, &mut body).await?;
+        let body = request.take_body();
+        let body = ContractJson::<T>::parse(&request, body, self.limit).await?;
         Ok((self.call)(self.api.clone(), body).await.into_response())
     }
 }
@@ -223,50 +259,3 @@ fn unsupported(message: String) -> poem::Error {
     poem::Error::from_string(message, StatusCode::UNSUPPORTED_MEDIA_TYPE)
 }
 
-/// The whole HTTP app: `routes` (the Infrastructure API, when enabled), management, and
-/// around them panic catching, error conversion and request logs.
-pub(crate) fn app_endpoint(routes: Route, vitals: Vitals) -> BoxEndpoint<'static> {
-    Guarded(routes.at("/management/health", get(health).data(vitals))).boxed()
-}
-
-/// The one layer around every route: a panic becomes a 500 and every error the contract's
-/// JSON (one layer instead of poem's `CatchPanic` + `around`: each layer moves the request
-/// and the response, which shows in throughput).
-struct Guarded<E>(E);
-
-impl<E: Endpoint> Endpoint for Guarded<E> {
-    type Output = Response;
-
-    async fn call(&self, request: Request) -> poem::Result<Response> {
-        // Cheap copies (no allocation), for the log line.
-        let (method, uri) = (request.method().clone(), request.uri().clone());
-        let started = Instant::now();
-        let response = match AssertUnwindSafe(self.0.call(request)).catch_unwind().await {
-            Ok(Ok(response)) => response.into_response(),
-            Ok(Err(err)) => ErrorBody::from_poem(&err).into_response(),
-            Err(panic) => panic_response(panic),
-        };
-        let status = response.status();
-        let elapsed = started.elapsed();
-        if status.is_server_error() {
-            tracing::warn!(%method, path = uri.path(), status = status.as_u16(), ?elapsed, "request failed");
-        } else {
-            tracing::debug!(%method, path = uri.path(), status = status.as_u16(), ?elapsed, "request");
-        }
-        Ok(response)
-    }
-}
-
-fn panic_response(payload: Box<dyn Any + Send + 'static>) -> poem::Response {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into());
-    tracing::error!(panic = %what, "the driver panicked while handling a request; answered 500");
-    ErrorBody::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal error: the driver failed while handling the request",
-    )
-    .into_response()
-}

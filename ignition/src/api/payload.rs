@@ -16,18 +16,24 @@ use poem_openapi::ApiResponse;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::{json_response, ErrorBody};
-use crate::error::ApiError;
+use super::error::ErrorBody;
+use crate::driver::{Driver, Operation};
 use crate::models::{
     CreateInfrastructureResponse, DeleteInfrastructureResponse, FindInfrastructureResponse,
     InfrastructureTask,
 };
+use crate::response::json_response;
 use crate::service::ServiceError;
 
 const JSON: &str = "application/json";
 
-/// A JSON request body of type `T`, parsed with serde.
-pub struct ContractJson<T>(pub T);
+/// A JSON request body of type `T`, parsed with serde, of at most the request's
+/// [`BodyLimit`] bytes.
+pub(crate) struct ContractJson<T>(pub(crate) T);
+
+/// `application.max_body_size`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyLimit(pub(crate) u64);
 
 impl<T: Type + DeserializeOwned + Send> Payload for ContractJson<T> {
     const CONTENT_TYPE: &'static str = JSON;
@@ -51,11 +57,18 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for ContractJson<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let bytes = body
-            .take()?
-            .into_bytes()
-            .await
-            .map_err(|err| bad_request(format!("cannot read the request body: {err}")))?;
+        Self::parse(request, body.take()?, BodyLimit(u64::MAX)).await
+    }
+}
+
+impl<T: Type + DeserializeOwned + Send> ContractJson<T> {
+    /// Reads (at most `limit` bytes) and parses the body of `request`.
+    pub(crate) async fn parse(
+        request: &Request,
+        body: poem::Body,
+        limit: BodyLimit,
+    ) -> poem::Result<Self> {
+        let bytes = read_limited(request, body, limit.0).await?;
         parse_body(&bytes).map(ContractJson).map_err(|message| {
             tracing::debug!(path = %request.uri().path(), %message, "request rejected");
             bad_request(message)
@@ -64,6 +77,40 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for ContractJson<T> {
 }
 
 poem_openapi::impl_apirequest_for_payload!(ContractJson<T>, T: Type + DeserializeOwned + Send);
+
+/// Reads a body of at most `limit` bytes: a declared `Content-Length` over it is refused
+/// before anything is read, and a chunked body as soon as it passes it (413 either way).
+async fn read_limited(request: &Request, body: poem::Body, limit: u64) -> poem::Result<Vec<u8>> {
+    let too_large = || {
+        poem::Error::from_string(
+            format!(
+                "the request body is larger than {} (`application.max_body_size`)",
+                crate::config::ByteSize(limit)
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        )
+    };
+    let declared = request
+        .headers()
+        .get(poem::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    use tokio::io::AsyncReadExt;
+    let capacity = declared.unwrap_or(0).min(limit).min(1 << 20) as usize;
+    let mut bytes = Vec::with_capacity(capacity);
+    let mut reader = body.into_async_read().take(limit.saturating_add(1));
+    reader
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|err| bad_request(format!("cannot read the request body: {err}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
 
 /// Parses a body, naming the offending field on failure.
 pub(crate) fn parse_body<T: Type + DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
@@ -114,7 +161,9 @@ fn bad_request(message: String) -> poem::Error {
 }
 
 /// The success side of an operation: its status and description in the spec.
-pub trait OperationOutput: Serialize + Type + Send {
+pub(crate) trait OperationOutput: Serialize + Type + Send {
+    /// The operation it answers.
+    const OPERATION: Operation;
     /// The success status (202 for create/delete, 200 for query/find).
     const STATUS: StatusCode;
     /// The success response's description.
@@ -129,6 +178,7 @@ const COMMON_ERRORS: &[u16] = &[400, 415, 500];
 const MONITORED_ERRORS: &[u16] = &[400, 415, 500, 503];
 
 impl OperationOutput for CreateInfrastructureResponse {
+    const OPERATION: Operation = Operation::Create;
     const STATUS: StatusCode = StatusCode::ACCEPTED;
     const DESCRIPTION: &'static str =
         "accepted; the outcome arrives later as an InfrastructureTask event on Kafka";
@@ -136,6 +186,7 @@ impl OperationOutput for CreateInfrastructureResponse {
 }
 
 impl OperationOutput for DeleteInfrastructureResponse {
+    const OPERATION: Operation = Operation::Delete;
     const STATUS: StatusCode = StatusCode::ACCEPTED;
     const DESCRIPTION: &'static str =
         "accepted; the outcome arrives later as an InfrastructureTask event on Kafka";
@@ -143,39 +194,40 @@ impl OperationOutput for DeleteInfrastructureResponse {
 }
 
 impl OperationOutput for InfrastructureTask {
+    const OPERATION: Operation = Operation::Query;
     const STATUS: StatusCode = StatusCode::OK;
     const DESCRIPTION: &'static str = "the task's current state";
     const FRAMEWORK_ERRORS: &'static [u16] = COMMON_ERRORS;
 }
 
 impl OperationOutput for FindInfrastructureResponse {
+    const OPERATION: Operation = Operation::Find;
     const STATUS: StatusCode = StatusCode::OK;
     const DESCRIPTION: &'static str = "handled; result is null when nothing matched";
     const FRAMEWORK_ERRORS: &'static [u16] = COMMON_ERRORS;
 }
 
-/// The answer of one operation: its output, or an error body.
-pub struct OperationResponse<T, E> {
+/// The answer of one operation of driver `D`: its output, or an error body. `D` gives
+/// the spec the statuses of the operation's error type.
+pub(crate) struct OperationResponse<T, D> {
     result: Result<T, ErrorBody>,
-    _error: PhantomData<fn() -> E>,
+    _driver: PhantomData<fn() -> D>,
 }
 
-impl<T, E: ApiError> From<Result<T, ServiceError<E>>> for OperationResponse<T, E> {
-    fn from(result: Result<T, ServiceError<E>>) -> Self {
+impl<T, D> From<Result<T, ServiceError>> for OperationResponse<T, D> {
+    fn from(result: Result<T, ServiceError>) -> Self {
         let result = result.map_err(|err| match err {
-            ServiceError::Driver(err) => ErrorBody::from_api_error(&err),
-            err @ ServiceError::Monitoring { .. } => {
-                ErrorBody::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
-            }
+            ServiceError::Driver(err) => ErrorBody::from_driver_error(err),
+            err => ErrorBody::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
         });
         Self {
             result,
-            _error: PhantomData,
+            _driver: PhantomData,
         }
     }
 }
 
-impl<T: OperationOutput, E: ApiError> IntoResponse for OperationResponse<T, E> {
+impl<T: OperationOutput, D: Driver> IntoResponse for OperationResponse<T, D> {
     fn into_response(self) -> Response {
         match self.result {
             Ok(output) => json_response(T::STATUS, &output),
@@ -184,7 +236,7 @@ impl<T: OperationOutput, E: ApiError> IntoResponse for OperationResponse<T, E> {
     }
 }
 
-impl<T: OperationOutput, E: ApiError> ApiResponse for OperationResponse<T, E> {
+impl<T: OperationOutput, D: Driver> ApiResponse for OperationResponse<T, D> {
     const BAD_REQUEST_HANDLER: bool = true;
 
     fn meta() -> MetaResponses {
@@ -198,7 +250,7 @@ impl<T: OperationOutput, E: ApiError> ApiResponse for OperationResponse<T, E> {
             }],
             headers: vec![],
         };
-        let errors: BTreeSet<u16> = E::statuses()
+        let errors: BTreeSet<u16> = D::error_statuses(T::OPERATION)
             .into_iter()
             .chain(T::FRAMEWORK_ERRORS.iter().copied())
             .collect();
@@ -228,7 +280,7 @@ impl<T: OperationOutput, E: ApiError> ApiResponse for OperationResponse<T, E> {
     fn from_parse_request_error(err: poem::Error) -> Self {
         Self {
             result: Err(ErrorBody::from_poem(&err)),
-            _error: PhantomData,
+            _driver: PhantomData,
         }
     }
 }

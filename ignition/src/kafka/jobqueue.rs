@@ -418,8 +418,18 @@ impl JobQueue for KafkaJobQueue {
         })
     }
 
-    fn start(&self) -> BoxFuture<'_, Result<(), BootError>> {
-        Box::pin(async move {
+    fn start(&self) -> BoxFuture<'_, Result<(), JobQueueError>> {
+        Box::pin(async move { self.start_consuming().await.map_err(|err| JobQueueError::Backend(Box::new(err))) })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.shutdown_consuming())
+    }
+}
+
+impl KafkaJobQueue {
+    async fn start_consuming(&self) -> Result<(), BootError> {
+        {
             let inner = &self.inner;
             let context = JobQueueContext {
                 offsets: inner.offsets.clone(),
@@ -448,11 +458,11 @@ impl JobQueue for KafkaJobQueue {
                 .unwrap_or_else(|e| e.into_inner()) = Some(task);
             tracing::info!(topic = %inner.topic, group = %inner.group, "job-queue consumer started");
             Ok(())
-        })
+        }
     }
 
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
+    async fn shutdown_consuming(&self) {
+        {
             let inner = &self.inner;
             let consuming = inner
                 .consumer_loop
@@ -496,7 +506,7 @@ impl JobQueue for KafkaJobQueue {
                 }
             }
             tracing::info!(topic = %inner.topic, "job queue stopped");
-        })
+        }
     }
 }
 

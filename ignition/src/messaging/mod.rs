@@ -7,6 +7,7 @@
 //! `messaging.connection_address`, Kafka.
 
 mod embedded;
+mod task_events;
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use crate::jobqueue::BoxFuture;
 use crate::models::InfrastructureTask;
 
 pub use embedded::EmbeddedBus;
+pub use task_events::TaskEvents;
 
 /// A message on its way to a topic.
 #[derive(Debug, Clone, PartialEq, Eq)]

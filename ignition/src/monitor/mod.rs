@@ -10,25 +10,32 @@
 //! | `COMPLETE` / `FAILED` | send the event; done once it is delivered (else poll again) |
 //! | an error with `retry` (`Temporary`, `UnreachableDeploymentLocation`) | poll again, backing off exponentially up to `job_queue.max_poll_interval` |
 //! | any other error | log it and forget the task |
+//! | a poll past `driver.timeouts.query` / `driver.call_timeout` | cancelled; counts as a temporary error |
+//! | `job_queue.task_timeout` passed since the create/delete | a FAILED event (`INTERNAL_ERROR`), done |
 //!
 //! The first poll runs as soon as the job is taken; nothing ever waits in a loop.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::IgnitionConfig;
 use crate::driver::Driver;
-use crate::error::ApiError;
+use crate::error::DriverError;
 use crate::jobqueue::{Action, BoxFuture, Job, JobHandler, JobQueue, JobQueueError};
 use crate::messaging::InfrastructureMessagingService;
-use crate::models::{DeploymentLocation, InfrastructureTask, InfrastructureTaskQuery, TaskStatus};
+use crate::models::{
+    DeploymentLocation, FailureCode, FailureDetails, InfrastructureTask, InfrastructureTaskQuery,
+    TaskStatus,
+};
 
 /// The job type of task monitoring jobs, as in the seed.
-pub const JOB_TYPE: &str = "InfrastructureTaskMonitoring";
+pub(crate) const JOB_TYPE: &str = "InfrastructureTaskMonitoring";
 
 /// The data of one monitoring job (its [`Job::data`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[doc(hidden)] // public for the bench only
 pub struct MonitoringJob {
     /// The infrastructure the task works on.
     pub infrastructure_id: String,
@@ -42,6 +49,11 @@ pub struct MonitoringJob {
     /// Retryable errors in a row (drives the backoff).
     #[serde(default)]
     pub consecutive_errors: u32,
+    /// When the task must have finished (`job_queue.task_timeout` after its create or
+    /// delete), in milliseconds since the Unix epoch; it travels with the job, so it
+    /// holds on every replica and across restarts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
 }
 
 impl MonitoringJob {
@@ -53,67 +65,78 @@ impl MonitoringJob {
     }
 }
 
-/// Why a poll failed, as the monitor sees it (the driver's error, type-erased).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollError {
-    /// The error's HTTP status.
-    pub status: u16,
-    /// Its message.
-    pub message: String,
-    /// Whether to poll again later.
-    pub retry: bool,
-}
-
-impl PollError {
-    fn from_api_error<E: ApiError>(err: &E) -> Self {
-        Self {
-            status: err.status(),
-            message: err.to_string(),
-            retry: err.retry(),
-        }
-    }
-}
-
 /// What the monitor needs of a driver: one poll of one task.
-pub trait TaskPoller: Send + Sync + 'static {
+pub(crate) trait TaskPoller: Send + Sync + 'static {
     /// Polls the task once (the driver's `get_infrastructure_task`).
     fn poll(
         &self,
         query: InfrastructureTaskQuery,
-    ) -> BoxFuture<'static, Result<InfrastructureTask, PollError>>;
+    ) -> BoxFuture<'static, Result<InfrastructureTask, DriverError>>;
 }
 
 /// A [`TaskPoller`] over a driver.
-pub(crate) struct DriverPoller<D>(pub(crate) Arc<D>);
+pub(crate) struct DriverPoller<D>(Arc<D>);
+
+impl<D> DriverPoller<D> {
+    pub(crate) fn new(driver: Arc<D>) -> Self {
+        Self(driver)
+    }
+}
 
 impl<D: Driver> TaskPoller for DriverPoller<D> {
     fn poll(
         &self,
         query: InfrastructureTaskQuery,
-    ) -> BoxFuture<'static, Result<InfrastructureTask, PollError>> {
+    ) -> BoxFuture<'static, Result<InfrastructureTask, DriverError>> {
         let driver = self.0.clone();
-        Box::pin(async move {
-            driver
-                .query(query)
-                .await
-                .map_err(|err| PollError::from_api_error(&err))
-        })
+        Box::pin(async move { driver.query(query).await })
     }
+}
+
+/// How the monitor works: when to poll, how long a poll may take, and the deadline of a
+/// task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MonitorSettings {
+    pub(crate) schedule: PollSchedule,
+    /// `driver.timeouts.query` (or `driver.call_timeout`).
+    pub(crate) poll_timeout: Duration,
+    /// `job_queue.task_timeout`.
+    pub(crate) task_timeout: Option<Duration>,
+}
+
+impl MonitorSettings {
+    pub(crate) fn from_config(config: &IgnitionConfig) -> Self {
+        Self {
+            schedule: PollSchedule {
+                interval: config.job_queue.poll_interval,
+                max_interval: config.job_queue.max_poll_interval,
+            },
+            poll_timeout: config.driver.timeout_of("query"),
+            task_timeout: config.job_queue.task_timeout,
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// How often to poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PollSchedule {
+pub(crate) struct PollSchedule {
     /// Between polls of a task in progress.
-    pub interval: Duration,
+    pub(crate) interval: Duration,
     /// Ceiling of the backoff after retryable errors.
-    pub max_interval: Duration,
+    pub(crate) max_interval: Duration,
 }
 
 impl PollSchedule {
     /// Delay after the `n`th retryable error in a row (n ≥ 1): the interval doubled per
     /// error, capped, plus up to 10 % jitter so that tasks failing together spread out.
-    pub fn after_errors(&self, n: u32) -> Duration {
+    pub(crate) fn after_errors(&self, n: u32) -> Duration {
         let factor = 2u32.saturating_pow(n.saturating_sub(1).min(16));
         let base = self.interval.saturating_mul(factor).min(self.max_interval);
         base + base.mul_f64(fastrand::f64() * 0.1)
@@ -122,31 +145,35 @@ impl PollSchedule {
 
 /// The InfrastructureTaskMonitoringService: asks the job queue to watch tasks.
 #[derive(Clone)]
-pub struct InfrastructureTaskMonitoringService {
+pub(crate) struct InfrastructureTaskMonitoringService {
     job_queue: Arc<dyn JobQueue>,
+    task_timeout: Option<Duration>,
 }
 
 impl InfrastructureTaskMonitoringService {
     /// Registers the monitoring job handler on `job_queue` and returns the service.
-    pub fn new(
+    pub(crate) fn new(
         job_queue: Arc<dyn JobQueue>,
         poller: Arc<dyn TaskPoller>,
         messaging: InfrastructureMessagingService,
-        schedule: PollSchedule,
+        settings: MonitorSettings,
     ) -> Self {
         job_queue.register_handler(
             JOB_TYPE,
             Arc::new(MonitoringHandler {
                 poller,
                 messaging,
-                schedule,
+                settings,
             }),
         );
-        Self { job_queue }
+        Self {
+            job_queue,
+            task_timeout: settings.task_timeout,
+        }
     }
 
     /// Starts watching a task; returns once the job queue has the job.
-    pub async fn monitor_task(
+    pub(crate) async fn monitor_task(
         &self,
         infrastructure_id: &str,
         request_id: &str,
@@ -158,6 +185,9 @@ impl InfrastructureTaskMonitoringService {
             deployment_location,
             polls: 0,
             consecutive_errors: 0,
+            deadline_ms: self
+                .task_timeout
+                .map(|timeout| now_ms().saturating_add(timeout.as_millis() as u64)),
         };
         self.job_queue.queue(job.into_job()).await?;
         tracing::debug!(infrastructure_id, request_id, "monitoring task");
@@ -168,14 +198,14 @@ impl InfrastructureTaskMonitoringService {
 struct MonitoringHandler {
     poller: Arc<dyn TaskPoller>,
     messaging: InfrastructureMessagingService,
-    schedule: PollSchedule,
+    settings: MonitorSettings,
 }
 
 impl JobHandler for MonitoringHandler {
     fn handle(&self, job: Job) -> BoxFuture<'static, Action> {
         let poller = self.poller.clone();
         let messaging = self.messaging.clone();
-        let schedule = self.schedule;
+        let settings = self.settings;
         Box::pin(async move {
             let task: MonitoringJob = match job.data() {
                 Ok(task) => task,
@@ -184,8 +214,45 @@ impl JobHandler for MonitoringHandler {
                     return Action::done();
                 }
             };
-            poll_once(&*poller, &messaging, schedule, task).await
+            poll_once(&*poller, &messaging, settings, task).await
         })
+    }
+}
+
+/// The task's deadline passed: its FAILED event, then done (or, when the event is not
+/// delivered, again later).
+async fn deadline_passed(
+    messaging: &InfrastructureMessagingService,
+    schedule: PollSchedule,
+    timeout: Option<Duration>,
+    deadline: u64,
+    mut task: MonitoringJob,
+) -> Action {
+    let within = timeout
+        .map(|t| humantime_serde::re::humantime::format_duration(t).to_string())
+        .unwrap_or_else(|| format!("its deadline ({deadline} ms since the epoch)"));
+    let failed = InfrastructureTask::failed(
+        task.infrastructure_id.clone(),
+        task.request_id.clone(),
+        FailureDetails::new(
+            FailureCode::InternalError,
+            format!(
+                "the task did not finish within {within} (`job_queue.task_timeout`) after {} polls; it is no longer monitored",
+                task.polls
+            ),
+        ),
+    );
+    match messaging.send_infrastructure_task(&failed).await {
+        Ok(()) => {
+            tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, polls = task.polls, "task deadline passed; FAILED event sent");
+            Action::done()
+        }
+        Err(err) => {
+            task.consecutive_errors += 1;
+            let after = schedule.after_errors(task.consecutive_errors);
+            tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, error = %err, ?after, "task deadline passed but its FAILED event was not delivered; will send again");
+            Action::requeue(task.into_job(), after, format!("event not delivered: {err}"))
+        }
     }
 }
 
@@ -193,16 +260,27 @@ impl JobHandler for MonitoringHandler {
 async fn poll_once(
     poller: &dyn TaskPoller,
     messaging: &InfrastructureMessagingService,
-    schedule: PollSchedule,
+    settings: MonitorSettings,
     mut task: MonitoringJob,
 ) -> Action {
+    let schedule = settings.schedule;
+    if let Some(deadline) = task.deadline_ms.filter(|deadline| now_ms() >= *deadline) {
+        return deadline_passed(messaging, schedule, settings.task_timeout, deadline, task).await;
+    }
     task.polls += 1;
     let query = InfrastructureTaskQuery {
         infrastructure_id: task.infrastructure_id.clone(),
         request_id: task.request_id.clone(),
         deployment_location: task.deployment_location.clone(),
     };
-    match poller.poll(query).await {
+    let polled = match tokio::time::timeout(settings.poll_timeout, poller.poll(query)).await {
+        Ok(polled) => polled,
+        Err(_) => Err(DriverError::temporary(format!(
+            "get_infrastructure_task did not answer within {} (`driver.timeouts.query` / `driver.call_timeout`); the poll was cancelled",
+            humantime_serde::re::humantime::format_duration(settings.poll_timeout)
+        ))),
+    };
+    match polled {
         Ok(state) if state.status == TaskStatus::InProgress => {
             task.consecutive_errors = 0;
             let after = schedule.interval;
@@ -227,7 +305,12 @@ async fn poll_once(
         },
         Err(err) if err.retry => {
             task.consecutive_errors += 1;
-            let after = schedule.after_errors(task.consecutive_errors);
+            let mut after = schedule.after_errors(task.consecutive_errors);
+            if let Some(deadline) = task.deadline_ms {
+                // Not past the deadline: the FAILED event goes out when it is due.
+                let left = Duration::from_millis(deadline.saturating_sub(now_ms()));
+                after = after.min(left);
+            }
             tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, status = err.status, error = %err.message, errors_in_a_row = task.consecutive_errors, ?after, "poll failed; will retry");
             Action::requeue(
                 task.into_job(),
@@ -251,13 +334,13 @@ mod tests {
     use crate::messaging::{Delivery, DeliveryError, EmbeddedBus, Envelope};
 
     /// Answers polls from a script.
-    struct Scripted(Mutex<VecDeque<Result<InfrastructureTask, PollError>>>);
+    struct Scripted(Mutex<VecDeque<Result<InfrastructureTask, DriverError>>>);
 
     impl TaskPoller for Scripted {
         fn poll(
             &self,
             _: InfrastructureTaskQuery,
-        ) -> BoxFuture<'static, Result<InfrastructureTask, PollError>> {
+        ) -> BoxFuture<'static, Result<InfrastructureTask, DriverError>> {
             let next = self
                 .0
                 .lock()
@@ -292,25 +375,33 @@ mod tests {
             deployment_location: DeploymentLocation::new("dl"),
             polls: 0,
             consecutive_errors: 0,
+            deadline_ms: None,
         }
     }
 
-    fn err(retry: bool) -> PollError {
-        PollError {
+    fn err(retry: bool) -> DriverError {
+        DriverError {
             status: if retry { 503 } else { 500 },
             message: "boom".into(),
+            extra: serde_json::Map::new(),
             retry,
         }
     }
 
+    const SETTINGS: MonitorSettings = MonitorSettings {
+        schedule: SCHEDULE,
+        poll_timeout: Duration::from_secs(30),
+        task_timeout: None,
+    };
+
     async fn run(
-        answer: Result<InfrastructureTask, PollError>,
+        answer: Result<InfrastructureTask, DriverError>,
         delivery: Arc<dyn Delivery>,
         job: MonitoringJob,
     ) -> Action {
         let poller = Scripted(Mutex::new(VecDeque::from([answer])));
         let messaging = InfrastructureMessagingService::new(delivery, "events");
-        poll_once(&poller, &messaging, SCHEDULE, job).await
+        poll_once(&poller, &messaging, SETTINGS, job).await
     }
 
     fn requeued(action: Action) -> (MonitoringJob, Duration) {
@@ -411,9 +502,94 @@ mod tests {
                 Arc::new(EmbeddedBus::new(false)),
                 "events",
             ),
-            schedule: SCHEDULE,
+            settings: SETTINGS,
         };
         let job = Job::new(JOB_TYPE, None, &serde_json::json!({"infrastructure_id": 5})).unwrap();
         assert_eq!(handler.handle(job).await, Action::Done);
+    }
+}
+
+#[cfg(test)]
+mod deadline_and_timeout_tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::messaging::EmbeddedBus;
+
+    /// Never answers; counts its polls.
+    struct Hanging(AtomicUsize);
+    impl TaskPoller for Hanging {
+        fn poll(
+            &self,
+            _: InfrastructureTaskQuery,
+        ) -> BoxFuture<'static, Result<InfrastructureTask, DriverError>> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Box::pin(std::future::pending())
+        }
+    }
+
+    fn settings(task_timeout: Option<Duration>) -> MonitorSettings {
+        MonitorSettings {
+            schedule: PollSchedule {
+                interval: Duration::from_secs(1),
+                max_interval: Duration::from_secs(8),
+            },
+            poll_timeout: Duration::from_secs(5),
+            task_timeout,
+        }
+    }
+
+    fn job(deadline_ms: Option<u64>) -> MonitoringJob {
+        MonitoringJob {
+            infrastructure_id: "i1".into(),
+            request_id: "r1".into(),
+            deployment_location: DeploymentLocation::new("dl"),
+            polls: 0,
+            consecutive_errors: 0,
+            deadline_ms,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_poll_is_cancelled_at_its_timeout_and_retried() {
+        let poller = Hanging(AtomicUsize::new(0));
+        let bus = Arc::new(EmbeddedBus::new(false));
+        let messaging = InfrastructureMessagingService::new(bus, "events");
+        let started = tokio::time::Instant::now();
+        let action = poll_once(&poller, &messaging, settings(None), job(None)).await;
+        assert_eq!(started.elapsed(), Duration::from_secs(5), "cut at the poll timeout");
+        match action {
+            Action::Requeue { job, reason, .. } => {
+                let next: MonitoringJob = job.data().unwrap();
+                assert_eq!(next.consecutive_errors, 1, "counted as a temporary error");
+                assert!(reason.contains("driver.call_timeout"), "{reason}");
+            }
+            Action::Done => panic!("a timed-out poll must be retried"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_task_past_its_deadline_gets_a_failed_event_and_is_done() {
+        let poller = Hanging(AtomicUsize::new(0));
+        let bus = Arc::new(EmbeddedBus::new(false));
+        let mut events = bus.subscribe();
+        let messaging = InfrastructureMessagingService::new(bus, "events");
+        let past = now_ms() - 1;
+        let action = poll_once(
+            &poller,
+            &messaging,
+            settings(Some(Duration::from_secs(60))),
+            job(Some(past)),
+        )
+        .await;
+        assert_eq!(action, Action::Done);
+        assert_eq!(poller.0.load(Ordering::SeqCst), 0, "no poll after the deadline");
+        let event: InfrastructureTask =
+            serde_json::from_str(&events.try_recv().expect("an event").payload).unwrap();
+        assert_eq!(event.status, TaskStatus::Failed);
+        let details = event.failure_details.expect("failure details");
+        assert_eq!(details.failure_code, FailureCode::InternalError);
+        let description = details.description.unwrap_or_default();
+        assert!(description.contains("job_queue.task_timeout") && description.contains("1m"), "{description}");
     }
 }

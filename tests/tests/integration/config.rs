@@ -56,7 +56,10 @@ fn defaults_match_the_seed() {
     assert!(boot.infrastructure.service_enabled && boot.infrastructure.monitoring_service_enabled);
     assert!(boot.infrastructure.messaging_service_enabled && boot.job_queue.service_enabled);
     assert!(boot.messaging.postal_enabled && boot.messaging.delivery_enabled);
-    assert!(!config.infrastructure.async_messaging_enabled);
+    assert!(
+        config.infrastructure.async_messaging_enabled,
+        "as in Python: the framework monitors tasks by default"
+    );
 }
 
 #[test]

@@ -161,7 +161,8 @@ async fn many_tasks_in_flight_each_get_one_event() {
 #[tokio::test]
 async fn with_async_messaging_the_driver_sends_its_own_events() {
     let (app, scripts) = scripted_app();
-    let app = app.property("infrastructure.async_messaging_enabled", true);
+    // As in the Python framework: false = the driver sends its own events.
+    let app = app.property("infrastructure.async_messaging_enabled", false);
     let events = app.task_events();
     let mut server = TestServer::start_app(app, scripts).await;
     let (iid, rid) = create(&server, "COMPLETE").await;

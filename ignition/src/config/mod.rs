@@ -3,22 +3,107 @@
 //! Layers, later ones winning: built-in defaults, the file given to
 //! [`App::config_file`](crate::App::config_file), the file named by the environment
 //! variable given to [`App::config_env`](crate::App::config_env), then values set with
-//! [`App::property`](crate::App::property). Unknown keys and ill-typed values stop
-//! start-up with a [`BootError`] naming the property and the file it came from.
+//! [`App::property`](crate::App::property).
+//!
+//! The framework owns the sections `application`, `messaging`, `job_queue`, `bootstrap`,
+//! `infrastructure` and `driver`; every other top-level section belongs to the driver
+//! (read it with [`DriverContext::properties`](crate::DriverContext::properties)). In a
+//! framework section, a misspelt key or an ill-typed value stops start-up with a
+//! [`ConfigError`] naming the property and the file it came from ("did you mean ...?");
+//! keys the Python framework knew that do not apply here are accepted with one WARN line
+//! each (see [`PYTHON_ERA_KEYS`]).
+
+mod keys;
+mod load;
+mod size;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use figment::providers::{Data, Format, Serialized, Yaml};
-use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::boot::BootError;
+pub(crate) use load::{ConfigSources, LoadedConfig};
+pub use keys::PYTHON_ERA_KEYS;
+pub use size::ByteSize;
+
+/// Why the configuration was refused: which property, from which file, and what is
+/// wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+#[error("{}", self.describe())]
+pub struct ConfigError {
+    /// The dotted property, e.g. `job_queue.poll_interval` (empty for the file itself).
+    pub property: String,
+    /// Where the value came from: a file path, or a description such as
+    /// "App::property"; `None` for a built-in default or a rule across properties.
+    pub file: Option<String>,
+    /// What is wrong.
+    pub kind: ConfigErrorKind,
+}
+
+/// What is wrong with a property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// A configuration file that cannot be read (the property is empty).
+    Unreadable(String),
+    /// A key the section does not have.
+    Unknown {
+        /// The closest known key, when one is close.
+        did_you_mean: Option<String>,
+        /// Every key the section has.
+        expected: Vec<String>,
+    },
+    /// A value of the wrong type or out of range.
+    Invalid(String),
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(property: impl Into<String>, why: impl Into<String>) -> Self {
+        Self {
+            property: property.into(),
+            file: None,
+            kind: ConfigErrorKind::Invalid(why.into()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let from = self
+            .file
+            .as_ref()
+            .map(|file| format!(" (from {file})"))
+            .unwrap_or_default();
+        match &self.kind {
+            ConfigErrorKind::Unreadable(why) => why.clone(),
+            ConfigErrorKind::Unknown {
+                did_you_mean,
+                expected,
+            } => {
+                let hint = did_you_mean
+                    .as_ref()
+                    .map(|key| format!("; did you mean `{key}`?"))
+                    .unwrap_or_default();
+                let expected = if expected.is_empty() {
+                    String::new()
+                } else {
+                    format!("; expected one of: {}", expected.join(", "))
+                };
+                format!(
+                    "invalid configuration property `{}`{from}: unknown property{hint}{expected}",
+                    self.property
+                )
+            }
+            ConfigErrorKind::Invalid(why) => format!(
+                "invalid configuration property `{}`{from}: {why}",
+                self.property
+            ),
+        }
+    }
+}
 
 /// Every property Ignition reads. Field names are the YAML keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct IgnitionConfig {
     /// `application.*`: the HTTP server.
     pub application: ApplicationProperties,
@@ -30,22 +115,46 @@ pub struct IgnitionConfig {
     pub bootstrap: BootstrapProperties,
     /// `infrastructure.*`: behaviour of the infrastructure services.
     pub infrastructure: InfrastructureProperties,
+    /// `driver.*`: how the framework calls the driver.
+    pub driver: DriverProperties,
 }
 
 /// `application.*`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ApplicationProperties {
-    /// Port of the HTTP server on all interfaces; 0 picks any free port. Default 7777.
+    /// Port of the HTTP server; 0 picks any free port. Default 7777.
     pub port: u16,
+    /// Address to bind. Default (unset): every interface, IPv6 and IPv4 (`::`, dual
+    /// stack) where the machine has IPv6, else `0.0.0.0`.
+    pub host: Option<String>,
     /// How long shutdown waits for in-flight requests and jobs. Default 30s.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
+    /// Largest request body accepted (`16MiB`, `512KiB`, or a number of bytes); a larger
+    /// one is answered 413 without being read whole. Default 16MiB.
+    pub max_body_size: ByteSize,
+    /// Serve Swagger UI at `/api/infrastructure/ui` (the spec is served either way).
+    /// Default true.
+    pub swagger_ui_enabled: bool,
+    /// `application.ssl.*`: HTTPS (as in the Python framework).
+    pub ssl: SslProperties,
+}
+
+/// `application.ssl.*`: serve HTTPS from a Kubernetes TLS secret's layout.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SslProperties {
+    /// Serve HTTPS instead of HTTP. Default false.
+    pub enabled: bool,
+    /// The directory holding `tls.crt` (PEM, chain allowed) and `tls.key` (PKCS#8,
+    /// PKCS#1 or SEC1); both are read again when they change.
+    pub cert_dir: Option<std::path::PathBuf>,
 }
 
 /// `messaging.*`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MessagingProperties {
     /// Kafka bootstrap servers. Unset: the embedded in-process bus and job queue.
     pub connection_address: Option<String>,
@@ -61,7 +170,7 @@ pub struct MessagingProperties {
 
 /// `messaging.topics.*`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct TopicsProperties {
     /// Where task events go (LM reads them). Default `lm_vim_infrastructure_task_events`,
     /// not auto-created (LM creates it).
@@ -72,7 +181,7 @@ pub struct TopicsProperties {
 
 /// One topic: its name and how to create it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct TopicProperties {
     /// The topic's name.
     pub name: String,
@@ -89,7 +198,7 @@ pub struct TopicProperties {
 
 /// `job_queue.*`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct JobQueueProperties {
     /// Consumer group shared by all replicas of a driver. Default `job_queue_consumer`.
     pub consumer_group_id: String,
@@ -101,11 +210,15 @@ pub struct JobQueueProperties {
     pub max_poll_interval: Duration,
     /// Most polls running at once; more wait their turn. Default 256.
     pub max_concurrent_polls: usize,
+    /// A task not finished this long after its create/delete gets a FAILED event
+    /// (`INTERNAL_ERROR`) and is no longer monitored. Default: none (as in the seed).
+    #[serde(with = "humantime_serde")]
+    pub task_timeout: Option<Duration>,
 }
 
 /// `bootstrap.*`: each flag turns a built-in service off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct BootstrapProperties {
     /// `bootstrap.infrastructure.*`
     pub infrastructure: InfrastructureBootstrap,
@@ -117,7 +230,7 @@ pub struct BootstrapProperties {
 
 /// `bootstrap.infrastructure.*`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct InfrastructureBootstrap {
     /// Serve `/api/infrastructure`.
     pub api_enabled: bool,
@@ -133,19 +246,17 @@ pub struct InfrastructureBootstrap {
 
 /// `bootstrap.messaging.*`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MessagingBootstrap {
     /// The postal service through which messages are sent.
     pub postal_enabled: bool,
     /// The delivery service that hands them to Kafka (or the embedded bus).
     pub delivery_enabled: bool,
-    /// The inbox that consumes messages (the job queue reads through it).
-    pub inbox_enabled: bool,
 }
 
 /// `bootstrap.job_queue.*`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct JobQueueBootstrap {
     /// The job queue the task monitor schedules its polls on.
     pub service_enabled: bool,
@@ -153,12 +264,57 @@ pub struct JobQueueBootstrap {
 
 /// `infrastructure.*`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct InfrastructureProperties {
-    /// The driver sends its own task events (through
-    /// [`App::task_events`](crate::App::task_events)); create/delete tasks are not
-    /// monitored. Default false.
+    /// As in the Python framework: `true` (the default) = the framework monitors every
+    /// create/delete task and sends its event; `false` = the driver sends its own events
+    /// (through [`DriverContext::task_events`](crate::DriverContext::task_events) or
+    /// [`App::task_events`](crate::App::task_events)) and tasks are not monitored.
     pub async_messaging_enabled: bool,
+}
+
+/// `driver.*`: limits on the calls the framework makes to the driver.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DriverProperties {
+    /// Longest a driver call may take; past it an API call answers 503 and a monitoring
+    /// poll counts as a temporary error (polled again later). Default 30s.
+    #[serde(with = "humantime_serde")]
+    pub call_timeout: Duration,
+    /// Per-operation overrides of `call_timeout`.
+    pub timeouts: OperationTimeouts,
+}
+
+/// `driver.timeouts.*`: per-operation overrides of `driver.call_timeout`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OperationTimeouts {
+    /// `create_infrastructure`.
+    #[serde(with = "humantime_serde")]
+    pub create: Option<Duration>,
+    /// `delete_infrastructure`.
+    #[serde(with = "humantime_serde")]
+    pub delete: Option<Duration>,
+    /// `get_infrastructure_task` (queries and monitoring polls).
+    #[serde(with = "humantime_serde")]
+    pub query: Option<Duration>,
+    /// `find_infrastructure`.
+    #[serde(with = "humantime_serde")]
+    pub find: Option<Duration>,
+}
+
+impl DriverProperties {
+    /// The time limit of one operation (`create`, `delete`, `query`, `find`).
+    pub fn timeout_of(&self, operation: &str) -> Duration {
+        let own = match operation {
+            "create" => self.timeouts.create,
+            "delete" => self.timeouts.delete,
+            "query" => self.timeouts.query,
+            "find" => self.timeouts.find,
+            _ => None,
+        };
+        own.unwrap_or(self.call_timeout)
+    }
 }
 
 impl IgnitionConfig {
@@ -177,7 +333,11 @@ impl IgnitionConfig {
         IgnitionConfig {
             application: ApplicationProperties {
                 port: 7777,
+                host: None,
                 shutdown_timeout: Duration::from_secs(30),
+                max_body_size: ByteSize(16 * 1024 * 1024),
+                swagger_ui_enabled: true,
+                ssl: SslProperties::default(),
             },
             messaging: MessagingProperties {
                 connection_address: None,
@@ -205,6 +365,7 @@ impl IgnitionConfig {
                 poll_interval: Duration::from_secs(1),
                 max_poll_interval: Duration::from_secs(60),
                 max_concurrent_polls: 256,
+                task_timeout: None,
             },
             bootstrap: BootstrapProperties {
                 infrastructure: InfrastructureBootstrap {
@@ -217,14 +378,17 @@ impl IgnitionConfig {
                 messaging: MessagingBootstrap {
                     postal_enabled: true,
                     delivery_enabled: true,
-                    inbox_enabled: true,
                 },
                 job_queue: JobQueueBootstrap {
                     service_enabled: true,
                 },
             },
             infrastructure: InfrastructureProperties {
-                async_messaging_enabled: false,
+                async_messaging_enabled: true,
+            },
+            driver: DriverProperties {
+                call_timeout: Duration::from_secs(30),
+                timeouts: OperationTimeouts::default(),
             },
         }
     }
@@ -232,6 +396,11 @@ impl IgnitionConfig {
     /// Whether events and jobs go through Kafka (else the embedded default).
     pub fn uses_kafka(&self) -> bool {
         self.messaging.connection_address.is_some()
+    }
+
+    /// Whether the framework monitors tasks (`infrastructure.async_messaging_enabled`).
+    pub fn framework_monitors_tasks(&self) -> bool {
+        self.infrastructure.async_messaging_enabled
     }
 }
 
@@ -248,108 +417,69 @@ pub fn job_queue_topic_name(app_name: &str) -> String {
         .collect()
 }
 
-/// Where the configuration comes from; built by [`App`](crate::App).
-#[derive(Debug, Default, Clone)]
-pub(crate) struct ConfigSources {
-    pub(crate) file: Option<PathBuf>,
-    pub(crate) env_var: Option<String>,
-    pub(crate) properties: Vec<(String, serde_json::Value)>,
-}
-
-impl ConfigSources {
-    /// Reads every layer and checks the result.
-    pub(crate) fn load(&self, app_name: &str) -> Result<IgnitionConfig, BootError> {
-        let mut figment = Figment::from(Serialized::defaults(IgnitionConfig::defaults(app_name)));
-        if let Some(file) = &self.file {
-            figment = figment.merge(yaml_file(file, None)?);
-        }
-        if let Some(var) = &self.env_var {
-            if let Some(path) = std::env::var_os(var) {
-                figment = figment.merge(yaml_file(Path::new(&path), Some(var))?);
-            }
-        }
-        for (key, value) in &self.properties {
-            figment = figment.merge(Serialized::global(key, value));
-        }
-        let config: IgnitionConfig = figment.extract().map_err(config_error)?;
-        validate(&config)?;
-        Ok(config)
-    }
-}
-
-fn yaml_file(path: &Path, env_var: Option<&str>) -> Result<Data<Yaml>, BootError> {
-    let named_by = env_var
-        .map(|var| format!(" (named by environment variable {var})"))
-        .unwrap_or_default();
-    // figment treats a missing file as empty; a configured file that is absent is a mistake.
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        BootError::new(format!(
-            "cannot read configuration file {}{named_by}: {err}",
-            path.display()
-        ))
-    })?;
-    // An empty file is an empty mapping, not a type error.
-    if text.trim().is_empty() {
-        return Ok(Yaml::string("{}"));
-    }
-    Ok(Yaml::file_exact(path))
-}
-
-/// Turns figment's error into one sentence that names the property and its source.
-fn config_error(err: figment::Error) -> BootError {
-    use figment::error::Kind;
-    let mut messages = Vec::new();
-    for err in err {
-        let source = err
-            .metadata
-            .as_ref()
-            .map(|md| match &md.source {
-                Some(source) => format!(" (from {source})"),
-                None => format!(" (from {})", md.name),
-            })
-            .unwrap_or_default();
-        let mut path = err.path.clone();
-        let detail = match &err.kind {
-            Kind::UnknownField(field, expected) => {
-                path.push(field.clone());
-                format!("unknown property; expected one of: {}", expected.join(", "))
-            }
-            Kind::MissingField(field) => {
-                path.push(field.to_string());
-                "missing property".to_string()
-            }
-            kind => kind.to_string(),
-        };
-        let property = if path.is_empty() {
-            "(root)".to_string()
-        } else {
-            path.join(".")
-        };
-        messages.push(format!(
-            "invalid configuration property `{property}`{source}: {detail}"
-        ));
-    }
-    BootError::new(messages.join("; "))
-}
-
-fn validate(config: &IgnitionConfig) -> Result<(), BootError> {
+/// Rules across properties, after every layer is read.
+fn validate(config: &IgnitionConfig) -> Result<(), ConfigError> {
     let jq = &config.job_queue;
     if jq.poll_interval.is_zero() {
-        return Err(BootError::new(
-            "invalid configuration property `job_queue.poll_interval`: must be greater than 0",
+        return Err(ConfigError::invalid(
+            "job_queue.poll_interval",
+            "must be greater than 0",
         ));
     }
     if jq.max_poll_interval < jq.poll_interval {
-        return Err(BootError::new(format!(
-            "invalid configuration property `job_queue.max_poll_interval`: {} is shorter than job_queue.poll_interval ({})",
-            humantime_serde::re::humantime::format_duration(jq.max_poll_interval),
-            humantime_serde::re::humantime::format_duration(jq.poll_interval)
-        )));
+        return Err(ConfigError::invalid(
+            "job_queue.max_poll_interval",
+            format!(
+                "{} is shorter than job_queue.poll_interval ({})",
+                humantime_serde::re::humantime::format_duration(jq.max_poll_interval),
+                humantime_serde::re::humantime::format_duration(jq.poll_interval)
+            ),
+        ));
     }
     if jq.max_concurrent_polls == 0 {
-        return Err(BootError::new(
-            "invalid configuration property `job_queue.max_concurrent_polls`: must be at least 1",
+        return Err(ConfigError::invalid(
+            "job_queue.max_concurrent_polls",
+            "must be at least 1",
         ));
+    }
+    if jq.task_timeout.is_some_and(|t| t.is_zero()) {
+        return Err(ConfigError::invalid(
+            "job_queue.task_timeout",
+            "must be greater than 0 (remove it for no deadline)",
+        ));
+    }
+    let driver = &config.driver;
+    for (key, timeout) in [
+        ("driver.call_timeout", Some(driver.call_timeout)),
+        ("driver.timeouts.create", driver.timeouts.create),
+        ("driver.timeouts.delete", driver.timeouts.delete),
+        ("driver.timeouts.query", driver.timeouts.query),
+        ("driver.timeouts.find", driver.timeouts.find),
+    ] {
+        if timeout.is_some_and(|t| t.is_zero()) {
+            return Err(ConfigError::invalid(key, "must be greater than 0"));
+        }
+    }
+    if config.application.max_body_size.0 == 0 {
+        return Err(ConfigError::invalid(
+            "application.max_body_size",
+            "must be at least 1 byte",
+        ));
+    }
+    let ssl = &config.application.ssl;
+    if ssl.enabled && ssl.cert_dir.is_none() {
+        return Err(ConfigError::invalid(
+            "application.ssl.cert_dir",
+            "missing: `application.ssl.enabled` is true, so the directory holding tls.crt and tls.key must be given",
+        ));
+    }
+    if let Some(host) = &config.application.host {
+        if host.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                "application.host",
+                "empty (remove it to listen on every interface)",
+            ));
+        }
     }
     for (key, topic) in [
         (
@@ -359,27 +489,29 @@ fn validate(config: &IgnitionConfig) -> Result<(), BootError> {
         ("job_queue", &config.messaging.topics.job_queue),
     ] {
         if let Err(why) = check_topic_name(&topic.name) {
-            return Err(BootError::new(format!(
-                "invalid configuration property `messaging.topics.{key}.name`: {why}"
-            )));
+            return Err(ConfigError::invalid(
+                format!("messaging.topics.{key}.name"),
+                why,
+            ));
         }
         // Some brokers (Tansu) accept these; Kafka does not, so neither do we.
         if topic.num_partitions < 1 {
-            return Err(BootError::new(format!(
-                "invalid configuration property `messaging.topics.{key}.num_partitions`: {} (at least 1)",
-                topic.num_partitions
-            )));
+            return Err(ConfigError::invalid(
+                format!("messaging.topics.{key}.num_partitions"),
+                format!("{} (at least 1)", topic.num_partitions),
+            ));
         }
         if topic.replication_factor < 1 {
-            return Err(BootError::new(format!(
-                "invalid configuration property `messaging.topics.{key}.replication_factor`: {} (at least 1)",
-                topic.replication_factor
-            )));
+            return Err(ConfigError::invalid(
+                format!("messaging.topics.{key}.replication_factor"),
+                format!("{} (at least 1)", topic.replication_factor),
+            ));
         }
     }
     if matches!(&config.messaging.connection_address, Some(a) if a.trim().is_empty()) {
-        return Err(BootError::new(
-            "invalid configuration property `messaging.connection_address`: empty (remove it to use the embedded default)",
+        return Err(ConfigError::invalid(
+            "messaging.connection_address",
+            "empty (remove it to use the embedded default)",
         ));
     }
     Ok(())
@@ -431,4 +563,12 @@ fn scalar_map<'de, D: Deserializer<'de>>(de: D) -> Result<BTreeMap<String, Strin
             (k, v)
         })
         .collect())
+}
+
+/// Where a configuration file came from, for messages.
+pub(crate) fn describe_file(path: &std::path::Path, env_var: Option<&str>) -> String {
+    match env_var {
+        Some(var) => format!("{} (named by environment variable {var})", path.display()),
+        None => path.display().to_string(),
+    }
 }
