@@ -161,8 +161,10 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
     let framework =
         DriverProc::start(opts.driver(&Backend::Embedded, false), opts.layout, client).await?;
     let mut spec = opts.driver(&Backend::Embedded, false);
-    spec.extra
-        .insert("infrastructure.async_messaging_enabled".into(), json!(false));
+    spec.extra.insert(
+        "infrastructure.async_messaging_enabled".into(),
+        json!(false),
+    );
     let http_layer = DriverProc::start(spec, opts.layout, client).await?;
     let mut spec = opts.driver(&Backend::Embedded, false);
     spec.log = Some("warn".into());

@@ -63,7 +63,9 @@ pub struct App {
 /// A driver given as a value, or built once the configuration is loaded.
 enum DriverSource {
     Ready(DriverParts),
-    Build(Box<dyn FnOnce(DriverContext) -> BoxFuture<'static, Result<DriverParts, BootError>> + Send>),
+    Build(
+        Box<dyn FnOnce(DriverContext) -> BoxFuture<'static, Result<DriverParts, BootError>> + Send>,
+    ),
 }
 
 /// What the app needs of a driver, with its type erased.

@@ -111,14 +111,14 @@ pub mod models {
 pub use app::{App, DriverContext, RunningApp};
 pub use boot::BootError;
 pub use error::{ApiError, InfrastructureError};
-pub use management::{Vital, VitalStatus};
-pub use messaging::TaskEvents;
-pub use server::ListenError;
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
 #[doc = include_str!("docs/api_error.md")]
 pub use ignition_macros::ApiError;
+pub use management::{Vital, VitalStatus};
+pub use messaging::TaskEvents;
 pub use serde_json;
+pub use server::ListenError;
 
 /// Everything a driver needs: `use ignition::prelude::*;`.
 pub mod prelude {

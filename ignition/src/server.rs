@@ -72,8 +72,12 @@ pub(crate) fn bind(application: &ApplicationProperties) -> Result<TcpAcceptor, L
 fn listen(address: SocketAddr) -> Result<std::net::TcpListener, ListenError> {
     use socket2::{Domain, Protocol, Socket, Type};
     let fail = |source| ListenError::Bind { address, source };
-    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))
-        .map_err(fail)?;
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .map_err(fail)?;
     if address.is_ipv6() && address.ip().is_unspecified() {
         socket.set_only_v6(false).map_err(fail)?;
     }
@@ -86,7 +90,11 @@ fn listen(address: SocketAddr) -> Result<std::net::TcpListener, ListenError> {
 
 /// The whole HTTP app: `routes` (the Infrastructure API, when enabled), management, and
 /// around them panic catching, error conversion and request logs.
-pub(crate) fn endpoint(routes: Route, vitals: Vitals, _config: &IgnitionConfig) -> BoxEndpoint<'static> {
+pub(crate) fn endpoint(
+    routes: Route,
+    vitals: Vitals,
+    _config: &IgnitionConfig,
+) -> BoxEndpoint<'static> {
     Guarded(crate::management::routes(routes, vitals)).boxed()
 }
 

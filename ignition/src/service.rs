@@ -103,7 +103,8 @@ impl<D: Driver> InfrastructureService<D> {
         &self,
         request: InfrastructureTaskQuery,
     ) -> Result<InfrastructureTask, ServiceError> {
-        self.call(Operation::Query, self.driver.query(request)).await
+        self.call(Operation::Query, self.driver.query(request))
+            .await
     }
 
     /// Forwards a find.

@@ -135,7 +135,12 @@ fn written_error_type(ret: &Type) -> Option<&Type> {
 /// at the author's return type: a wrong type is reported there, in the macro's words.
 /// Locals get mixed-site hygiene (they cannot clash with the author's names, even with a
 /// const generic of the same name).
-fn forward(op: &Operation, method: &ImplItemFn, self_ty: &Type, error: &TokenStream) -> TokenStream {
+fn forward(
+    op: &Operation,
+    method: &ImplItemFn,
+    self_ty: &Type,
+    error: &TokenStream,
+) -> TokenStream {
     let driver_method = Ident::new(op.driver_method, Span::call_site());
     let request_ty = Ident::new(op.request, Span::call_site());
     let response_ty = Ident::new(op.response, Span::call_site());

@@ -66,8 +66,11 @@ fn without_bodies(input: &TokenStream) -> TokenStream {
                 .stream()
                 .into_iter()
                 .map(|token| match token {
-                    TokenTree::Group(inner) if inner.delimiter() == proc_macro2::Delimiter::Brace => {
-                        let mut empty = Group::new(proc_macro2::Delimiter::Brace, TokenStream::new());
+                    TokenTree::Group(inner)
+                        if inner.delimiter() == proc_macro2::Delimiter::Brace =>
+                    {
+                        let mut empty =
+                            Group::new(proc_macro2::Delimiter::Brace, TokenStream::new());
                         empty.set_span(inner.span());
                         TokenTree::Group(empty)
                     }

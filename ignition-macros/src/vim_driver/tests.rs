@@ -512,7 +512,6 @@ fn the_error_type_is_the_authors_when_written_as_result() {
     assert!(output.contains(&alias.to_string()), "{output}");
 }
 
-
 #[test]
 fn a_syntax_error_in_a_body_still_gets_the_placeholder_impl() {
     let input = quote! {
@@ -528,9 +527,15 @@ fn a_syntax_error_in_a_body_still_gets_the_placeholder_impl() {
                 d: DeploymentLocation) -> Result<FindInfrastructureResponse, InfrastructureError> { todo!() }
         }
     };
-    assert!(syn::parse2::<syn::Item>(input.clone()).is_err(), "the body does not parse");
+    assert!(
+        syn::parse2::<syn::Item>(input.clone()).is_err(),
+        "the body does not parse"
+    );
     let output = vim_driver(quote!(), input.clone()).to_string();
-    assert!(output.starts_with(&input.to_string()), "re-emitted as written");
+    assert!(
+        output.starts_with(&input.to_string()),
+        "re-emitted as written"
+    );
     assert!(
         output.contains("impl :: ignition :: __private :: Driver for EchoDriver"),
         "with the placeholder impl: {output}"

@@ -135,7 +135,10 @@ impl<D: Driver> InfrastructureApi<D> {
         &self,
         request: ContractJson<InfrastructureTaskQuery>,
     ) -> OperationResponse<InfrastructureTask, D> {
-        self.service().get_infrastructure_task(request.0).await.into()
+        self.service()
+            .get_infrastructure_task(request.0)
+            .await
+            .into()
     }
 
     /// Delete infrastructure
@@ -164,7 +167,9 @@ impl<D: Driver> InfrastructureApi<D> {
 }
 
 /// The Infrastructure API as a poem-openapi service: its spec and Swagger UI.
-fn openapi_service<D: Driver>(api: InfrastructureApi<D>) -> OpenApiService<InfrastructureApi<D>, ()> {
+fn openapi_service<D: Driver>(
+    api: InfrastructureApi<D>,
+) -> OpenApiService<InfrastructureApi<D>, ()> {
     OpenApiService::new(api, "Infrastructure", "1.0.0")
         .description("The Infrastructure API of a VIM driver built with Ignition for Rust.")
         .server(API_PATH)
@@ -192,10 +197,38 @@ fn infrastructure_routes<D: Driver>(
     for operation in Operation::ALL {
         let path = format!("{API_PATH}/{}", operation.name());
         routes = match operation {
-            Operation::Create => routes.at(path, post(OperationEndpoint::new(&api, limit, |api, body| async move { api.create(body).await }))),
-            Operation::Query => routes.at(path, post(OperationEndpoint::new(&api, limit, |api, body| async move { api.query(body).await }))),
-            Operation::Delete => routes.at(path, post(OperationEndpoint::new(&api, limit, |api, body| async move { api.delete(body).await }))),
-            Operation::Find => routes.at(path, post(OperationEndpoint::new(&api, limit, |api, body| async move { api.find(body).await }))),
+            Operation::Create => routes.at(
+                path,
+                post(OperationEndpoint::new(
+                    &api,
+                    limit,
+                    |api, body| async move { api.create(body).await },
+                )),
+            ),
+            Operation::Query => routes.at(
+                path,
+                post(OperationEndpoint::new(
+                    &api,
+                    limit,
+                    |api, body| async move { api.query(body).await },
+                )),
+            ),
+            Operation::Delete => routes.at(
+                path,
+                post(OperationEndpoint::new(
+                    &api,
+                    limit,
+                    |api, body| async move { api.delete(body).await },
+                )),
+            ),
+            Operation::Find => routes.at(
+                path,
+                post(OperationEndpoint::new(
+                    &api,
+                    limit,
+                    |api, body| async move { api.find(body).await },
+                )),
+            ),
         };
     }
     routes
@@ -258,4 +291,3 @@ where
 fn unsupported(message: String) -> poem::Error {
     poem::Error::from_string(message, StatusCode::UNSUPPORTED_MEDIA_TYPE)
 }
-

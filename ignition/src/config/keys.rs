@@ -91,7 +91,10 @@ pub(crate) fn classify(path: &str) -> Unread {
 }
 
 /// The known key closest to `key`, when it is close enough to be a typo.
-pub(crate) fn did_you_mean<'a>(key: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn did_you_mean<'a>(
+    key: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let limit = (key.chars().count() / 3).max(1);
     known
         .into_iter()
@@ -101,19 +104,30 @@ pub(crate) fn did_you_mean<'a>(key: &str, known: impl IntoIterator<Item = &'a st
         .map(|(_, candidate)| candidate.to_string())
 }
 
-/// Levenshtein distance.
+/// Edit distance with adjacent transpositions (optimal string alignment): `prot` is one
+/// edit from `port`.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    previous[b.len()]
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -149,5 +163,14 @@ mod tests {
         );
         assert_eq!(did_you_mean("zzz", known), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            edit_distance("prot", "port"),
+            1,
+            "a transposition is one edit"
+        );
+        assert_eq!(
+            did_you_mean("prot", ["port", "host"]).as_deref(),
+            Some("port")
+        );
     }
 }

@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub(crate) use load::{ConfigSources, LoadedConfig};
 pub use keys::PYTHON_ERA_KEYS;
+pub(crate) use load::{ConfigSources, LoadedConfig};
 pub use size::ByteSize;
 
 /// Why the configuration was refused: which property, from which file, and what is

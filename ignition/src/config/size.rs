@@ -105,7 +105,9 @@ mod tests {
             assert_eq!(ByteSize::parse(text), Ok(ByteSize(bytes)), "{text}");
         }
         assert!(ByteSize::parse("lots").is_err());
-        assert!(ByteSize::parse("5 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(ByteSize::parse("5 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
         assert_eq!(ByteSize(16 * 1024 * 1024).to_string(), "16MiB");
     }
 }

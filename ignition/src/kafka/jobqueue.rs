@@ -419,7 +419,11 @@ impl JobQueue for KafkaJobQueue {
     }
 
     fn start(&self) -> BoxFuture<'_, Result<(), JobQueueError>> {
-        Box::pin(async move { self.start_consuming().await.map_err(|err| JobQueueError::Backend(Box::new(err))) })
+        Box::pin(async move {
+            self.start_consuming()
+                .await
+                .map_err(|err| JobQueueError::Backend(Box::new(err)))
+        })
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {

@@ -251,7 +251,11 @@ async fn deadline_passed(
             task.consecutive_errors += 1;
             let after = schedule.after_errors(task.consecutive_errors);
             tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, error = %err, ?after, "task deadline passed but its FAILED event was not delivered; will send again");
-            Action::requeue(task.into_job(), after, format!("event not delivered: {err}"))
+            Action::requeue(
+                task.into_job(),
+                after,
+                format!("event not delivered: {err}"),
+            )
         }
     }
 }
@@ -557,7 +561,11 @@ mod deadline_and_timeout_tests {
         let messaging = InfrastructureMessagingService::new(bus, "events");
         let started = tokio::time::Instant::now();
         let action = poll_once(&poller, &messaging, settings(None), job(None)).await;
-        assert_eq!(started.elapsed(), Duration::from_secs(5), "cut at the poll timeout");
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(5),
+            "cut at the poll timeout"
+        );
         match action {
             Action::Requeue { job, reason, .. } => {
                 let next: MonitoringJob = job.data().unwrap();
@@ -583,13 +591,20 @@ mod deadline_and_timeout_tests {
         )
         .await;
         assert_eq!(action, Action::Done);
-        assert_eq!(poller.0.load(Ordering::SeqCst), 0, "no poll after the deadline");
+        assert_eq!(
+            poller.0.load(Ordering::SeqCst),
+            0,
+            "no poll after the deadline"
+        );
         let event: InfrastructureTask =
             serde_json::from_str(&events.try_recv().expect("an event").payload).unwrap();
         assert_eq!(event.status, TaskStatus::Failed);
         let details = event.failure_details.expect("failure details");
         assert_eq!(details.failure_code, FailureCode::InternalError);
         let description = details.description.unwrap_or_default();
-        assert!(description.contains("job_queue.task_timeout") && description.contains("1m"), "{description}");
+        assert!(
+            description.contains("job_queue.task_timeout") && description.contains("1m"),
+            "{description}"
+        );
     }
 }

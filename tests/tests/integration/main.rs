@@ -3,6 +3,7 @@
 
 mod config;
 mod custom_errors;
+mod deployment;
 mod example;
 mod http;
 mod kafka;
