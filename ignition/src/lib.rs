@@ -65,6 +65,7 @@ extern crate self as ignition;
 
 pub mod api;
 mod app;
+mod backoff;
 pub mod boot;
 pub mod config;
 pub mod driver;

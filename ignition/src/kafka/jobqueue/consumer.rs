@@ -15,7 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::message::{now_ms, QueuedJob};
 use super::offsets::Offsets;
-use super::{backoff, Inner};
+use super::Inner;
+use crate::backoff::backoff;
 use crate::jobqueue::Action;
 
 /// Consumer settings Ignition needs; `messaging.config` may override them.

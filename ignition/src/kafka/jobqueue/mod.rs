@@ -113,12 +113,6 @@ impl Inner {
     }
 }
 
-/// `base` doubled per attempt (from the first), capped.
-fn backoff(base: Duration, attempt: u32, cap: Duration) -> Duration {
-    base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16)))
-        .min(cap)
-}
-
 impl JobQueue for KafkaJobQueue {
     fn register_handler(&self, job_type: &str, handler: Arc<dyn JobHandler>) {
         self.inner.handlers.register(job_type, handler);
@@ -227,18 +221,5 @@ impl JobQueue for KafkaJobQueue {
             }
             tracing::info!(topic = %inner.topic, "job queue stopped");
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let got: Vec<u64> = (1..=6)
-            .map(|a| backoff(Duration::from_secs(1), a, Duration::from_secs(10)).as_secs())
-            .collect();
-        assert_eq!(got, [1, 2, 4, 8, 10, 10]);
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::message::{now_ms, QueuedJob};
-use super::{backoff, Inner};
+use super::Inner;
+use crate::backoff::backoff;
 use crate::jobqueue::JobQueueError;
 
 impl Inner {
