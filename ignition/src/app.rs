@@ -172,7 +172,10 @@ impl App {
         }
         // Jobs run from here on; the API answers only once its job queue is consuming.
         if let Some(queue) = &wiring.job_queue {
-            queue.start().await?;
+            queue
+                .start()
+                .await
+                .map_err(|e| BootError::new(e.to_string()))?;
         }
 
         let routes = if wiring.api && wiring.service {
@@ -256,7 +259,9 @@ async fn connect(
     }
     #[cfg(feature = "kafka")]
     {
-        let kafka = crate::kafka::KafkaServices::connect(config).await?;
+        let kafka = crate::kafka::KafkaServices::connect(config)
+            .await
+            .map_err(|e| BootError::new(e.to_string()))?;
         vitals.push(kafka.vital);
         Ok(boot::Connected {
             delivery: Some(kafka.delivery),

@@ -115,6 +115,9 @@ pub enum JobQueueError {
     /// The queue's storage did not accept the job.
     #[error("the job queue could not store the job: {0}")]
     Storage(String),
+    /// The queue's backend failed (e.g. it could not start consuming); its own error.
+    #[error(transparent)]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The handlers of a job queue, by job type.
@@ -144,7 +147,7 @@ pub trait JobQueue: Send + Sync + 'static {
     fn queue(&self, job: Job) -> BoxFuture<'_, Result<(), JobQueueError>>;
 
     /// Starts running jobs (after every handler is registered). The default does nothing.
-    fn start(&self) -> BoxFuture<'_, Result<(), crate::boot::BootError>> {
+    fn start(&self) -> BoxFuture<'_, Result<(), JobQueueError>> {
         Box::pin(async { Ok(()) })
     }
 

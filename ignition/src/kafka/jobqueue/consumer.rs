@@ -18,9 +18,10 @@ use super::offsets::Offsets;
 use super::Inner;
 use crate::backoff::backoff;
 use crate::jobqueue::Action;
+use crate::kafka::KafkaError;
 
 /// Consumer settings Ignition needs; `messaging.config` may override them.
-pub(super) const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
+const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     ("enable.auto.commit", "false"),
     ("enable.auto.offset.store", "false"),
     // A new group starts at the beginning: no job queued before it joined is skipped.
@@ -46,6 +47,25 @@ const REPLAY_SETTLE: Duration = Duration::from_millis(500);
 
 /// How often finished offsets are committed.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Creates the job-queue consumer of `inner` (in its group) and subscribes it to the
+/// topic; it joins the group once polled.
+pub(super) fn subscribe(inner: &Inner) -> Result<StreamConsumer<JobQueueContext>, KafkaError> {
+    let mut defaults = CONSUMER_DEFAULTS.to_vec();
+    defaults.push(("group.id", inner.group.as_str()));
+    let consumer: StreamConsumer<JobQueueContext> = inner
+        .kafka
+        .client(&defaults)
+        .create_with_context(JobQueueContext::new(inner))
+        .map_err(|err| inner.kafka.refused("job-queue consumer", err))?;
+    consumer
+        .subscribe(&[&inner.topic])
+        .map_err(|source| KafkaError::Subscribe {
+            topic: inner.topic.clone(),
+            source: Box::new(source),
+        })?;
+    Ok(consumer)
+}
 
 /// Reads messages until stopped; commits finished offsets every half second. Errors
 /// (broker gone, ...) are logged and the loop goes on: librdkafka reconnects.
@@ -239,7 +259,7 @@ pub(super) struct JobQueueContext {
 
 impl JobQueueContext {
     /// The context of the consumer of `inner`'s topic.
-    pub(super) fn new(inner: &Inner) -> Self {
+    fn new(inner: &Inner) -> Self {
         Self {
             offsets: inner.offsets.clone(),
             topic: inner.topic.clone(),

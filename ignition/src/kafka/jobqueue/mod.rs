@@ -24,15 +24,14 @@ mod producer;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{CommitMode, StreamConsumer};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::{KafkaConfig, KafkaDelivery};
-use crate::boot::BootError;
 use crate::jobqueue::{BoxFuture, Handlers, Job, JobHandler, JobQueue, JobQueueError};
-use consumer::{consume, JobQueueContext, CONSUMER_DEFAULTS};
+use consumer::{consume, subscribe, JobQueueContext};
 use message::now_ms;
 pub use message::QueuedJob;
 use offsets::Offsets;
@@ -146,23 +145,10 @@ impl JobQueue for KafkaJobQueue {
         })
     }
 
-    fn start(&self) -> BoxFuture<'_, Result<(), BootError>> {
+    fn start(&self) -> BoxFuture<'_, Result<(), JobQueueError>> {
         Box::pin(async move {
             let inner = &self.inner;
-            let context = JobQueueContext::new(inner);
-            let mut defaults = CONSUMER_DEFAULTS.to_vec();
-            defaults.push(("group.id", inner.group.as_str()));
-            let consumer: StreamConsumer<JobQueueContext> = inner
-                .kafka
-                .client(&defaults)
-                .create_with_context(context)
-                .map_err(|err| inner.kafka.refused("job-queue consumer", err))?;
-            consumer.subscribe(&[&inner.topic]).map_err(|err| {
-                BootError::new(format!(
-                    "cannot subscribe to the job-queue topic `{}` (`messaging.topics.job_queue.name`): {err}",
-                    inner.topic
-                ))
-            })?;
+            let consumer = subscribe(inner).map_err(|err| JobQueueError::Backend(Box::new(err)))?;
             let consumer = Arc::new(consumer);
             *inner.consumer.lock().unwrap_or_else(|e| e.into_inner()) = Some(consumer.clone());
             let task = tokio::spawn(consume(inner.clone(), consumer));
