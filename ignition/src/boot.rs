@@ -63,21 +63,16 @@ pub enum BootError {
     /// The HTTP listener could not be opened.
     #[error(transparent)]
     Listen(#[from] crate::server::ListenError),
-    /// TEMPORARY (until the kafka layer has its own error type).
-    #[doc(hidden)]
-    #[error("{0}")]
-    Other(String),
+    /// Kafka could not be reached or set up.
+    #[cfg(feature = "kafka")]
+    #[error(transparent)]
+    Kafka(#[from] crate::kafka::KafkaError),
     /// The driver's own start-up failed ([`BootError::driver`]).
     #[error("the driver did not start: {0}")]
     Driver(String),
 }
 
 impl BootError {
-    /// TEMPORARY (until the kafka layer has its own error type).
-    #[allow(dead_code)]
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        BootError::Other(message.into())
-    }
 
     /// A start-up error of the driver's own, e.g. from
     /// [`App::driver_with`](crate::App::driver_with) when the VIM cannot be reached:

@@ -72,6 +72,7 @@ extern crate self as ignition;
 
 mod api;
 mod app;
+mod backoff;
 mod boot;
 pub mod config;
 mod driver;

@@ -115,7 +115,7 @@ pub enum JobQueueError {
     /// The queue's storage did not accept the job.
     #[error("the job queue could not store the job: {0}")]
     Storage(String),
-    /// The queue's backend failed (e.g. it could not start consuming).
+    /// The queue's backend failed (e.g. it could not start consuming); its own error.
     #[error(transparent)]
     Backend(Box<dyn std::error::Error + Send + Sync>),
 }

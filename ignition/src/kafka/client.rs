@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use rdkafka::config::ClientConfig;
 
-use crate::boot::BootError;
+use super::KafkaError;
 use crate::config::IgnitionConfig;
 
 /// Settings shared by the producer, the consumer and the admin client.
@@ -19,12 +19,12 @@ pub struct KafkaConfig {
 
 impl KafkaConfig {
     /// The settings of `config`; fails without `messaging.connection_address`.
-    pub fn from_config(config: &IgnitionConfig) -> Result<Self, BootError> {
-        let bootstrap = config.messaging.connection_address.clone().ok_or_else(|| {
-            BootError::new(
-                "`messaging.connection_address` is not set: there is no Kafka to connect to",
-            )
-        })?;
+    pub fn from_config(config: &IgnitionConfig) -> Result<Self, KafkaError> {
+        let bootstrap = config
+            .messaging
+            .connection_address
+            .clone()
+            .ok_or(KafkaError::NoConnectionAddress)?;
         Ok(Self {
             bootstrap,
             settings: config.messaging.config.clone(),
@@ -44,13 +44,18 @@ impl KafkaConfig {
         client
     }
 
-    /// A BootError for a client librdkafka refused to create (e.g. a bad setting).
-    pub(crate) fn refused(&self, what: &str, err: rdkafka::error::KafkaError) -> BootError {
-        BootError::new(format!(
-            "cannot create the Kafka {what} for `messaging.connection_address` {} with `messaging.config` {}: {err}",
-            self.bootstrap,
-            redacted(&self.settings)
-        ))
+    /// The error for a client librdkafka refused to create (e.g. a bad setting).
+    pub(crate) fn refused(
+        &self,
+        what: &'static str,
+        source: rdkafka::error::KafkaError,
+    ) -> KafkaError {
+        KafkaError::ClientRefused {
+            what,
+            bootstrap: self.bootstrap.clone(),
+            settings: redacted(&self.settings),
+            source: Box::new(source),
+        }
     }
 }
 

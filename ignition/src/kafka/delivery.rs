@@ -6,12 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::client::ClientContext;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use tokio::sync::{oneshot, Notify};
 
-use super::KafkaConfig;
-use crate::boot::BootError;
+use super::{KafkaConfig, KafkaError};
 use crate::jobqueue::BoxFuture;
 use crate::messaging::{Delivery, DeliveryError, Envelope};
 
@@ -47,7 +46,7 @@ struct Reports {
 impl ClientContext for Reports {}
 
 impl ProducerContext for Reports {
-    type DeliveryOpaque = Box<oneshot::Sender<Result<(), KafkaError>>>;
+    type DeliveryOpaque = Box<oneshot::Sender<Result<(), RdKafkaError>>>;
 
     fn delivery(&self, result: &DeliveryResult<'_>, waiting: Self::DeliveryOpaque) {
         // The send may have been given up (its future dropped): nothing to tell then.
@@ -65,7 +64,7 @@ pub struct KafkaDelivery {
 
 impl KafkaDelivery {
     /// A producer for `kafka`, with a thread that hands delivery reports to their sends.
-    pub fn new(kafka: &KafkaConfig) -> Result<Self, BootError> {
+    pub fn new(kafka: &KafkaConfig) -> Result<Self, KafkaError> {
         let producer: BaseProducer<Reports> = kafka
             .client(PRODUCER_DEFAULTS)
             .create_with_context(Reports::default())
@@ -80,11 +79,7 @@ impl KafkaDelivery {
                     polled.poll(POLL_WINDOW);
                 }
             })
-            .map_err(|err| {
-                BootError::new(format!(
-                    "cannot start the Kafka producer's poll thread: {err}"
-                ))
-            })?;
+            .map_err(KafkaError::PollThread)?;
         Ok(Self { producer, stop })
     }
 
@@ -108,7 +103,7 @@ impl KafkaDelivery {
         // report that comes before the wait starts costs at most one QUEUE_FULL_RETRY.
         while let Err((err, back)) = self.producer.send(record) {
             match err {
-                KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => {
+                RdKafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => {
                     record = back;
                     let room = self.producer.context().room.notified();
                     let _ = tokio::time::timeout(QUEUE_FULL_RETRY, room).await;

@@ -11,6 +11,7 @@
 
 mod client;
 mod delivery;
+mod error;
 mod jobqueue;
 mod topics;
 
@@ -19,9 +20,9 @@ use std::time::Duration;
 
 pub use client::{redacted, KafkaConfig};
 pub use delivery::KafkaDelivery;
+pub use error::KafkaError;
 pub use jobqueue::{KafkaJobQueue, QueuedJob};
 
-use crate::boot::BootError;
 use crate::config::IgnitionConfig;
 use crate::jobqueue::BoxFuture;
 use crate::management::{Vital, VitalStatus};
@@ -36,7 +37,7 @@ pub(crate) struct KafkaServices {
 impl KafkaServices {
     /// Connects: creates the topics that are to be auto-created, then the producer and
     /// the (not yet consuming) job queue. Fails when the broker cannot be reached.
-    pub(crate) async fn connect(config: &IgnitionConfig) -> Result<Self, BootError> {
+    pub(crate) async fn connect(config: &IgnitionConfig) -> Result<Self, KafkaError> {
         let kafka = KafkaConfig::from_config(config)?;
         tracing::info!(
             bootstrap = %kafka.bootstrap,

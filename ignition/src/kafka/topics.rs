@@ -8,15 +8,14 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 
-use super::KafkaConfig;
-use crate::boot::BootError;
+use super::{KafkaConfig, KafkaError};
 use crate::config::{IgnitionConfig, TopicProperties};
 
 /// Creates the auto-created topics ("already exists" is fine), then waits until the
 /// job-queue topic shows in the broker's metadata.
-pub(crate) async fn ensure(kafka: &KafkaConfig, config: &IgnitionConfig) -> Result<(), BootError> {
+pub(crate) async fn ensure(kafka: &KafkaConfig, config: &IgnitionConfig) -> Result<(), KafkaError> {
     let topics = &config.messaging.topics;
-    let wanted: Vec<(&str, &TopicProperties)> = [
+    let wanted: Vec<(&'static str, &TopicProperties)> = [
         (
             "infrastructure_task_events",
             &topics.infrastructure_task_events,
@@ -42,9 +41,9 @@ pub(crate) async fn ensure(kafka: &KafkaConfig, config: &IgnitionConfig) -> Resu
 
 async fn create(
     kafka: &KafkaConfig,
-    wanted: &[(&str, &TopicProperties)],
+    wanted: &[(&'static str, &TopicProperties)],
     timeout: Duration,
-) -> Result<(), BootError> {
+) -> Result<(), KafkaError> {
     let admin: AdminClient<DefaultClientContext> = kafka
         .client(&[])
         .create()
@@ -65,13 +64,14 @@ async fn create(
     let options = AdminOptions::new()
         .operation_timeout(Some(timeout))
         .request_timeout(Some(timeout));
-    let results = admin.create_topics(&new_topics, &options).await.map_err(|err| {
-        BootError::new(format!(
-            "cannot create topics on Kafka at `messaging.connection_address` {} within {}s (`messaging.connect_timeout`): {err}",
-            kafka.bootstrap,
-            timeout.as_secs_f64()
-        ))
-    })?;
+    let results = admin
+        .create_topics(&new_topics, &options)
+        .await
+        .map_err(|source| KafkaError::TopicsNotCreated {
+            bootstrap: kafka.bootstrap.clone(),
+            timeout,
+            source: Box::new(source),
+        })?;
     for (result, (key, topic)) in results.into_iter().zip(wanted) {
         match result {
             Ok(name) => {
@@ -80,11 +80,7 @@ async fn create(
             Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
                 tracing::info!(topic = %name, "topic already exists")
             }
-            Err((name, code)) => {
-                return Err(BootError::new(format!(
-                    "cannot create topic `{name}` (`messaging.topics.{key}`): {code}"
-                )))
-            }
+            Err((name, code)) => return Err(KafkaError::TopicRefused { name, key, code }),
         }
     }
     Ok(())
@@ -95,17 +91,18 @@ async fn wait_for_topic(
     kafka: &KafkaConfig,
     topic: &str,
     timeout: Duration,
-) -> Result<(), BootError> {
+) -> Result<(), KafkaError> {
     let deadline = Instant::now() + timeout;
     loop {
         match wait_for_topic_once(kafka, topic).await {
             Ok(()) => return Ok(()),
             Err(reason) if Instant::now() >= deadline => {
-                return Err(BootError::new(format!(
-                    "the job-queue topic `{topic}` (`messaging.topics.job_queue.name`) is not available on Kafka at `messaging.connection_address` {} after {}s (`messaging.connect_timeout`): {reason}",
-                    kafka.bootstrap,
-                    timeout.as_secs_f64()
-                )))
+                return Err(KafkaError::JobQueueTopicUnavailable {
+                    topic: topic.to_string(),
+                    bootstrap: kafka.bootstrap.clone(),
+                    timeout,
+                    reason,
+                })
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }

@@ -137,9 +137,8 @@ impl PollSchedule {
     /// Delay after the `n`th retryable error in a row (n ≥ 1): the interval doubled per
     /// error, capped, plus up to 10 % jitter so that tasks failing together spread out.
     pub(crate) fn after_errors(&self, n: u32) -> Duration {
-        let factor = 2u32.saturating_pow(n.saturating_sub(1).min(16));
-        let base = self.interval.saturating_mul(factor).min(self.max_interval);
-        base + base.mul_f64(fastrand::f64() * 0.1)
+        let base = crate::backoff::backoff(self.interval, n, self.max_interval);
+        crate::backoff::jitter(base, 0.1)
     }
 }
 

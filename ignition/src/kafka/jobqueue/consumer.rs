@@ -1,0 +1,311 @@
+//! Consuming jobs: the loop that reads the job-queue topic, the life of one consumed
+//! job (wait until due, run its handler, finish or re-queue it), offset commits, and
+//! the consumer context whose rebalance callbacks keep the bookkeeping in step with
+//! the group's assignment.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::message::Message;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use tokio_util::sync::CancellationToken;
+
+use super::message::{now_ms, QueuedJob};
+use super::offsets::Offsets;
+use super::Inner;
+use crate::backoff::backoff;
+use crate::jobqueue::Action;
+use crate::kafka::KafkaError;
+
+/// Consumer settings Ignition needs; `messaging.config` may override them.
+const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
+    ("enable.auto.commit", "false"),
+    ("enable.auto.offset.store", "false"),
+    // A new group starts at the beginning: no job queued before it joined is skipped.
+    ("auto.offset.reset", "earliest"),
+    // How soon a replica that died is noticed and its partitions move (librdkafka's
+    // default is 45 s; brokers such as Tansu also wait half of it before a first join).
+    ("session.timeout.ms", "10000"),
+    ("heartbeat.interval.ms", "3000"),
+    // How long a fetch may wait for data (librdkafka's default is 500 ms). Every fetch
+    // that returns wakes librdkafka's broker thread, ~110 us of CPU on a 2-core VM: with
+    // 100 tasks in progress an idle replica spent 1.0 % of a core at 10 ms and spends
+    // 0.65 % at 60 ms. On Tansu, which holds a fetch, create→event is then ~15 ms median
+    // (9 ms at 40, 30 ms at 100, 230 ms at 500; docs/BENCHMARKS.md). Apache Kafka answers
+    // a waiting fetch as soon as data arrives: there a longer wait costs no latency.
+    ("fetch.wait.max.ms", "60"),
+];
+
+/// A job consumed this late is a replay (after a rebalance or a restart): wait this long
+/// before running it, so that a later link of its chain, if there is one, is read first
+/// and the stale one is skipped.
+const REPLAY_OVERDUE: Duration = Duration::from_secs(1);
+const REPLAY_SETTLE: Duration = Duration::from_millis(500);
+
+/// How often finished offsets are committed.
+const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Creates the job-queue consumer of `inner` (in its group) and subscribes it to the
+/// topic; it joins the group once polled.
+pub(super) fn subscribe(inner: &Inner) -> Result<StreamConsumer<JobQueueContext>, KafkaError> {
+    let mut defaults = CONSUMER_DEFAULTS.to_vec();
+    defaults.push(("group.id", inner.group.as_str()));
+    let consumer: StreamConsumer<JobQueueContext> = inner
+        .kafka
+        .client(&defaults)
+        .create_with_context(JobQueueContext::new(inner))
+        .map_err(|err| inner.kafka.refused("job-queue consumer", err))?;
+    consumer
+        .subscribe(&[&inner.topic])
+        .map_err(|source| KafkaError::Subscribe {
+            topic: inner.topic.clone(),
+            source: Box::new(source),
+        })?;
+    Ok(consumer)
+}
+
+/// Reads messages until stopped; commits finished offsets every half second. Errors
+/// (broker gone, ...) are logged and the loop goes on: librdkafka reconnects.
+pub(super) async fn consume(inner: Arc<Inner>, consumer: Arc<StreamConsumer<JobQueueContext>>) {
+    let mut commit = tokio::time::interval(COMMIT_INTERVAL);
+    commit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut errors_in_a_row = 0u32;
+    loop {
+        tokio::select! {
+            biased;
+            () = inner.stop.cancelled() => break,
+            _ = commit.tick() => inner.commit(&consumer, CommitMode::Async),
+            message = consumer.recv() => match message {
+                Ok(message) => {
+                    errors_in_a_row = 0;
+                    inner.take(message.partition(), message.offset(), message.payload());
+                }
+                Err(err) => {
+                    errors_in_a_row += 1;
+                    if errors_in_a_row == 1 || errors_in_a_row % 20 == 0 {
+                        tracing::warn!(error = %err, errors_in_a_row, "job-queue consumer error; carrying on");
+                    }
+                    let wait = backoff(Duration::from_millis(100), errors_in_a_row, Duration::from_secs(5));
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = inner.stop.cancelled() => break,
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// Whether `queued` is the latest link of its chain seen on `partition` (recording
+    /// it as the latest when `observe`).
+    fn current(&self, partition: i32, queued: &QueuedJob, observe: bool) -> bool {
+        let Some(chain) = &queued.chain else {
+            return true;
+        };
+        self.offsets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .current(partition, chain, queued.seq, observe)
+    }
+
+    fn chain_done(&self, partition: i32, queued: &QueuedJob) {
+        if let Some(chain) = &queued.chain {
+            self.offsets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .chain_done(partition, chain);
+        }
+    }
+
+    /// Marks the job consumed at `partition`/`offset` finished: its offset may be
+    /// committed.
+    pub(super) fn done(&self, partition: i32, offset: i64, generation: &CancellationToken) {
+        self.offsets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .done(partition, offset, generation);
+    }
+
+    /// Takes one consumed message: a malformed one is logged and skipped, any other one
+    /// waits for its time in a task of its own.
+    fn take(self: &Arc<Self>, partition: i32, offset: i64, payload: Option<&[u8]>) {
+        let generation = self
+            .offsets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .received(partition, offset);
+        let payload = payload.unwrap_or_default();
+        match serde_json::from_slice::<QueuedJob>(payload) {
+            Ok(queued) if !self.current(partition, &queued, true) => {
+                tracing::debug!(partition, offset, chain = ?queued.chain, seq = queued.seq, "replayed job skipped: a later run of it was already queued");
+                self.done(partition, offset, &generation);
+            }
+            Ok(queued) => {
+                let inner = self.clone();
+                self.jobs.spawn(async move {
+                    inner.run(queued, partition, offset, generation).await;
+                });
+            }
+            Err(err) => {
+                let preview: String = String::from_utf8_lossy(payload).chars().take(200).collect();
+                tracing::error!(partition, offset, error = %err, payload = %preview, "malformed job message skipped");
+                self.done(partition, offset, &generation);
+            }
+        }
+    }
+
+    /// Waits until the job is due, runs it, and re-queues it if asked.
+    async fn run(
+        &self,
+        queued: QueuedJob,
+        partition: i32,
+        offset: i64,
+        generation: CancellationToken,
+    ) {
+        let now = now_ms();
+        let overdue = Duration::from_millis(now.saturating_sub(queued.due_at));
+        let mut wait = Duration::from_millis(queued.due_at.saturating_sub(now));
+        if overdue > REPLAY_OVERDUE && queued.chain.is_some() {
+            wait = REPLAY_SETTLE;
+        }
+        // Revoked or stopping: leave the offset uncommitted; the job runs again elsewhere.
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = generation.cancelled() => return,
+            () = self.stop.cancelled() => return,
+        }
+        if !self.current(partition, &queued, false) {
+            tracing::debug!(partition, offset, chain = ?queued.chain, seq = queued.seq, "replayed job skipped: a later run of it was already queued");
+            self.done(partition, offset, &generation);
+            return;
+        }
+        let Some(handler) = self.handler(&queued.job.job_type) else {
+            self.requeue_unhandled(&queued, partition, offset, &generation)
+                .await;
+            return;
+        };
+        let permit = tokio::select! {
+            permit = self.permits.clone().acquire_owned() => permit,
+            () = generation.cancelled() => return,
+            () = self.stop.cancelled() => return,
+        };
+        let Ok(permit) = permit else { return };
+        let started = now_ms();
+        // Its own task, so that a panicking handler is caught.
+        let outcome = tokio::spawn(handler.handle(queued.job.clone())).await;
+        // The permit bounds running handlers, not re-queues waiting for the broker.
+        drop(permit);
+        match outcome {
+            Ok(Action::Done) => {
+                self.chain_done(partition, &queued);
+                self.done(partition, offset, &generation);
+            }
+            Ok(Action::Requeue { job, after, reason }) => {
+                tracing::debug!(job_type = %job.job_type, ?after, %reason, "job re-queued");
+                let next = queued.next(job, started + after.as_millis() as u64, 0);
+                self.requeue(&next, partition, offset, &generation).await;
+            }
+            Err(err) => {
+                tracing::error!(job_type = %queued.job.job_type, partition, offset, error = %err, "job handler panicked; job dropped");
+                self.chain_done(partition, &queued);
+                self.done(partition, offset, &generation);
+            }
+        }
+    }
+
+    /// Commits, for each partition, the position up to which every job is finished.
+    pub(super) fn commit(&self, consumer: &StreamConsumer<JobQueueContext>, mode: CommitMode) {
+        let positions = self
+            .offsets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .positions_to_commit();
+        commit_positions(consumer, &self.topic, &positions, mode);
+    }
+}
+
+fn commit_positions<C: Consumer<X>, X: ConsumerContext>(
+    consumer: &C,
+    topic: &str,
+    positions: &[(i32, i64)],
+    mode: CommitMode,
+) {
+    if positions.is_empty() {
+        return;
+    }
+    let mut list = TopicPartitionList::new();
+    for (partition, position) in positions {
+        if let Err(err) = list.add_partition_offset(topic, *partition, Offset::Offset(*position)) {
+            tracing::error!(error = %err, "cannot build an offset commit");
+            return;
+        }
+    }
+    if let Err(err) = consumer.commit(&list, mode) {
+        tracing::warn!(error = %err, "offset commit failed; will try again");
+    }
+}
+
+/// Keeps the offset bookkeeping in step with the group's assignment.
+pub(super) struct JobQueueContext {
+    offsets: Arc<Mutex<Offsets>>,
+    topic: String,
+    /// Set once the group gave this member its first assignment.
+    joined: tokio::sync::watch::Sender<bool>,
+}
+
+impl JobQueueContext {
+    /// The context of the consumer of `inner`'s topic.
+    fn new(inner: &Inner) -> Self {
+        Self {
+            offsets: inner.offsets.clone(),
+            topic: inner.topic.clone(),
+            joined: inner.joined.clone(),
+        }
+    }
+}
+
+impl ClientContext for JobQueueContext {}
+
+impl ConsumerContext for JobQueueContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance {
+            let partitions = partitions_of(list, &self.topic);
+            let positions = self
+                .offsets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .revoke(&partitions);
+            // Hand over what is finished, so the next owner does not run it again.
+            commit_positions(consumer, &self.topic, &positions, CommitMode::Sync);
+            tracing::info!(?partitions, "job-queue partitions revoked");
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(list) => {
+                let partitions = partitions_of(list, &self.topic);
+                self.offsets
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .assign(&partitions);
+                self.joined.send_replace(true);
+                tracing::info!(?partitions, "job-queue partitions assigned");
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(err) => tracing::warn!(error = %err, "job-queue rebalance error"),
+        }
+    }
+}
+
+fn partitions_of(list: &TopicPartitionList, topic: &str) -> Vec<i32> {
+    list.elements()
+        .iter()
+        .filter(|e| e.topic() == topic)
+        .map(|e| e.partition())
+        .collect()
+}

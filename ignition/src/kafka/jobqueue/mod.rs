@@ -1,0 +1,211 @@
+//! The job queue on Kafka: one topic shared by every replica of a driver through a
+//! consumer group.
+//!
+//! Each message is a [`QueuedJob`]: the job and the time it is due. A consumed message
+//! waits on a timer until it is due (no busy loop), runs its handler, and only then is
+//! its offset committable: when the job finished, or when its re-queued successor was
+//! confirmed by the broker. Offsets are committed per partition up to the oldest message
+//! still outstanding, so after a crash or a rebalance every unfinished job is consumed
+//! again (at least once; a job that was running at that moment may run twice).
+//!
+//! The consumer starts at the earliest offset when its group has none committed, so jobs
+//! queued before it joined (creates answered in the first seconds) are not skipped.
+//!
+//! This module holds [`KafkaJobQueue`] and its [`JobQueue`] impl (queue, start,
+//! shutdown); the parts live beside it: [`message`] (the wire format), [`producer`]
+//! (producing and re-queueing), [`consumer`] (the consume loop, the life of a job,
+//! commits, rebalance callbacks) and [`offsets`] (the bookkeeping behind commits).
+
+mod consumer;
+mod message;
+mod offsets;
+mod producer;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::consumer::{CommitMode, StreamConsumer};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::{KafkaConfig, KafkaDelivery};
+use crate::jobqueue::{BoxFuture, Handlers, Job, JobHandler, JobQueue, JobQueueError};
+use consumer::{consume, subscribe, JobQueueContext};
+use message::now_ms;
+pub use message::QueuedJob;
+use offsets::Offsets;
+
+/// At shutdown, how long to let a join in progress finish before leaving the group
+/// (a member that leaves mid-join can leave some brokers' group stuck).
+const FIRST_JOIN_WAIT: Duration = Duration::from_secs(8);
+
+/// How long `queue` waits for the broker's confirmation before answering anyway.
+pub const QUEUE_CONFIRM_WAIT: Duration = Duration::from_secs(5);
+
+/// The Kafka [`JobQueue`].
+pub struct KafkaJobQueue {
+    inner: Arc<Inner>,
+}
+
+/// What the queue's parts share: the producer, the handlers, the bookkeeping, the
+/// consumer once started, and the tokens that stop it all.
+struct Inner {
+    producer: Arc<KafkaDelivery>,
+    kafka: KafkaConfig,
+    topic: String,
+    group: String,
+    handlers: Handlers,
+    permits: Arc<Semaphore>,
+    max_backoff: Duration,
+    offsets: Arc<Mutex<Offsets>>,
+    stop: CancellationToken,
+    jobs: TaskTracker,
+    consumer: Mutex<Option<Arc<StreamConsumer<JobQueueContext>>>>,
+    consumer_loop: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    joined: tokio::sync::watch::Sender<bool>,
+}
+
+impl KafkaJobQueue {
+    /// A job queue on `topic` for consumer group `group`, sending through `producer`.
+    /// It consumes once [`JobQueue::start`] is called.
+    pub fn new(
+        kafka: &KafkaConfig,
+        producer: Arc<KafkaDelivery>,
+        topic: &str,
+        group: &str,
+        max_concurrent: usize,
+        max_backoff: Duration,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                producer,
+                kafka: kafka.clone(),
+                topic: topic.to_string(),
+                group: group.to_string(),
+                handlers: Handlers::default(),
+                permits: Arc::new(Semaphore::new(max_concurrent)),
+                max_backoff,
+                offsets: Arc::new(Mutex::new(Offsets::default())),
+                stop: CancellationToken::new(),
+                jobs: TaskTracker::new(),
+                consumer: Mutex::new(None),
+                consumer_loop: Mutex::new(None),
+                joined: tokio::sync::watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// Jobs consumed and not yet finished (waiting until due, or running).
+    pub fn outstanding(&self) -> usize {
+        self.inner
+            .offsets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outstanding()
+    }
+}
+
+impl Inner {
+    fn handler(&self, job_type: &str) -> Option<Arc<dyn JobHandler>> {
+        self.handlers.get(job_type)
+    }
+}
+
+impl JobQueue for KafkaJobQueue {
+    fn register_handler(&self, job_type: &str, handler: Arc<dyn JobHandler>) {
+        self.inner.handlers.register(job_type, handler);
+    }
+
+    /// Waits up to [`QUEUE_CONFIRM_WAIT`] for the broker to confirm the job; past that
+    /// (the broker is away), the job stays in the producer's buffer, is delivered when
+    /// the broker is back, and `Ok` is returned so the API keeps answering.
+    fn queue(&self, job: Job) -> BoxFuture<'_, Result<(), JobQueueError>> {
+        Box::pin(async move {
+            if self.inner.stop.is_cancelled() {
+                return Err(JobQueueError::ShuttingDown);
+            }
+            let inner = self.inner.clone();
+            let queued = QueuedJob::new(job, now_ms());
+            let mut sent = tokio::spawn(async move { inner.produce(&queued).await });
+            match tokio::time::timeout(QUEUE_CONFIRM_WAIT, &mut sent).await {
+                Ok(result) => result.map_err(|err| JobQueueError::Storage(err.to_string()))?,
+                Err(_) => {
+                    tracing::warn!(topic = %self.inner.topic, "the broker has not confirmed a new job within 5 s; it stays buffered in the producer and is sent when the broker is back");
+                    tokio::spawn(async move {
+                        match sent.await {
+                            Ok(Ok(())) => tracing::info!("buffered job confirmed by the broker"),
+                            Ok(Err(err)) => tracing::error!(error = %err, "buffered job lost"),
+                            Err(err) => tracing::error!(error = %err, "buffered job lost"),
+                        }
+                    });
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    fn start(&self) -> BoxFuture<'_, Result<(), JobQueueError>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            let consumer = subscribe(inner).map_err(|err| JobQueueError::Backend(Box::new(err)))?;
+            let consumer = Arc::new(consumer);
+            *inner.consumer.lock().unwrap_or_else(|e| e.into_inner()) = Some(consumer.clone());
+            let task = tokio::spawn(consume(inner.clone(), consumer));
+            *inner
+                .consumer_loop
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(task);
+            tracing::info!(topic = %inner.topic, group = %inner.group, "job-queue consumer started");
+            Ok(())
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            let consuming = inner
+                .consumer_loop
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some();
+            if consuming && !*inner.joined.borrow() {
+                let mut joined = inner.joined.subscribe();
+                let waited = tokio::time::timeout(FIRST_JOIN_WAIT, joined.wait_for(|j| *j)).await;
+                if waited.is_err() {
+                    tracing::warn!("leaving the job-queue group before its first join finished");
+                }
+            }
+            inner.stop.cancel();
+            let consumer_loop = inner
+                .consumer_loop
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let Some(task) = consumer_loop {
+                let _ = task.await;
+            }
+            // Running jobs finish (and their re-queues are confirmed); waiting ones stop.
+            inner.jobs.close();
+            inner.jobs.wait().await;
+            let consumer = inner
+                .consumer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let Some(consumer) = consumer {
+                inner.commit(&consumer, CommitMode::Sync);
+                // Dropping the consumer leaves the group (its partitions move at once);
+                // librdkafka can block there, so not on a runtime thread, and not forever.
+                let closed = tokio::task::spawn_blocking(move || drop(consumer));
+                if tokio::time::timeout(Duration::from_secs(10), closed)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("the job-queue consumer did not close within 10 s");
+                }
+            }
+            tracing::info!(topic = %inner.topic, "job queue stopped");
+        })
+    }
+}
