@@ -73,7 +73,6 @@ pub enum BootError {
 }
 
 impl BootError {
-
     /// A start-up error of the driver's own, e.g. from
     /// [`App::driver_with`](crate::App::driver_with) when the VIM cannot be reached:
     ///

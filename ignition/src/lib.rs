@@ -118,6 +118,9 @@ pub use ignition_macros::vim_driver;
 pub use ignition_macros::ApiError;
 pub use management::{Vital, VitalStatus};
 pub use messaging::TaskEvents;
+/// serde, for a driver's own configuration types without a dependency of its own:
+/// `#[derive(ignition::serde::Deserialize)] #[serde(crate = "ignition::serde")]`.
+pub use serde;
 pub use serde_json;
 pub use server::ListenError;
 

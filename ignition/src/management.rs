@@ -17,7 +17,7 @@ use crate::jobqueue::BoxFuture;
 use crate::response::json_response;
 
 /// How long one vital's check may take before it counts as UNHEALTHY.
-pub const VITAL_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const VITAL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The state of one vital.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,6 +5,8 @@
 //! Print it: `cargo test -p ignition --test module_graph -- --nocapture`
 //! (`IGNITION_SRC=/path/to/src` reads another checkout, e.g. an older commit).
 
+#![allow(clippy::print_stdout)] // it prints the graph it checks
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -31,7 +33,11 @@ fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     for file in &files {
         let relative = file.strip_prefix(src).unwrap();
         let first = relative.components().next().unwrap();
-        let name = first.as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
+        let name = first
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
         if name != "lib" && name != "bin" {
             modules.insert(name);
         }
@@ -129,12 +135,18 @@ fn the_module_graph_has_no_cycle() {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     let edges = graph(&src);
-    println!("module graph of {} (module -> what it uses):", src.display());
+    println!(
+        "module graph of {} (module -> what it uses):",
+        src.display()
+    );
     for (from, to) in &edges {
         let to: Vec<&str> = to.iter().map(String::as_str).collect();
         println!("  {from} -> {}", to.join(", "));
     }
-    assert!(edges.contains_key("boot") && edges["boot"].contains("config"), "the graph was read: {edges:?}");
+    assert!(
+        edges.contains_key("boot") && edges["boot"].contains("config"),
+        "the graph was read: {edges:?}"
+    );
     if let Some(cycle) = find_cycle(&edges) {
         panic!("module cycle: {}", cycle.join(" -> "));
     }

@@ -5,13 +5,39 @@
 //! cargo run --example simulated_vim -- --openapi    # print the OpenAPI document (YAML)
 //! ```
 //!
-//! Configuration: the YAML file named by `SIMULATED_VIM_CONFIG`, if set.
+//! Configuration: the YAML file named by `SIMULATED_VIM_CONFIG`, if set; the driver's own
+//! section is `simulated_cloud:` (`build_steps`, `server_capacity`), read through
+//! `App::driver_with`.
+
+// An example binary: its items are `pub` as a driver crate's would be, and it prints the
+// OpenAPI document on stdout when asked to.
+#![allow(unreachable_pub, missing_debug_implementations, clippy::print_stdout)]
 
 mod cloud;
 
 use ignition::prelude::*;
 
 use cloud::{Cloud, Template};
+
+/// The driver's own section of the configuration file (`simulated_cloud:`). serde comes
+/// through `ignition`, so the driver crate needs no dependency of its own on it.
+#[derive(Debug, ignition::serde::Deserialize)]
+#[serde(crate = "ignition::serde", default)]
+pub struct CloudProperties {
+    /// Polls a stack takes to build or delete.
+    pub build_steps: u32,
+    /// Servers the cloud has in all.
+    pub server_capacity: usize,
+}
+
+impl Default for CloudProperties {
+    fn default() -> Self {
+        Self {
+            build_steps: 3,
+            server_capacity: 20,
+        }
+    }
+}
 
 /// The driver: translates the four operations into calls on the cloud.
 pub struct SimulatedVimDriver {
@@ -96,9 +122,17 @@ impl SimulatedVimDriver {
 async fn main() -> Result<(), BootError> {
     let app = App::new("Simulated VIM Driver")
         .config_env("SIMULATED_VIM_CONFIG")
-        .driver(SimulatedVimDriver {
-            // Stacks take 3 polls to build or delete; 20 servers in all.
-            cloud: Cloud::new(3, 20),
+        .driver_with(|ctx: DriverContext| async move {
+            // By default stacks take 3 polls to build or delete; 20 servers in all.
+            let props: CloudProperties = ctx.properties("simulated_cloud")?;
+            if props.build_steps == 0 {
+                return Err(BootError::driver(
+                    "simulated_cloud.build_steps must be at least 1",
+                ));
+            }
+            Ok(SimulatedVimDriver {
+                cloud: Cloud::new(props.build_steps, props.server_capacity),
+            })
         });
     match std::env::args().nth(1).as_deref() {
         Some("--openapi") | Some("--openapi=yaml") => print!("{}", app.openapi_yaml()),

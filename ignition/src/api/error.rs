@@ -53,10 +53,7 @@ impl ErrorBody {
 
     /// The body of an `ApiError`.
     #[cfg(test)]
-    fn from_api_error<E: crate::error::ApiError>(err: &E) -> Self
-    where
-        E: Clone,
-    {
+    fn from_api_error<E: crate::error::ApiError + Clone>(err: &E) -> Self {
         Self::from_driver_error(DriverError::from_api_error(err.clone()))
     }
 

@@ -43,7 +43,7 @@ impl ConfigSources {
         for (key, value) in &self.properties {
             figment = figment.merge(Serialized::global(key, value));
         }
-        let config: IgnitionConfig = figment.extract().map_err(|err| config_error(err))?;
+        let config: IgnitionConfig = figment.extract().map_err(config_error)?;
         let warnings = check_keys(&figment, app_name)?;
         validate(&config)?;
         Ok(LoadedConfig {
@@ -137,7 +137,7 @@ fn yaml_file(path: &Path, env_var: Option<&str>) -> Result<Data<Yaml>, ConfigErr
 /// Finds every key of a framework section that nothing reads: a Python-era key is a
 /// warning (returned), any other one an error with the closest known key.
 fn check_keys(figment: &Figment, app_name: &str) -> Result<Vec<String>, ConfigError> {
-    let root: Value = figment.extract().map_err(|err| config_error(err))?;
+    let root: Value = figment.extract().map_err(config_error)?;
     let mut unread = Vec::new();
     let mut note = |path: serde_ignored::Path<'_>| unread.push(path.to_string());
     let de = serde_ignored::Deserializer::new(&root, &mut note);

@@ -21,6 +21,14 @@ pub struct EmbeddedJobQueue {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for EmbeddedJobQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedJobQueue")
+            .field("pending", &self.pending())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     handlers: Handlers,
     /// Bounds the handlers running at once (`job_queue.max_concurrent_polls`).

@@ -8,13 +8,23 @@ use rdkafka::config::ClientConfig;
 use super::KafkaError;
 use crate::config::IgnitionConfig;
 
-/// Settings shared by the producer, the consumer and the admin client.
+/// Settings shared by the producer, the consumer and the admin client. `Debug` shows
+/// secrets as `****`.
 #[derive(Clone)]
 pub struct KafkaConfig {
     /// `bootstrap.servers`.
     pub bootstrap: String,
     /// `messaging.config`, passed to librdkafka as is.
     pub settings: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for KafkaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaConfig")
+            .field("bootstrap", &self.bootstrap)
+            .field("settings", &redacted(&self.settings))
+            .finish()
+    }
 }
 
 impl KafkaConfig {

@@ -152,6 +152,12 @@ impl KafkaDelivery {
     }
 }
 
+impl std::fmt::Debug for KafkaDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaDelivery").finish_non_exhaustive()
+    }
+}
+
 impl Drop for KafkaDelivery {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);

@@ -11,7 +11,7 @@ use crate::jobqueue::BoxFuture;
 /// The embedded default [`Delivery`]: prints each message's payload as one line on
 /// stdout (logs go to stderr, so stdout carries events only) and broadcasts it to
 /// [`EmbeddedBus::subscribe`]rs.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct EmbeddedBus {
     subscribers: broadcast::Sender<Envelope>,
     print: bool,

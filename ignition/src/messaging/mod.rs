@@ -1,6 +1,6 @@
 //! Task events: the InfrastructureMessagingService and the postal/delivery layer below it.
 //!
-//! [`InfrastructureMessagingService`] turns an [`InfrastructureTask`] into the contract's
+//! The InfrastructureMessagingService turns an [`InfrastructureTask`] into the contract's
 //! JSON and posts it, keyed by infrastructure id (so one task's events stay in order), to
 //! `messaging.topics.infrastructure_task_events.name` through a [`Delivery`]. Deliveries:
 //! [`EmbeddedBus`] (in process, one JSON line per event on stdout) and, with
@@ -52,14 +52,14 @@ pub trait Delivery: Send + Sync + 'static {
 
 /// Sends infrastructure task events (the seed's InfrastructureMessagingService).
 #[derive(Clone)]
-pub struct InfrastructureMessagingService {
+pub(crate) struct InfrastructureMessagingService {
     delivery: Arc<dyn Delivery>,
     topic: String,
 }
 
 impl InfrastructureMessagingService {
     /// A service posting to `topic` through `delivery`.
-    pub fn new(delivery: Arc<dyn Delivery>, topic: impl Into<String>) -> Self {
+    pub(crate) fn new(delivery: Arc<dyn Delivery>, topic: impl Into<String>) -> Self {
         Self {
             delivery,
             topic: topic.into(),
@@ -67,7 +67,7 @@ impl InfrastructureMessagingService {
     }
 
     /// Posts the task as one event; `Ok` once delivered.
-    pub async fn send_infrastructure_task(
+    pub(crate) async fn send_infrastructure_task(
         &self,
         task: &InfrastructureTask,
     ) -> Result<(), DeliveryError> {

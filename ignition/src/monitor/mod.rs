@@ -1,7 +1,7 @@
 //! The InfrastructureTaskMonitoringService: watches each create/delete task until it
 //! finishes, then has its event sent.
 //!
-//! One job of type [`JOB_TYPE`] per task. Each run polls the driver's
+//! One job of type `InfrastructureTaskMonitoring` per task. Each run polls the driver's
 //! `get_infrastructure_task` once and returns an [`Action`]:
 //!
 //! | poll result | action |

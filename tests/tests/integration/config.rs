@@ -250,8 +250,7 @@ async fn a_disabled_service_that_another_needs_stops_start_up_naming_both() {
             .property(flag, false)
             .start()
             .await
-            .err()
-            .expect("refused");
+            .expect_err("refused");
         let message = err.to_string();
         assert!(message.contains(flag), "{flag}: {message}");
         assert!(message.contains(service), "{flag}: {message}");
@@ -294,8 +293,7 @@ async fn an_unreachable_kafka_stops_start_up_naming_the_address() {
         .property("messaging.connect_timeout", "2s")
         .start()
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     let message = err.to_string();
     assert!(
         message.contains("messaging.connection_address") && message.contains(&address),

@@ -41,11 +41,20 @@ use offsets::Offsets;
 const FIRST_JOIN_WAIT: Duration = Duration::from_secs(8);
 
 /// How long `queue` waits for the broker's confirmation before answering anyway.
-pub const QUEUE_CONFIRM_WAIT: Duration = Duration::from_secs(5);
+pub(crate) const QUEUE_CONFIRM_WAIT: Duration = Duration::from_secs(5);
 
 /// The Kafka [`JobQueue`].
 pub struct KafkaJobQueue {
     inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for KafkaJobQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaJobQueue")
+            .field("topic", &self.inner.topic)
+            .field("group", &self.inner.group)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the queue's parts share: the producer, the handlers, the bookkeeping, the
