@@ -97,7 +97,29 @@ impl Action {
     }
 }
 
-/// Runs jobs of one type.
+/// Runs jobs of one type (the task monitor registers one for its jobs); its [`Action`]
+/// says whether the job is done or runs again later.
+///
+/// ```
+/// use std::time::Duration;
+/// use ignition::jobqueue::{Action, BoxFuture, Job, JobHandler};
+///
+/// /// Runs each job three times, a second apart.
+/// struct ThreeTimes;
+///
+/// impl JobHandler for ThreeTimes {
+///     fn handle(&self, job: Job) -> BoxFuture<'static, Action> {
+///         Box::pin(async move {
+///             let runs: u32 = job.data().unwrap_or(0) + 1;
+///             if runs == 3 {
+///                 return Action::done();
+///             }
+///             let next = Job::new(job.job_type, job.key, &runs).expect("a number serialises");
+///             Action::requeue(next, Duration::from_secs(1), format!("run {runs} of 3"))
+///         })
+///     }
+/// }
+/// ```
 pub trait JobHandler: Send + Sync + 'static {
     /// Runs one job. Panics are caught by the queue, logged, and the job is dropped.
     fn handle(&self, job: Job) -> BoxFuture<'static, Action>;
@@ -138,7 +160,37 @@ impl Handlers {
     }
 }
 
-/// A queue of jobs, each run by the handler of its type until it is done.
+/// A queue of jobs, each run by the handler of its type until it is done. Replace the
+/// built-in one with [`App::job_queue`](crate::App::job_queue).
+///
+/// An implementation stores each job (durably, if it must survive a restart), runs it
+/// with the registered handler as soon as it can, and runs it again `after` the delay of
+/// an [`Action::Requeue`]. This one counts the jobs it is given and lets the embedded
+/// queue run them:
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use ignition::jobqueue::{BoxFuture, EmbeddedJobQueue, Job, JobHandler, JobQueue, JobQueueError};
+///
+/// struct Counting { inner: EmbeddedJobQueue, queued: Arc<AtomicUsize> }
+///
+/// impl JobQueue for Counting {
+///     fn register_handler(&self, job_type: &str, handler: Arc<dyn JobHandler>) {
+///         self.inner.register_handler(job_type, handler);
+///     }
+///     fn queue(&self, job: Job) -> BoxFuture<'_, Result<(), JobQueueError>> {
+///         self.queued.fetch_add(1, Ordering::SeqCst);
+///         self.inner.queue(job)
+///     }
+///     fn shutdown(&self) -> BoxFuture<'_, ()> {
+///         self.inner.shutdown()
+///     }
+/// }
+///
+/// let queue = Counting { inner: EmbeddedJobQueue::new(16), queued: Arc::default() };
+/// let _app = ignition::App::new("Counting Driver").job_queue(queue);
+/// ```
 pub trait JobQueue: Send + Sync + 'static {
     /// Registers the handler for `job_type`; must happen before jobs of that type arrive.
     fn register_handler(&self, job_type: &str, handler: std::sync::Arc<dyn JobHandler>);

@@ -39,7 +39,30 @@ pub struct DeliveryError {
 }
 
 /// Hands messages to the bus (the seed's DeliveryService). A delivery returns `Ok` only
-/// once the bus has the message; an error means it was not sent.
+/// once the bus has the message; an error means it was not sent (the sender keeps it and
+/// tries again later). Replace the built-in one with
+/// [`App::delivery`](crate::App::delivery):
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use ignition::jobqueue::BoxFuture;
+/// use ignition::messaging::{Delivery, DeliveryError, Envelope};
+///
+/// /// Keeps every message in memory (a real one would write to a bus).
+/// #[derive(Clone, Default)]
+/// struct Recorder(Arc<Mutex<Vec<Envelope>>>);
+///
+/// impl Delivery for Recorder {
+///     fn deliver(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), DeliveryError>> {
+///         Box::pin(async move {
+///             self.0.lock().unwrap().push(envelope);
+///             Ok(())
+///         })
+///     }
+/// }
+///
+/// let _app = ignition::App::new("Recording Driver").delivery(Recorder::default());
+/// ```
 pub trait Delivery: Send + Sync + 'static {
     /// Delivers one message.
     fn deliver(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), DeliveryError>>;

@@ -4,6 +4,7 @@
 mod config;
 mod custom_errors;
 mod deployment;
+mod extension_points;
 mod example;
 mod http;
 mod kafka;
