@@ -76,6 +76,8 @@ pub mod management;
 pub mod messaging;
 pub mod monitor;
 pub mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[doc(hidden)]
 pub mod __private;
