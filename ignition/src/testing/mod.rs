@@ -15,19 +15,27 @@
 //! its first moment, so no event is missed however late a test waits for it.
 //!
 //! ```no_run
+//! use std::sync::Mutex;
 //! use std::time::Duration;
 //!
 //! use ignition::prelude::*;
 //! use ignition::testing::{Lifecycle, TestApp, TestError};
 //!
-//! pub struct EchoDriver;
+//! /// A VIM of one stack, named by the create's `resourceName`; every task completes at
+//! /// its first poll.
+//! #[derive(Default)]
+//! pub struct OneStackDriver {
+//!     name: Mutex<Option<String>>,
+//! }
 //!
 //! #[vim_driver]
-//! impl EchoDriver {
+//! impl OneStackDriver {
 //!     async fn create_infrastructure(&self, _template: String, _template_type: String,
-//!         _system_properties: PropValueMap, _properties: PropValueMap,
+//!         system_properties: PropValueMap, _properties: PropValueMap,
 //!         _deployment_location: DeploymentLocation,
 //!     ) -> Result<CreateInfrastructureResponse, InfrastructureError> {
+//!         let name = system_properties.get("resourceName").map(|n| n.into_owned());
+//!         *self.name.lock().unwrap() = name;
 //!         Ok(CreateInfrastructureResponse::new("stack-1", "request-1"))
 //!     }
 //!
@@ -40,19 +48,25 @@
 //!     async fn delete_infrastructure(&self, infrastructure_id: String,
 //!         _deployment_location: DeploymentLocation,
 //!     ) -> Result<DeleteInfrastructureResponse, InfrastructureError> {
+//!         *self.name.lock().unwrap() = None;
 //!         Ok(DeleteInfrastructureResponse::new(infrastructure_id, "request-2"))
 //!     }
 //!
 //!     async fn find_infrastructure(&self, _template: String, _template_type: String,
-//!         _instance_name: String, _deployment_location: DeploymentLocation,
+//!         instance_name: String, _deployment_location: DeploymentLocation,
 //!     ) -> Result<FindInfrastructureResponse, InfrastructureError> {
-//!         Ok(FindInfrastructureResponse::not_found())
+//!         Ok(match self.name.lock().unwrap().as_deref() {
+//!             Some(name) if name == instance_name => {
+//!                 FindInfrastructureResponse::found("stack-1", Outputs::new())
+//!             }
+//!             _ => FindInfrastructureResponse::not_found(),
+//!         })
 //!     }
 //! }
 //!
 //! #[tokio::test]
 //! async fn create_sends_a_complete_event() -> Result<(), TestError> {
-//!     let app = TestApp::start(EchoDriver).await?;
+//!     let app = TestApp::start(OneStackDriver::default()).await?;
 //!     let created = app
 //!         .create(CreateInfrastructureRequest {
 //!             template: "stack: {}".into(),
@@ -69,10 +83,9 @@
 //!     Ok(())
 //! }
 //!
-//! // EchoDriver's find never finds anything, so this one would fail at step `find`:
 //! #[tokio::test]
-//! async fn echo_passes_the_lifecycle() -> Result<(), Box<dyn std::error::Error>> {
-//!     let app = TestApp::start(EchoDriver).await?;
+//! async fn the_driver_passes_the_lifecycle() -> Result<(), Box<dyn std::error::Error>> {
+//!     let app = TestApp::start(OneStackDriver::default()).await?;
 //!     let report = Lifecycle::new("stack: {}", "HEAT", DeploymentLocation::new("dl"))
 //!         .instance_name("web")
 //!         .run(&app)
