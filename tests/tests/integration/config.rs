@@ -1,23 +1,22 @@
 //! Configuration: defaults, file, env var, properties, and every way to get it wrong.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::io::Write;
 use std::time::Duration;
 
 use ignition::config::IgnitionConfig;
 use ignition::prelude::*;
 use ignition_tests::{scripted_app, ScriptedDriver};
 
-/// Writes `yaml` to a fresh file under the temp dir.
-fn yaml_file(yaml: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "ignition-config-{}-{}.yml",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::write(&path, yaml).unwrap();
-    path
+/// Writes `yaml` to a fresh file `ignition-config-*.yml` under the temp dir, deleted when
+/// the returned path is dropped (pass it by reference so that it outlives the call).
+fn yaml_file(yaml: &str) -> tempfile::TempPath {
+    let mut file = tempfile::Builder::new()
+        .prefix("ignition-config-")
+        .suffix(".yml")
+        .tempfile()
+        .unwrap();
+    file.write_all(yaml.as_bytes()).unwrap();
+    file.into_temp_path()
 }
 
 fn boot_error(result: Result<IgnitionConfig, BootError>) -> String {
@@ -107,7 +106,7 @@ fn the_env_file_wins_over_the_config_file_and_properties_over_both() {
         yaml_file("application:\n  port: 1111\njob_queue:\n  consumer_group_id: from_file\n");
     let env_file = yaml_file("application:\n  port: 2222\n");
     let var = "IGNITION_TEST_CONFIG_LAYERS";
-    std::env::set_var(var, &env_file);
+    std::env::set_var(var, &*env_file);
     let app = || App::new("x").config_file(&file).config_env(var);
     let config = app().config().unwrap();
     assert_eq!(config.application.port, 2222);
@@ -127,7 +126,9 @@ fn an_unset_env_var_is_ignored() {
 
 #[test]
 fn an_empty_file_is_all_defaults() {
-    let config = App::new("x").config_file(yaml_file("")).config().unwrap();
+    let file = yaml_file("");
+    let config = App::new("x").config_file(&file).config().unwrap();
+    drop(file); // read by `config()`: it must live until then
     assert_eq!(config, App::new("x").config().unwrap());
 }
 
@@ -176,7 +177,9 @@ fn an_ill_typed_value_names_the_property() {
         ),
         ("messaging:\n  topics: [1, 2]\n", "messaging.topics"),
     ] {
-        let message = boot_error(App::new("x").config_file(yaml_file(yaml)).config());
+        let file = yaml_file(yaml);
+        let message = boot_error(App::new("x").config_file(&file).config());
+        drop(file); // read by `config()`: it must live until then
         assert!(message.contains(property), "{yaml}: {message}");
     }
 }

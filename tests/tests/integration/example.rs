@@ -1,7 +1,7 @@
 //! The example driver as a user meets it: its own process, configured by env var, events
 //! on stdout, logs on stderr, stopped by SIGTERM.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -28,18 +28,23 @@ struct Example {
     child: Child,
     events: mpsc::Receiver<String>,
     base: String,
+    /// Its configuration file, deleted with it.
+    _config: tempfile::TempPath,
 }
 
 impl Example {
     fn start() -> Self {
-        let config = std::env::temp_dir().join(format!("simulated-vim-{}.yml", std::process::id()));
-        std::fs::write(
-            &config,
-            "application:\n  port: 0\njob_queue:\n  poll_interval: 100ms\n",
-        )
-        .unwrap();
+        let mut config = tempfile::Builder::new()
+            .prefix("simulated-vim-")
+            .suffix(".yml")
+            .tempfile()
+            .unwrap();
+        config
+            .write_all(b"application:\n  port: 0\njob_queue:\n  poll_interval: 100ms\n")
+            .unwrap();
+        let config = config.into_temp_path();
         let mut child = Command::new(example_binary())
-            .env("SIMULATED_VIM_CONFIG", &config)
+            .env("SIMULATED_VIM_CONFIG", &*config)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -70,6 +75,7 @@ impl Example {
             child,
             events,
             base: format!("http://127.0.0.1:{port}"),
+            _config: config,
         }
     }
 

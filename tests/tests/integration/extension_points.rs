@@ -92,9 +92,17 @@ async fn a_supplied_job_queue_and_delivery_carry_the_monitoring_and_the_events()
         assert!(tokio::time::Instant::now() < deadline, "no event delivered");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(queued.load(Ordering::SeqCst), 1, "the create's job went through it");
+    assert_eq!(
+        queued.load(Ordering::SeqCst),
+        1,
+        "the create's job went through it"
+    );
     let messages = recorder.messages.lock().unwrap().clone();
-    assert_eq!(messages.len(), 1, "one event, after one refused delivery: {messages:?}");
+    assert_eq!(
+        messages.len(),
+        1,
+        "one event, after one refused delivery: {messages:?}"
+    );
     assert_eq!(messages[0].topic, "lm_vim_infrastructure_task_events");
     let event: Value = serde_json::from_str(&messages[0].payload).unwrap();
     assert_eq!(event["status"], "COMPLETE");

@@ -4,9 +4,10 @@
 mod config;
 mod custom_errors;
 mod deployment;
-mod extension_points;
 mod example;
+mod extension_points;
 mod http;
 mod kafka;
 mod monitoring;
 mod openapi;
+mod testing;

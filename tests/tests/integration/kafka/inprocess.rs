@@ -12,6 +12,7 @@ use super::{id_set, InProcess};
 const WAIT: Duration = Duration::from_secs(20);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
 async fn each_outcome_is_one_event_exactly_as_json_keyed_by_infrastructure_id() {
     let setup = Setup::new(Broker::shared());
     let mut app = InProcess::start(&setup).await;
@@ -53,6 +54,7 @@ async fn each_outcome_is_one_event_exactly_as_json_keyed_by_infrastructure_id() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
 async fn temporary_errors_are_polled_again_and_not_found_is_forgotten_without_event() {
     let setup = Setup::new(Broker::shared());
     let mut app = InProcess::start(&setup).await;
@@ -125,6 +127,7 @@ async fn temporary_errors_are_polled_again_and_not_found_is_forgotten_without_ev
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
 async fn malformed_job_messages_are_skipped_and_the_app_keeps_serving() {
     let setup = Setup::new(Broker::shared());
     let mut app = InProcess::start(&setup).await;
@@ -188,6 +191,7 @@ async fn malformed_job_messages_are_skipped_and_the_app_keeps_serving() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
 async fn topics_are_created_at_start_with_partitions_and_config_and_existing_is_fine() {
     let mut setup = Setup::new(Broker::shared());
     setup.job_partitions = 3;
@@ -232,6 +236,7 @@ async fn topics_are_created_at_start_with_partitions_and_config_and_existing_is_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
 async fn the_kafka_vital_is_ok_while_the_broker_runs() {
     let setup = Setup::new(Broker::shared());
     let app = InProcess::start(&setup).await;
@@ -248,6 +253,7 @@ async fn the_kafka_vital_is_ok_while_the_broker_runs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
 async fn no_embedded_events_on_kafka() {
     let setup = Setup::new(Broker::shared());
     let (driver, _) = ignition_tests::clock_driver::ClockDriver::with_log("x");

@@ -2,11 +2,12 @@
 //! `ignition_tests::kafka` for the harness and how to install the broker), with fresh
 //! topic and group names. Tests that pause the broker start their own; the others share
 //! one per test process. Figures are printed (`cargo test kafka -- --nocapture`).
+//!
+//! Every test here is `#[ignore = "needs a Kafka broker"]`, so that a plain `cargo test`
+//! needs none; `scripts/test` installs the broker and runs them (`--include-ignored`).
 
-mod harness;
 mod inprocess;
 mod outage;
-mod probes;
 mod replicas;
 
 use std::collections::HashSet;

@@ -16,6 +16,7 @@ const OUTAGE: Duration = Duration::from_secs(30);
 const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
 async fn a_30_s_broker_outage_loses_nothing_and_the_api_keeps_answering() {
     let broker = Broker::start();
     let setup = Setup::new(&broker);
@@ -178,6 +179,7 @@ async fn a_30_s_broker_outage_loses_nothing_and_the_api_keeps_answering() {
 /// sends wait for room instead of failing; once the broker is back every one of them is
 /// confirmed, and each message is on the topic once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
 async fn sends_wait_while_the_producer_buffer_is_full_and_none_is_lost() {
     let broker = Broker::start();
     let bootstrap = broker.bootstrap();

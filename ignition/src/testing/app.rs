@@ -1,0 +1,879 @@
+//! [`TestApp`]: a driver started in process, its typed HTTP client, its task events and
+//! the count of its polls.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+
+use super::error::{shorten, ErrorBody, TestError};
+use crate::driver::{Driver, Operation};
+use crate::error::DriverError;
+use crate::messaging::Envelope;
+use crate::models::{
+    CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
+    DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
+    InfrastructureTask, InfrastructureTaskQuery,
+};
+use crate::{App, RunningApp};
+
+/// Where the contract serves the four operations.
+const API_PATH: &str = "/api/infrastructure";
+
+/// The app name of [`TestApp::start`].
+const TEST_APP_NAME: &str = "Ignition Test Driver";
+
+/// `job_queue.poll_interval` of [`TestApp::start`]: tasks finish in tens of
+/// milliseconds instead of seconds.
+const TEST_POLL_INTERVAL: &str = "50ms";
+
+/// How long one HTTP request may take before the client gives up (longer than the
+/// default `driver.call_timeout`, so a slow driver is reported as the 503 it causes).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A driver running in process for a test: the embedded default (in-process job queue
+/// and event bus, no Kafka), HTTP on a free port of 127.0.0.1, a typed client for the
+/// four operations, every task event since start, and the count of the driver's polls.
+///
+/// ```no_run
+/// # async fn example<D: ignition::driver::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
+/// use std::time::Duration;
+/// use ignition::models::*;
+/// use ignition::testing::TestApp;
+///
+/// let app = TestApp::start(my_driver).await?;
+/// let created = app
+///     .create(CreateInfrastructureRequest {
+///         template: "heat_template_version: 2021-04-16".into(),
+///         template_type: "HEAT".into(),
+///         system_properties: PropValueMap::new(),
+///         properties: PropValueMap::new(),
+///         deployment_location: DeploymentLocation::new("dl"),
+///     })
+///     .await?;
+/// let event = app.wait_for_event(&created.request_id, Duration::from_secs(10)).await?;
+/// assert_eq!(event.status, TaskStatus::Complete);
+/// app.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub struct TestApp {
+    running: RunningApp,
+    url: String,
+    client: reqwest::Client,
+    events: Option<Arc<EventLog>>,
+    /// Why `events` is `None`.
+    no_events: &'static str,
+    /// The next envelope [`TestApp::next_envelope`] hands out.
+    cursor: Mutex<usize>,
+    polls: Option<Arc<PollCounter>>,
+    /// Queries this client sent, per task: not polls.
+    own_queries: PollCounter,
+    _drain: AbortOnDrop,
+}
+
+impl TestApp {
+    /// Starts `driver` on the embedded default on a free port (`application.port` 0),
+    /// with monitoring polls every 50 ms (`job_queue.poll_interval`) instead of every
+    /// second, and every other property at its default. Polls are counted
+    /// ([`TestApp::poll_count`]).
+    ///
+    /// ```no_run
+    /// # async fn example<D: ignition::driver::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
+    /// let app = ignition::testing::TestApp::start(my_driver).await?;
+    /// println!("serving on {}", app.url());
+    /// app.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start<D: Driver>(driver: D) -> Result<TestApp, TestError> {
+        let app = App::new(TEST_APP_NAME).property("job_queue.poll_interval", TEST_POLL_INTERVAL);
+        Self::with_driver(app, driver).await
+    }
+
+    /// Starts an app configured by the test (files, properties, a driver given with
+    /// `App::driver` or `driver_with`) the same way, on a free port: `application.port`
+    /// is always set to 0 (tests run in parallel; a fixed port would collide), whatever
+    /// the app's configuration says. Everything else is the app's, the poll interval
+    /// included. Polls are not counted ([`TestApp::poll_count`] is `None`: the driver is
+    /// inside the app); use [`TestApp::with_driver`] to have them counted.
+    ///
+    /// Task events are seen when the app runs on the embedded default; with
+    /// `messaging.connection_address` (Kafka) or a supplied delivery the client works
+    /// and the event methods answer [`TestError::NoEvents`].
+    ///
+    /// ```no_run
+    /// # async fn example<D: ignition::driver::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
+    /// use ignition::App;
+    /// use ignition::testing::TestApp;
+    ///
+    /// let app = App::new("My Driver")
+    ///     .property("job_queue.poll_interval", "10ms")
+    ///     .driver(my_driver);
+    /// let app = TestApp::with(app).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn with(app: App) -> Result<TestApp, TestError> {
+        Self::launch(app, None).await
+    }
+
+    /// Starts `app` with `driver` as its driver (replacing any it has), like
+    /// [`TestApp::with`], and counts the driver's polls like [`TestApp::start`].
+    ///
+    /// ```no_run
+    /// # async fn example<D: ignition::driver::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
+    /// use ignition::App;
+    /// use ignition::testing::TestApp;
+    ///
+    /// let app = App::new("My Driver").property("job_queue.poll_interval", "200ms");
+    /// let app = TestApp::with_driver(app, my_driver).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn with_driver<D: Driver>(app: App, driver: D) -> Result<TestApp, TestError> {
+        let polls = Arc::new(PollCounter::default());
+        let driver = Counted {
+            inner: driver,
+            polls: polls.clone(),
+        };
+        Self::launch(app.driver(driver), Some(polls)).await
+    }
+
+    async fn launch(app: App, polls: Option<Arc<PollCounter>>) -> Result<TestApp, TestError> {
+        init_test_logging();
+        let mut running = app
+            .property("application.port", 0)
+            .start()
+            .await
+            .map_err(TestError::Start)?;
+        let url = base_url(running.local_addr());
+        // Subscribed inside `start`, before the first request can be served.
+        let (events, drain) = match running.take_embedded_events() {
+            Some(receiver) => {
+                let log = Arc::new(EventLog::default());
+                let drain = tokio::spawn(log.clone().drain(receiver));
+                (Some(log), AbortOnDrop(Some(drain)))
+            }
+            None => (None, AbortOnDrop(None)),
+        };
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            // loopback only: never through a proxy named by HTTP_PROXY and the like
+            .no_proxy()
+            .build()
+            .map_err(|err| TestError::Http {
+                operation: "start",
+                url: url.clone(),
+                reason: format!("cannot build the HTTP client: {}", causes(&err)),
+            })?;
+        Ok(TestApp {
+            running,
+            url,
+            client,
+            events,
+            no_events: "the app does not run on the embedded default \
+                (`messaging.connection_address` is set, or a delivery was supplied): \
+                a TestApp sees the task events of the embedded bus only",
+            cursor: Mutex::new(0),
+            polls,
+            own_queries: PollCounter::default(),
+            _drain: drain,
+        })
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`, for requests of the test's own (the API is
+    /// under `/api/infrastructure`, health under `/management/health`).
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) {
+    /// let health = format!("{}/management/health", app.url());
+    /// # }
+    /// ```
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The address the app listens on.
+    ///
+    /// ```no_run
+    /// # fn example(app: &ignition::testing::TestApp) {
+    /// assert_ne!(app.local_addr().port(), 0);
+    /// # }
+    /// ```
+    pub fn local_addr(&self) -> SocketAddr {
+        self.running.local_addr()
+    }
+
+    /// `POST /api/infrastructure/create`: the 202's ids, or the error.
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// use ignition::models::*;
+    ///
+    /// let mut system_properties = PropValueMap::new();
+    /// system_properties.insert("resourceName", "web");
+    /// let created = app
+    ///     .create(CreateInfrastructureRequest {
+    ///         template: "heat_template_version: 2021-04-16".into(),
+    ///         template_type: "HEAT".into(),
+    ///         system_properties,
+    ///         properties: PropValueMap::new(),
+    ///         deployment_location: DeploymentLocation::new("dl"),
+    ///     })
+    ///     .await?;
+    /// println!("{} {}", created.infrastructure_id, created.request_id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create(
+        &self,
+        request: CreateInfrastructureRequest,
+    ) -> Result<CreateInfrastructureResponse, TestError> {
+        self.call("create", 202, &request).await
+    }
+
+    /// `POST /api/infrastructure/query`: the task as the driver reports it now (this
+    /// call is not counted as a poll).
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// use ignition::models::*;
+    ///
+    /// let task = app
+    ///     .query(InfrastructureTaskQuery {
+    ///         infrastructure_id: "stack-1".into(),
+    ///         request_id: "request-1".into(),
+    ///         deployment_location: DeploymentLocation::new("dl"),
+    ///     })
+    ///     .await?;
+    /// assert_eq!(task.status, TaskStatus::Complete);
+    /// # Ok(()) }
+    /// ```
+    pub async fn query(
+        &self,
+        request: InfrastructureTaskQuery,
+    ) -> Result<InfrastructureTask, TestError> {
+        let task = (
+            request.infrastructure_id.clone(),
+            request.request_id.clone(),
+        );
+        self.own_queries.record(task.0.clone(), task.1.clone());
+        let answer = self.call("query", 200, &request).await;
+        if matches!(&answer, Err(TestError::Http { .. })) {
+            // It may never have reached the driver: do not subtract it from the polls.
+            self.own_queries.forget(task);
+        }
+        answer
+    }
+
+    /// `POST /api/infrastructure/delete`: the 202's ids, or the error.
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// use ignition::models::*;
+    ///
+    /// let deleting = app
+    ///     .delete(DeleteInfrastructureRequest {
+    ///         infrastructure_id: "stack-1".into(),
+    ///         deployment_location: DeploymentLocation::new("dl"),
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete(
+        &self,
+        request: DeleteInfrastructureRequest,
+    ) -> Result<DeleteInfrastructureResponse, TestError> {
+        self.call("delete", 202, &request).await
+    }
+
+    /// `POST /api/infrastructure/find`: what was found (`result: None` when nothing
+    /// matched), or the error.
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// use ignition::models::*;
+    ///
+    /// let found = app
+    ///     .find(FindInfrastructureRequest {
+    ///         template: "heat_template_version: 2021-04-16".into(),
+    ///         template_type: "HEAT".into(),
+    ///         instance_name: "web".into(),
+    ///         deployment_location: DeploymentLocation::new("dl"),
+    ///     })
+    ///     .await?;
+    /// assert!(found.result.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub async fn find(
+        &self,
+        request: FindInfrastructureRequest,
+    ) -> Result<FindInfrastructureResponse, TestError> {
+        self.call("find", 200, &request).await
+    }
+
+    /// The first task event of `request_id` (the request id a create or delete answered),
+    /// waiting up to `within` for it. Events are kept from the app's start, so it may
+    /// have arrived long before; calling again gives the same event.
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// use std::time::Duration;
+    /// use ignition::models::TaskStatus;
+    ///
+    /// let task = app.wait_for_event("request-1", Duration::from_secs(10)).await?;
+    /// assert_eq!(task.status, TaskStatus::Complete);
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_event(
+        &self,
+        request_id: &str,
+        within: Duration,
+    ) -> Result<InfrastructureTask, TestError> {
+        let log = self.event_log()?;
+        let found = log
+            .wait(within, |state| {
+                state.entries.iter().find_map(|entry| match &entry.task {
+                    Ok(task) if task.request_id == request_id => Some(Ok(task.clone())),
+                    Err(reason) if entry.request_id.as_deref() == Some(request_id) => {
+                        Some(Err(TestError::Contract {
+                            operation: "task event",
+                            status: 0,
+                            reason: format!("the event is not an InfrastructureTask: {reason}"),
+                            body: shorten(&entry.envelope.payload),
+                        }))
+                    }
+                    _ => None,
+                })
+            })
+            .await;
+        match found {
+            Some(answer) => answer,
+            None => Err(log.timeout(Some(request_id), within)),
+        }
+    }
+
+    /// Every task event of `request_id` received so far, in order (more than one is a
+    /// duplicate).
+    ///
+    /// ```no_run
+    /// # fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// assert_eq!(app.events_of("request-1")?.len(), 1, "exactly one event");
+    /// # Ok(()) }
+    /// ```
+    pub fn events_of(&self, request_id: &str) -> Result<Vec<InfrastructureTask>, TestError> {
+        let log = self.event_log()?;
+        let state = log.state.lock().expect("event log");
+        Ok(state
+            .entries
+            .iter()
+            .filter_map(|entry| entry.task.as_ref().ok())
+            .filter(|task| task.request_id == request_id)
+            .cloned()
+            .collect())
+    }
+
+    /// Every message the embedded bus delivered since start, in order, as it was sent
+    /// (topic, key and JSON text): for checks of the wire format.
+    ///
+    /// ```no_run
+    /// # fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// for envelope in app.envelopes()? {
+    ///     assert_eq!(envelope.topic, "lm_vim_infrastructure_task_events");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn envelopes(&self) -> Result<Vec<Envelope>, TestError> {
+        let log = self.event_log()?;
+        let state = log.state.lock().expect("event log");
+        Ok(state.entries.iter().map(|e| e.envelope.clone()).collect())
+    }
+
+    /// The next message of the embedded bus after the last one this method returned
+    /// (the first one since start, on the first call), waiting up to `within`.
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// use std::time::Duration;
+    ///
+    /// let first = app.next_envelope(Duration::from_secs(5)).await?;
+    /// assert!(
+    ///     app.next_envelope(Duration::from_millis(300)).await.is_err(),
+    ///     "exactly one event"
+    /// );
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_envelope(&self, within: Duration) -> Result<Envelope, TestError> {
+        let log = self.event_log()?;
+        let next = *self.cursor.lock().expect("cursor");
+        let found = log
+            .wait(within, |state| {
+                state.entries.get(next).map(|e| e.envelope.clone())
+            })
+            .await;
+        match found {
+            Some(envelope) => {
+                *self.cursor.lock().expect("cursor") = next + 1;
+                Ok(envelope)
+            }
+            None => Err(log.timeout(None, within)),
+        }
+    }
+
+    /// How many times the monitor polled the task `(infrastructure_id, request_id)` so
+    /// far, i.e. the driver's `get_infrastructure_task` calls for it minus the
+    /// [`TestApp::query`] calls this client made. `None` for an app started with
+    /// [`TestApp::with`] (the driver is inside the app). Queries sent by other means
+    /// (e.g. a client of the test's own on [`TestApp::url`]) count as polls.
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// use std::time::Duration;
+    ///
+    /// app.wait_for_event("request-1", Duration::from_secs(10)).await?;
+    /// // two polls IN_PROGRESS, the third one COMPLETE
+    /// assert_eq!(app.poll_count("stack-1", "request-1"), Some(3));
+    /// # Ok(()) }
+    /// ```
+    pub fn poll_count(&self, infrastructure_id: &str, request_id: &str) -> Option<usize> {
+        let polls = self.polls.as_ref()?;
+        let calls = polls.get(infrastructure_id, request_id);
+        Some(calls.saturating_sub(self.own_queries.get(infrastructure_id, request_id)))
+    }
+
+    /// Stops the app gracefully (see [`RunningApp::shutdown`]). Dropping a `TestApp`
+    /// without it stops serving at once.
+    ///
+    /// ```no_run
+    /// # async fn example(app: ignition::testing::TestApp) {
+    /// app.shutdown().await;
+    /// # }
+    /// ```
+    pub async fn shutdown(self) {
+        let TestApp {
+            running, _drain, ..
+        } = self;
+        running.shutdown().await;
+        drop(_drain);
+    }
+
+    fn event_log(&self) -> Result<&Arc<EventLog>, TestError> {
+        self.events.as_ref().ok_or_else(|| TestError::NoEvents {
+            reason: self.no_events.to_string(),
+        })
+    }
+
+    async fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        expected: u16,
+        request: &Req,
+    ) -> Result<Resp, TestError> {
+        let url = format!("{}{API_PATH}/{operation}", self.url);
+        let no_answer = |err: reqwest::Error| TestError::Http {
+            operation,
+            url: url.clone(),
+            reason: causes(&err),
+        };
+        let response = self
+            .client
+            .post(&url)
+            .json(request)
+            .send()
+            .await
+            .map_err(no_answer)?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(no_answer)?;
+        let contract = |reason: String| TestError::Contract {
+            operation,
+            status,
+            reason,
+            body: shorten(&body),
+        };
+        if status == expected {
+            return serde_json::from_str(&body).map_err(|err| {
+                contract(format!(
+                    "the body is not the contract's {}: {err}",
+                    short_type_name::<Resp>()
+                ))
+            });
+        }
+        if !(400..=599).contains(&status) {
+            return Err(contract(format!("expected status {expected}")));
+        }
+        let error = parse_error_body(status, &body).map_err(contract)?;
+        Err(TestError::Status {
+            operation,
+            error,
+            body: shorten(&body),
+        })
+    }
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestApp")
+            .field("url", &self.url)
+            .field("events", &self.events.is_some())
+            .field("polls_counted", &self.polls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The contract's error body of an error answer, or why it is not one.
+fn parse_error_body(status: u16, body: &str) -> Result<ErrorBody, String> {
+    let value: serde_json::Value = serde_json::from_str(body)
+        .map_err(|err| format!("an error answer must be the contract's error JSON: {err}"))?;
+    let message = value
+        .get("localizedMessage")
+        .and_then(serde_json::Value::as_str)
+        .ok_or("the error body has no string `localizedMessage`")?;
+    match value.get("status").and_then(serde_json::Value::as_u64) {
+        Some(s) if s == u64::from(status) => Ok(ErrorBody {
+            status,
+            localized_message: message.to_string(),
+        }),
+        Some(s) => Err(format!(
+            "the error body says status {s}, the HTTP status is {status}"
+        )),
+        None => Err("the error body has no numeric `status`".into()),
+    }
+}
+
+/// `CreateInfrastructureResponse` from `ignition_openapi::models::CreateInfrastructureResponse`.
+fn short_type_name<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    name.rsplit("::").next().unwrap_or(name)
+}
+
+/// An error and its causes, `a: b: c`.
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `http://127.0.0.1:PORT` for a listener on all interfaces or on 127.0.0.1; the
+/// listener's own address otherwise.
+fn base_url(addr: SocketAddr) -> String {
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    match host {
+        IpAddr::V4(ip) => format!("http://{ip}:{}", addr.port()),
+        IpAddr::V6(ip) => format!("http://[{ip}]:{}", addr.port()),
+    }
+}
+
+/// With `IGNITION_TEST_LOG` set (a filter such as `warn`): a log subscriber writing
+/// through the test harness's capture, once per process, unless one is already set.
+fn init_test_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let Ok(filter) = std::env::var("IGNITION_TEST_LOG") else {
+            return;
+        };
+        if tracing::dispatcher::has_been_set() {
+            return;
+        }
+        // An error means a subscriber was set meanwhile: that one is used.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    });
+}
+
+/// Aborts the event drain task when the `TestApp` goes.
+struct AbortOnDrop(Option<JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Calls of `get_infrastructure_task`, per task.
+#[derive(Default)]
+struct PollCounter(Mutex<HashMap<(String, String), usize>>);
+
+impl PollCounter {
+    fn record(&self, infrastructure_id: String, request_id: String) {
+        *self
+            .0
+            .lock()
+            .expect("poll counter")
+            .entry((infrastructure_id, request_id))
+            .or_default() += 1;
+    }
+
+    fn forget(&self, task: (String, String)) {
+        if let Some(count) = self.0.lock().expect("poll counter").get_mut(&task) {
+            *count = count.saturating_sub(1);
+        }
+    }
+
+    fn get(&self, infrastructure_id: &str, request_id: &str) -> usize {
+        let key = (infrastructure_id.to_string(), request_id.to_string());
+        self.0
+            .lock()
+            .expect("poll counter")
+            .get(&key)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// The test's driver, counting its `get_infrastructure_task` calls; otherwise the very
+/// driver (same error types, so the same statuses and the same OpenAPI document).
+struct Counted<D> {
+    inner: D,
+    polls: Arc<PollCounter>,
+}
+
+impl<D: Driver> Driver for Counted<D> {
+    fn create(
+        &self,
+        request: CreateInfrastructureRequest,
+    ) -> impl Future<Output = Result<CreateInfrastructureResponse, DriverError>> + Send {
+        self.inner.create(request)
+    }
+
+    fn query(
+        &self,
+        request: InfrastructureTaskQuery,
+    ) -> impl Future<Output = Result<InfrastructureTask, DriverError>> + Send {
+        self.polls.record(
+            request.infrastructure_id.clone(),
+            request.request_id.clone(),
+        );
+        self.inner.query(request)
+    }
+
+    fn delete(
+        &self,
+        request: DeleteInfrastructureRequest,
+    ) -> impl Future<Output = Result<DeleteInfrastructureResponse, DriverError>> + Send {
+        self.inner.delete(request)
+    }
+
+    fn find(
+        &self,
+        request: FindInfrastructureRequest,
+    ) -> impl Future<Output = Result<FindInfrastructureResponse, DriverError>> + Send {
+        self.inner.find(request)
+    }
+
+    fn error_statuses(operation: Operation) -> Vec<u16> {
+        D::error_statuses(operation)
+    }
+}
+
+/// Every message of the embedded bus since start, read by a task of its own so the
+/// bus's buffer never overflows while a test is busy elsewhere.
+struct EventLog {
+    state: Mutex<LogState>,
+    /// Bumped on every change of `state`.
+    changed: watch::Sender<u64>,
+}
+
+impl Default for EventLog {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            changed: watch::channel(0).0,
+        }
+    }
+}
+
+#[derive(Default)]
+struct LogState {
+    entries: Vec<Entry>,
+    /// Messages the bus dropped before they were read (it lagged).
+    lost: u64,
+    /// The bus is gone (the app stopped).
+    closed: bool,
+}
+
+struct Entry {
+    envelope: Envelope,
+    /// Its `requestId`, if the payload has one.
+    request_id: Option<String>,
+    /// The payload as a task, or why it is not one.
+    task: Result<InfrastructureTask, String>,
+}
+
+impl Entry {
+    fn new(envelope: Envelope) -> Self {
+        let value: Result<serde_json::Value, _> = serde_json::from_str(&envelope.payload);
+        let request_id = value
+            .as_ref()
+            .ok()
+            .and_then(|v| v.get("requestId"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string);
+        let task = value
+            .map_err(|err| err.to_string())
+            .and_then(|v| serde_json::from_value(v).map_err(|err| err.to_string()));
+        Self {
+            envelope,
+            request_id,
+            task,
+        }
+    }
+}
+
+impl EventLog {
+    async fn drain(self: Arc<Self>, mut receiver: broadcast::Receiver<Envelope>) {
+        loop {
+            let received = receiver.recv().await;
+            {
+                let mut state = self.state.lock().expect("event log");
+                match received {
+                    Ok(envelope) => state.entries.push(Entry::new(envelope)),
+                    Err(broadcast::error::RecvError::Lagged(n)) => state.lost += n,
+                    Err(broadcast::error::RecvError::Closed) => state.closed = true,
+                }
+            }
+            self.changed.send_modify(|n| *n += 1);
+            if self.state.lock().expect("event log").closed {
+                return;
+            }
+        }
+    }
+
+    /// Waits up to `within` until `find` finds something in the log.
+    async fn wait<T>(&self, within: Duration, find: impl Fn(&LogState) -> Option<T>) -> Option<T> {
+        let mut changed = self.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            changed.borrow_and_update();
+            let closed = {
+                let state = self.state.lock().expect("event log");
+                if let Some(found) = find(&state) {
+                    return Some(found);
+                }
+                state.closed
+            };
+            if closed {
+                return None;
+            }
+            match tokio::time::timeout_at(deadline, changed.changed()).await {
+                Ok(Ok(())) => continue,
+                Ok(Err(_)) | Err(_) => return None,
+            }
+        }
+    }
+
+    /// The error of a wait that found nothing.
+    fn timeout(&self, request_id: Option<&str>, within: Duration) -> TestError {
+        let state = self.state.lock().expect("event log");
+        if state.closed {
+            return TestError::NoEvents {
+                reason: format!(
+                    "the app stopped before an event {} arrived",
+                    request_id.map_or("".into(), |id| format!("for request id `{id}`"))
+                ),
+            };
+        }
+        let mut received: Vec<String> = state
+            .entries
+            .iter()
+            .map(|e| e.request_id.clone().unwrap_or_else(|| "(none)".into()))
+            .collect();
+        if state.lost > 0 {
+            received.push(format!("({} more lost: the bus overflowed)", state.lost));
+        }
+        TestError::EventTimeout {
+            request_id: request_id.map(str::to_string),
+            within,
+            received,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_body_must_be_the_contracts() {
+        assert_eq!(
+            parse_error_body(400, r#"{"localizedMessage": "bad", "status": 400}"#),
+            Ok(ErrorBody {
+                status: 400,
+                localized_message: "bad".into()
+            })
+        );
+        assert!(parse_error_body(400, "bad")
+            .unwrap_err()
+            .contains("error JSON"));
+        assert!(parse_error_body(400, r#"{"status": 400}"#)
+            .unwrap_err()
+            .contains("localizedMessage"));
+        assert!(
+            parse_error_body(503, r#"{"localizedMessage": "x", "status": 500}"#)
+                .unwrap_err()
+                .contains("says status 500")
+        );
+    }
+
+    #[test]
+    fn the_base_url_is_loopback_for_a_listener_on_every_interface() {
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(base_url(any), "http://127.0.0.1:8080");
+        let any6: SocketAddr = "[::]:8080".parse().unwrap();
+        assert_eq!(base_url(any6), "http://127.0.0.1:8080");
+        let one6: SocketAddr = "[::1]:80".parse().unwrap();
+        assert_eq!(base_url(one6), "http://[::1]:80");
+    }
+
+    #[test]
+    fn a_timeout_names_the_request_and_what_arrived() {
+        let err = TestError::EventTimeout {
+            request_id: Some("r-9".into()),
+            within: Duration::from_millis(300),
+            received: vec!["r-1".into(), "r-2".into()],
+        };
+        assert_eq!(
+            err.to_string(),
+            "no task event for request id `r-9` within 300ms; 2 event(s) arrived, for request ids `r-1`, `r-2`"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_waiter_wakes_when_the_event_arrives_later() {
+        let log = Arc::new(EventLog::default());
+        let (tx, rx) = broadcast::channel(4);
+        tokio::spawn(log.clone().drain(rx));
+        let waiter = {
+            let log = log.clone();
+            tokio::spawn(async move {
+                log.wait(Duration::from_secs(30), |state| {
+                    state.entries.iter().find_map(|e| e.request_id.clone())
+                })
+                .await
+            })
+        };
+        tokio::task::yield_now().await;
+        tx.send(Envelope {
+            topic: "t".into(),
+            key: Some("i".into()),
+            payload: r#"{"infrastructureId": "i", "requestId": "r", "status": "COMPLETE"}"#.into(),
+        })
+        .unwrap();
+        assert_eq!(waiter.await.unwrap().as_deref(), Some("r"));
+        let state = log.state.lock().unwrap();
+        assert!(state.entries[0].task.is_ok());
+    }
+}
