@@ -124,18 +124,44 @@ fn keep_output(from: impl std::io::Read + Send + 'static, into: Arc<Mutex<Vec<St
     });
 }
 
+/// How to start a broker ([`Broker::start_with`]); the default is [`Broker::start`]'s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BrokerOptions {
+    /// The port advertised to clients in metadata, e.g. that of a proxy in front of
+    /// the broker (default: the port it listens on).
+    pub advertised_port: Option<u16>,
+    /// `--authentication`: clients must authenticate with SASL SCRAM (Tansu 0.6.0
+    /// refuses every login: see `kafka_security`). Such a broker is ready once it
+    /// listens.
+    pub authentication: bool,
+}
+
 impl Broker {
     /// Starts a broker on a free port and waits until it answers a metadata request.
     pub fn start() -> Broker {
+        Self::start_with(BrokerOptions::default())
+    }
+
+    /// Starts a broker on a free port with `options` and waits until it is ready.
+    pub fn start_with(options: BrokerOptions) -> Broker {
         let binary = tansu_binary();
         let mut last_failure = String::new();
         for _attempt in 0..5 {
             let port = free_port();
             let url = format!("tcp://127.0.0.1:{port}");
-            let mut child = Command::new(&binary)
+            let advertised = format!(
+                "tcp://127.0.0.1:{}",
+                options.advertised_port.unwrap_or(port)
+            );
+            let mut command = Command::new(&binary);
+            command
                 .args(["broker", "--listener-url", &url])
-                .args(["--advertised-listener-url", &url])
-                .args(["--storage-engine", "memory://tansu/"])
+                .args(["--advertised-listener-url", &advertised])
+                .args(["--storage-engine", "memory://tansu/"]);
+            if options.authentication {
+                command.arg("--authentication");
+            }
+            let mut child = command
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -153,7 +179,12 @@ impl Broker {
                 paused: AtomicBool::new(false),
                 output,
             };
-            match broker.wait_until_ready() {
+            let ready = if options.authentication {
+                broker.wait_until_listening()
+            } else {
+                broker.wait_until_ready()
+            };
+            match ready {
                 Ok(()) => return broker,
                 Err(why) => last_failure = why, // port taken meanwhile, say: retry
             }
@@ -186,6 +217,29 @@ impl Broker {
             }
             if Instant::now() >= deadline {
                 return Err(format!("no metadata answer within {BROKER_START:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Ready once a TCP connection is accepted (for brokers that answer nothing before
+    /// a client authenticates).
+    fn wait_until_listening(&self) -> Result<(), String> {
+        let deadline = Instant::now() + BROKER_START;
+        loop {
+            if let Some(status) = self.child.lock().unwrap().try_wait().expect("try_wait") {
+                std::thread::sleep(Duration::from_millis(100)); // let the output drain
+                return Err(format!(
+                    "exited with {status}: {}",
+                    self.output().join("\n")
+                ));
+            }
+            let address = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+            if std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("not listening within {BROKER_START:?}"));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -575,13 +629,27 @@ impl EventCollector {
     /// Waits (up to 30 s) for `topic` to exist, then reads all its partitions from the
     /// beginning.
     pub async fn start(bootstrap: &str, topic: &str) -> Self {
+        Self::start_with(bootstrap, topic, &BTreeMap::new()).await
+    }
+
+    /// [`EventCollector::start`] with extra client `settings` (TLS, SASL, ...).
+    pub async fn start_with(
+        bootstrap: &str,
+        topic: &str,
+        settings: &BTreeMap<String, String>,
+    ) -> Self {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<usize, String>>();
         let stop = Arc::new(AtomicBool::new(false));
         let (bootstrap, topic) = (bootstrap.to_string(), topic.to_string());
+        let settings = settings.clone();
         let stopping = stop.clone();
         std::thread::spawn(move || {
-            let consumer: BaseConsumer = client_config(&bootstrap)
+            let mut config = client_config(&bootstrap);
+            for (key, value) in &settings {
+                config.set(key, value);
+            }
+            let consumer: BaseConsumer = config
                 .set("group.id", format!("collector-{}", random_suffix(8)))
                 .set("enable.auto.commit", "false")
                 .set("enable.partition.eof", "false")

@@ -14,6 +14,7 @@ use tokio::sync::broadcast;
 
 pub mod clock_driver;
 pub mod kafka;
+pub mod kafka_security;
 
 /// One scripted answer of `get_infrastructure_task`.
 #[derive(Debug, Clone, PartialEq)]

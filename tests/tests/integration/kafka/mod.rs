@@ -8,6 +8,7 @@ mod inprocess;
 mod outage;
 mod probes;
 mod replicas;
+mod security;
 
 use std::collections::HashSet;
 use std::sync::Arc;
