@@ -147,6 +147,18 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "gssapi")]
+    #[test]
+    fn gssapi_is_built_in_with_its_cargo_feature() {
+        producer_with(&[
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanisms", "GSSAPI"),
+            // no Kerberos here: no kinit to run for a ticket
+            ("sasl.kerberos.min.time.before.relogin", "0"),
+        ])
+        .expect("GSSAPI with the `gssapi` feature");
+    }
+
     #[cfg(not(feature = "gssapi"))]
     #[test]
     fn gssapi_needs_its_cargo_feature() {
