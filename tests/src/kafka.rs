@@ -140,6 +140,18 @@ fn keep_output(from: impl std::io::Read + Send + 'static, into: Arc<Mutex<Vec<St
     });
 }
 
+/// How to start a broker ([`Broker::start_with`]); the default is [`Broker::start`]'s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BrokerOptions {
+    /// The port advertised to clients in metadata, e.g. that of a proxy in front of
+    /// the broker (default: the port it listens on).
+    pub advertised_port: Option<u16>,
+    /// `--authentication`: clients must authenticate with SASL SCRAM (Tansu 0.6.0
+    /// refuses every login: see `kafka_security`). Such a broker is ready once it
+    /// listens.
+    pub authentication: bool,
+}
+
 impl Broker {
     /// Starts a broker on a free port and waits until it answers a metadata request;
     /// panics if it cannot (see [`Broker::try_start`]).
@@ -150,15 +162,35 @@ impl Broker {
     /// Starts a broker on a free port and waits until it answers a metadata request, or
     /// says why it could not (no binary, it exited, it did not answer).
     pub fn try_start() -> Result<Broker, String> {
+        Self::try_start_with(BrokerOptions::default())
+    }
+
+    /// Starts a broker on a free port with `options` and waits until it is ready;
+    /// panics if it cannot.
+    pub fn start_with(options: BrokerOptions) -> Broker {
+        Self::try_start_with(options).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// [`Broker::start_with`], saying why it could not start.
+    pub fn try_start_with(options: BrokerOptions) -> Result<Broker, String> {
         let binary = find_tansu()?;
         let mut last_failure = String::new();
         for _attempt in 0..5 {
             let port = free_port();
             let url = format!("tcp://127.0.0.1:{port}");
-            let mut child = Command::new(&binary)
+            let advertised = format!(
+                "tcp://127.0.0.1:{}",
+                options.advertised_port.unwrap_or(port)
+            );
+            let mut command = Command::new(&binary);
+            command
                 .args(["broker", "--listener-url", &url])
-                .args(["--advertised-listener-url", &url])
-                .args(["--storage-engine", "memory://tansu/"])
+                .args(["--advertised-listener-url", &advertised])
+                .args(["--storage-engine", "memory://tansu/"]);
+            if options.authentication {
+                command.arg("--authentication");
+            }
+            let mut child = command
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -176,7 +208,12 @@ impl Broker {
                 paused: AtomicBool::new(false),
                 output,
             };
-            match broker.wait_until_ready() {
+            let ready = if options.authentication {
+                broker.wait_until_listening()
+            } else {
+                broker.wait_until_ready()
+            };
+            match ready {
                 Ok(()) => return Ok(broker),
                 Err(why) => last_failure = why, // port taken meanwhile, say: retry
             }
@@ -209,6 +246,29 @@ impl Broker {
             }
             if Instant::now() >= deadline {
                 return Err(format!("no metadata answer within {BROKER_START:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Ready once a TCP connection is accepted (for brokers that answer nothing before
+    /// a client authenticates).
+    fn wait_until_listening(&self) -> Result<(), String> {
+        let deadline = Instant::now() + BROKER_START;
+        loop {
+            if let Some(status) = self.child.lock().unwrap().try_wait().expect("try_wait") {
+                std::thread::sleep(Duration::from_millis(100)); // let the output drain
+                return Err(format!(
+                    "exited with {status}: {}",
+                    self.output().join("\n")
+                ));
+            }
+            let address = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+            if std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("not listening within {BROKER_START:?}"));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -510,7 +570,22 @@ pub fn reader_from_beginning(
     group: &str,
     wait: Duration,
 ) -> Result<BaseConsumer, String> {
-    let consumer: BaseConsumer = client_config(bootstrap)
+    reader_from_beginning_with(bootstrap, topic, group, wait, &BTreeMap::new())
+}
+
+/// [`reader_from_beginning`] with extra client `settings` (TLS, SASL, ...).
+pub fn reader_from_beginning_with(
+    bootstrap: &str,
+    topic: &str,
+    group: &str,
+    wait: Duration,
+    settings: &BTreeMap<String, String>,
+) -> Result<BaseConsumer, String> {
+    let mut config = client_config(bootstrap);
+    for (key, value) in settings {
+        config.set(key, value);
+    }
+    let consumer: BaseConsumer = config
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
@@ -668,21 +743,36 @@ impl EventCollector {
     /// Waits (up to 30 s) for `topic` to exist, then reads all its partitions from the
     /// beginning.
     pub async fn start(bootstrap: &str, topic: &str) -> Self {
+        Self::start_with(bootstrap, topic, &BTreeMap::new()).await
+    }
+
+    /// [`EventCollector::start`] with extra client `settings` (TLS, SASL, ...).
+    pub async fn start_with(
+        bootstrap: &str,
+        topic: &str,
+        settings: &BTreeMap<String, String>,
+    ) -> Self {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
         let stop = Arc::new(AtomicBool::new(false));
         let (bootstrap, topic) = (bootstrap.to_string(), topic.to_string());
+        let settings = settings.clone();
         let stopping = stop.clone();
         std::thread::spawn(move || {
             let group = format!("collector-{}", random_suffix(8));
-            let consumer =
-                match reader_from_beginning(&bootstrap, &topic, &group, Duration::from_secs(30)) {
-                    Ok(consumer) => consumer,
-                    Err(why) => {
-                        let _ = ready_tx.send(Err(why));
-                        return;
-                    }
-                };
+            let consumer = match reader_from_beginning_with(
+                &bootstrap,
+                &topic,
+                &group,
+                Duration::from_secs(30),
+                &settings,
+            ) {
+                Ok(consumer) => consumer,
+                Err(why) => {
+                    let _ = ready_tx.send(Err(why));
+                    return;
+                }
+            };
             let _ = ready_tx.send(Ok(()));
             while !stopping.load(Ordering::SeqCst) {
                 match consumer.poll(Duration::from_millis(100)) {

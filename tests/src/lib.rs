@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 pub mod clock_driver;
 pub mod kafka;
+pub mod kafka_security;
 pub mod stack_driver;
 
 /// One scripted answer of `get_infrastructure_task`.

@@ -128,6 +128,62 @@ mod tests {
         );
     }
 
+    /// A producer with `settings` against an address nothing listens on: librdkafka
+    /// checks the settings when the client is created, without a broker.
+    fn producer_with(settings: &[(&str, &str)]) -> Result<super::super::KafkaDelivery, KafkaError> {
+        let kafka = KafkaConfig {
+            bootstrap: "127.0.0.1:1".into(),
+            settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        super::super::KafkaDelivery::new(&kafka)
+    }
+
+    #[test]
+    fn tls_and_every_sasl_mechanism_but_gssapi_are_built_in() {
+        producer_with(&[("security.protocol", "SSL")]).expect("SSL");
+        for protocol in ["SASL_SSL", "SASL_PLAINTEXT"] {
+            for mechanism in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
+                producer_with(&[
+                    ("security.protocol", protocol),
+                    ("sasl.mechanisms", mechanism),
+                    ("sasl.username", "lm"),
+                    ("sasl.password", "hunter2"),
+                ])
+                .unwrap_or_else(|err| panic!("{protocol} with {mechanism}: {err}"));
+            }
+        }
+    }
+
+    #[cfg(feature = "gssapi")]
+    #[test]
+    fn gssapi_is_built_in_with_its_cargo_feature() {
+        producer_with(&[
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanisms", "GSSAPI"),
+            // no Kerberos here: no kinit to run for a ticket
+            ("sasl.kerberos.min.time.before.relogin", "0"),
+        ])
+        .expect("GSSAPI with the `gssapi` feature");
+    }
+
+    #[cfg(not(feature = "gssapi"))]
+    #[test]
+    fn gssapi_needs_its_cargo_feature() {
+        let err = producer_with(&[
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanisms", "GSSAPI"),
+        ])
+        .err()
+        .expect("GSSAPI refused without the `gssapi` feature");
+        assert!(
+            err.to_string().contains("`messaging.config`"),
+            "names the settings: {err}"
+        );
+    }
+
     #[test]
     fn user_settings_win_over_defaults() {
         let kafka = KafkaConfig {

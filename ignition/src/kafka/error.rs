@@ -30,8 +30,21 @@ pub enum KafkaError {
         #[source]
         source: Box<rdkafka::error::KafkaError>,
     },
+    /// The broker would not take the client as configured, and retrying will not help:
+    /// the TLS handshake failed (e.g. a certificate that does not verify against
+    /// `ssl.ca.location`) or SASL authentication failed.
+    #[error("cannot connect to Kafka at `messaging.connection_address` {bootstrap} with `messaging.config` {settings}: {reason}")]
+    ConnectionRejected {
+        /// `messaging.connection_address`.
+        bootstrap: String,
+        /// `messaging.config`, secrets shown as `****`.
+        settings: String,
+        /// librdkafka's reason, e.g. `... SSL handshake failed: ... certificate verify
+        /// failed ...` or `... SASL authentication error: ...`.
+        reason: String,
+    },
     /// The topic creation request failed or timed out.
-    #[error("cannot create topics on Kafka at `messaging.connection_address` {bootstrap} within {}s (`messaging.connect_timeout`): {source}", .timeout.as_secs_f64())]
+    #[error("cannot create topics on Kafka at `messaging.connection_address` {bootstrap} within {}s (`messaging.connect_timeout`): {source}{}", .timeout.as_secs_f64(), failure_note(.last_failure))]
     TopicsNotCreated {
         /// `messaging.connection_address`.
         bootstrap: String,
@@ -40,6 +53,8 @@ pub enum KafkaError {
         /// What librdkafka said.
         #[source]
         source: Box<rdkafka::error::KafkaError>,
+        /// The last connection failure librdkafka reported meanwhile, if any.
+        last_failure: Option<String>,
     },
     /// The broker refused to create one topic.
     #[error("cannot create topic `{name}` (`messaging.topics.{key}`): {code}")]
@@ -52,7 +67,7 @@ pub enum KafkaError {
         code: RDKafkaErrorCode,
     },
     /// The job-queue topic did not show up in the broker's metadata in time.
-    #[error("the job-queue topic `{topic}` (`messaging.topics.job_queue.name`) is not available on Kafka at `messaging.connection_address` {bootstrap} after {}s (`messaging.connect_timeout`): {reason}", .timeout.as_secs_f64())]
+    #[error("the job-queue topic `{topic}` (`messaging.topics.job_queue.name`) is not available on Kafka at `messaging.connection_address` {bootstrap} after {}s (`messaging.connect_timeout`): {reason}{}", .timeout.as_secs_f64(), failure_note(.last_failure))]
     JobQueueTopicUnavailable {
         /// `messaging.topics.job_queue.name`.
         topic: String,
@@ -62,6 +77,8 @@ pub enum KafkaError {
         timeout: Duration,
         /// The last metadata answer (or failure).
         reason: String,
+        /// The last connection failure librdkafka reported meanwhile, if any.
+        last_failure: Option<String>,
     },
     /// The job-queue consumer could not subscribe to its topic.
     #[error("cannot subscribe to the job-queue topic `{topic}` (`messaging.topics.job_queue.name`): {source}")]
@@ -75,6 +92,14 @@ pub enum KafkaError {
     /// The thread that hands delivery reports to their sends did not start.
     #[error("cannot start the Kafka producer's poll thread: {0}")]
     PollThread(#[source] std::io::Error),
+}
+
+/// `; last reported by librdkafka: ...`, or nothing.
+fn failure_note(failure: &Option<String>) -> String {
+    failure
+        .as_ref()
+        .map(|failure| format!("; last reported by librdkafka: {failure}"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -102,6 +127,7 @@ mod tests {
             bootstrap: "b:9092".into(),
             timeout: Duration::from_millis(2500),
             reason: "not in metadata".into(),
+            last_failure: None,
         };
         assert_eq!(
             unavailable.to_string(),

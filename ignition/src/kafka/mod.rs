@@ -8,12 +8,20 @@
 //! 1 GiB) for as long as the broker is away; when the buffer is full, senders wait for
 //! room instead of dropping. Jobs not yet committed are delivered again after a
 //! rebalance or a restart: delivery is at least once.
+//!
+//! Security: `messaging.config` goes to librdkafka as is, which is built with OpenSSL,
+//! so `security.protocol` may be `SSL`, `SASL_SSL` or `SASL_PLAINTEXT`, with
+//! `sasl.mechanisms` `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512` or `OAUTHBEARER`
+//! (`GSSAPI` with the `gssapi` cargo feature). A TLS handshake or SASL authentication
+//! that fails at start-up stops it at once with librdkafka's reason; secrets in
+//! `messaging.config` are shown as `****` in every message and log line.
 
 mod client;
 mod delivery;
 mod error;
 mod jobqueue;
 mod topics;
+mod watch;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! Topic creation at start (`messaging.topics.*.auto_create`), and the check that the
-//! job-queue topic is there before the API answers.
+//! job-queue topic is there before the API answers; meanwhile the connection is
+//! watched, so that a TLS or SASL rejection stops start-up at once with its reason.
 
 use std::time::{Duration, Instant};
 
@@ -8,12 +9,31 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 
-use super::{KafkaConfig, KafkaError};
+use super::watch::Watch;
+use super::{redacted, KafkaConfig, KafkaError};
 use crate::config::{IgnitionConfig, TopicProperties};
 
 /// Creates the auto-created topics ("already exists" is fine), then waits until the
-/// job-queue topic shows in the broker's metadata.
+/// job-queue topic shows in the broker's metadata. Stops early when the broker rejects
+/// the connection (TLS, SASL).
 pub(crate) async fn ensure(kafka: &KafkaConfig, config: &IgnitionConfig) -> Result<(), KafkaError> {
+    let watch = Watch::start(kafka, config.messaging.connect_timeout);
+    tokio::select! {
+        biased;
+        result = ensure_topics(kafka, config, &watch) => result,
+        reason = watch.rejected() => Err(KafkaError::ConnectionRejected {
+            bootstrap: kafka.bootstrap.clone(),
+            settings: redacted(&kafka.settings),
+            reason,
+        }),
+    }
+}
+
+async fn ensure_topics(
+    kafka: &KafkaConfig,
+    config: &IgnitionConfig,
+    watch: &Watch,
+) -> Result<(), KafkaError> {
     let topics = &config.messaging.topics;
     let wanted: Vec<(&'static str, &TopicProperties)> = [
         (
@@ -27,9 +47,9 @@ pub(crate) async fn ensure(kafka: &KafkaConfig, config: &IgnitionConfig) -> Resu
     .collect();
     let timeout = config.messaging.connect_timeout;
     if !wanted.is_empty() {
-        create(kafka, &wanted, timeout).await?;
+        create(kafka, &wanted, timeout, watch).await?;
     }
-    wait_for_topic(kafka, &topics.job_queue.name, timeout).await?;
+    wait_for_topic(kafka, &topics.job_queue.name, timeout, watch).await?;
     if !topics.infrastructure_task_events.auto_create {
         let name = &topics.infrastructure_task_events.name;
         if wait_for_topic_once(kafka, name).await.is_err() {
@@ -43,6 +63,7 @@ async fn create(
     kafka: &KafkaConfig,
     wanted: &[(&'static str, &TopicProperties)],
     timeout: Duration,
+    watch: &Watch,
 ) -> Result<(), KafkaError> {
     let admin: AdminClient<DefaultClientContext> = kafka
         .client(&[])
@@ -71,6 +92,7 @@ async fn create(
             bootstrap: kafka.bootstrap.clone(),
             timeout,
             source: Box::new(source),
+            last_failure: watch.last_failure(),
         })?;
     for (result, (key, topic)) in results.into_iter().zip(wanted) {
         match result {
@@ -91,6 +113,7 @@ async fn wait_for_topic(
     kafka: &KafkaConfig,
     topic: &str,
     timeout: Duration,
+    watch: &Watch,
 ) -> Result<(), KafkaError> {
     let deadline = Instant::now() + timeout;
     loop {
@@ -102,6 +125,7 @@ async fn wait_for_topic(
                     bootstrap: kafka.bootstrap.clone(),
                     timeout,
                     reason,
+                    last_failure: watch.last_failure(),
                 })
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,

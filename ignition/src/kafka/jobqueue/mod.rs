@@ -126,7 +126,7 @@ impl JobQueue for KafkaJobQueue {
         self.inner.handlers.register(job_type, handler);
     }
 
-    /// Waits up to [`QUEUE_CONFIRM_WAIT`] for the broker to confirm the job; past that
+    /// Waits up to `QUEUE_CONFIRM_WAIT` (5 s) for the broker to confirm the job; past that
     /// (the broker is away), the job stays in the producer's buffer, is delivered when
     /// the broker is back, and `Ok` is returned so the API keeps answering.
     fn queue(&self, job: Job) -> BoxFuture<'_, Result<(), JobQueueError>> {

@@ -9,6 +9,7 @@
 mod inprocess;
 mod outage;
 mod replicas;
+mod security;
 
 use std::collections::HashSet;
 use std::sync::Arc;
