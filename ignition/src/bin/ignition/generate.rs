@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 use crate::names::Names;
 
 /// The builder image of the generated Dockerfile: the Rust release this workspace is
-/// tested with (`rust-toolchain.toml`), on the Debian release of the runtime image.
-const RUST_IMAGE: &str = "rust:1.95-bookworm";
+/// tested with (`rust-toolchain.toml`), on the Debian release of the runtime image
+/// (distroless `cc-debian13`).
+const RUST_IMAGE: &str = "rust:1.95-trixie";
 
 /// The default port of a generated driver (Ignition's own default).
 pub const DEFAULT_PORT: u16 = 7777;

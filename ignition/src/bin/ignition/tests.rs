@@ -359,7 +359,7 @@ fn the_dockerfile_builds_with_the_workspace_toolchain() {
         .expect("a channel");
     let minor: Vec<&str> = channel.split('.').take(2).collect();
     let files = render_all(&options("cloud-driver"));
-    let image = format!("FROM rust:{}-bookworm AS build\n", minor.join("."));
+    let image = format!("FROM rust:{}-trixie AS build\n", minor.join("."));
     assert!(file(&files, "Dockerfile").contains(&image), "want {image}");
 }
 
