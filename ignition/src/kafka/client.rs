@@ -176,8 +176,7 @@ mod tests {
             ("security.protocol", "SASL_SSL"),
             ("sasl.mechanisms", "GSSAPI"),
         ])
-        .err()
-        .expect("GSSAPI refused without the `gssapi` feature");
+        .expect_err("GSSAPI refused without the `gssapi` feature");
         assert!(
             err.to_string().contains("`messaging.config`"),
             "names the settings: {err}"

@@ -721,6 +721,7 @@ impl Run<'_> {
     }
 }
 
+#[allow(clippy::result_large_err)] // a failure is built once per failed run
 fn non_empty(step: Step, iid: &str, rid: &str) -> Result<(), Failure> {
     let empty = match (iid.is_empty(), rid.is_empty()) {
         (false, false) => return Ok(()),
@@ -736,6 +737,7 @@ fn non_empty(step: Step, iid: &str, rid: &str) -> Result<(), Failure> {
     ))
 }
 
+#[allow(clippy::result_large_err)] // a failure is built once per failed run
 fn same_task(step: Step, task: &InfrastructureTask, iid: &str, rid: &str) -> Result<(), Failure> {
     if task.infrastructure_id == iid && task.request_id == rid {
         return Ok(());

@@ -101,7 +101,7 @@ async fn start_up_error(app: App) -> String {
     let result = tokio::time::timeout(HANG, app.start())
         .await
         .expect("start-up gives up instead of hanging");
-    let message = result.err().expect("start-up fails").to_string();
+    let message = result.expect_err("start-up fails").to_string();
     println!("start-up stopped after {:?}: {message}", started.elapsed());
     message
 }
