@@ -6,5 +6,6 @@ mod custom_errors;
 mod example;
 mod http;
 mod kafka;
+mod logs;
 mod monitoring;
 mod openapi;
