@@ -2,8 +2,8 @@
 //! `LogstashFormatter` (ignition 1.1.0) first, then the event's own fields, then those of
 //! the spans the event is in (innermost first), each key once.
 
+use std::cell::RefCell;
 use std::fmt;
-use std::io;
 
 use serde::ser::{SerializeMap, Serializer as _};
 use serde::Serialize;
@@ -85,47 +85,63 @@ where
         };
         let path = meta.file().or(meta.module_path()).unwrap_or("");
 
-        let mut out = serde_json::Serializer::new(FmtIo(&mut writer));
-        let mut map = out.serialize_map(None).map_err(|_| fmt::Error)?;
         let timestamp =
             humantime_serde::re::humantime::format_rfc3339_millis(std::time::SystemTime::now());
-        let fixed = (|| {
-            map.serialize_entry("@timestamp", &Displayed(timestamp))?;
-            map.serialize_entry("@version", "1")?;
-            map.serialize_entry("message", fields.message.as_deref().unwrap_or(""))?;
-            map.serialize_entry("host", &self.host)?;
-            map.serialize_entry("path", path)?;
-            map.serialize_entry("tags", &[] as &[&str])?;
-            map.serialize_entry("type", "logstash")?;
-            map.serialize_entry("thread_name", thread_name)?;
-            map.serialize_entry("level", python_level(meta.level()))?;
-            map.serialize_entry("logger_name", meta.target())
-        })();
-        fixed.map_err(|_| fmt::Error)?;
-
-        let mut written: Vec<&str> = Vec::new();
-        let mut entry = |map: &mut _, key: &'static str, value: &Value| -> fmt::Result {
-            if written.contains(&key) {
-                return Ok(());
-            }
-            written.push(key);
-            write_field(map, key, value)
-        };
-        for (key, value) in &fields.fields.0 {
-            entry(&mut map, key, value)?;
+        // serde_json writes bytes: into a reused buffer, then the line in one piece.
+        thread_local! {
+            static LINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         }
-        if let Some(scope) = ctx.event_scope() {
-            for span in scope {
-                let extensions = span.extensions();
-                if let Some(span_fields) = extensions.get::<Fields>() {
-                    for (key, value) in &span_fields.0 {
-                        entry(&mut map, key, value)?;
+        LINE.with(|line| {
+            let mut reused = line.try_borrow_mut();
+            let mut fresh = Vec::new();
+            let line = match reused.as_deref_mut() {
+                Ok(line) => line,
+                // Re-entered (a logging panic hook, say): a buffer of its own.
+                Err(_) => &mut fresh,
+            };
+            line.clear();
+            let mut out = serde_json::Serializer::new(&mut *line);
+            let mut map = out.serialize_map(None).map_err(|_| fmt::Error)?;
+            let fixed = (|| {
+                map.serialize_entry("@timestamp", &Displayed(timestamp))?;
+                map.serialize_entry("@version", "1")?;
+                map.serialize_entry("message", fields.message.as_deref().unwrap_or(""))?;
+                map.serialize_entry("host", &self.host)?;
+                map.serialize_entry("path", path)?;
+                map.serialize_entry("tags", &[] as &[&str])?;
+                map.serialize_entry("type", "logstash")?;
+                map.serialize_entry("thread_name", thread_name)?;
+                map.serialize_entry("level", python_level(meta.level()))?;
+                map.serialize_entry("logger_name", meta.target())
+            })();
+            fixed.map_err(|_| fmt::Error)?;
+
+            let mut written: Vec<&str> = Vec::new();
+            let mut entry = |map: &mut _, key: &'static str, value: &Value| -> fmt::Result {
+                if written.contains(&key) {
+                    return Ok(());
+                }
+                written.push(key);
+                write_field(map, key, value)
+            };
+            for (key, value) in &fields.fields.0 {
+                entry(&mut map, key, value)?;
+            }
+            if let Some(scope) = ctx.event_scope() {
+                for span in scope {
+                    let extensions = span.extensions();
+                    if let Some(span_fields) = extensions.get::<Fields>() {
+                        for (key, value) in &span_fields.0 {
+                            entry(&mut map, key, value)?;
+                        }
                     }
                 }
             }
-        }
-        SerializeMap::end(map).map_err(|_| fmt::Error)?;
-        writeln!(writer)
+            SerializeMap::end(map).map_err(|_| fmt::Error)?;
+            line.push(b'\n');
+            // serde_json writes valid UTF-8 (its input is `str`s).
+            writer.write_str(std::str::from_utf8(line).map_err(|_| fmt::Error)?)
+        })
     }
 }
 
@@ -145,23 +161,6 @@ struct Displayed<T>(T);
 impl<T: fmt::Display> Serialize for Displayed<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&self.0)
-    }
-}
-
-/// serde_json writes bytes; the fmt layer's buffer takes `str`s. serde_json only ever
-/// writes whole UTF-8 sequences (it splits strings at ASCII escapes), so this never fails
-/// in practice; if it did, the line would be dropped, never corrupted.
-struct FmtIo<'a, 'w>(&'a mut Writer<'w>);
-
-impl io::Write for FmtIo<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let text = std::str::from_utf8(buf).map_err(io::Error::other)?;
-        fmt::Write::write_str(self.0, text).map_err(io::Error::other)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 
@@ -320,6 +319,7 @@ impl<'writer> FormatFields<'writer> for NoFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io;
     use std::sync::{Arc, Mutex};
     use tracing_subscriber::layer::SubscriberExt;
 
