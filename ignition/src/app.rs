@@ -15,13 +15,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiParts};
 use crate::boot::{self, BootError, Supplied};
-use crate::config::{ConfigSources, IgnitionConfig, LoadedConfig};
+use crate::config::{ConfigSources, IgnitionConfig, LoadedConfig, LoggingProperties};
 use crate::driver::Driver;
 use crate::jobqueue::{BoxFuture, JobQueue};
 use crate::management::{AppVital, Vital, Vitals};
 use crate::messaging::{Delivery, Envelope, TaskEvents};
 use crate::monitor::{DriverPoller, TaskPoller};
-use crate::runtime;
+use crate::{logging, runtime};
 
 /// A driver application: name, configuration sources, the driver, and optional
 /// replacements for built-in services.
@@ -227,6 +227,10 @@ impl App {
     /// Does not install a log subscriber (see [`App::run`]).
     pub async fn start(self) -> Result<RunningApp, BootError> {
         let loaded = self.load_config()?;
+        self.start_loaded(loaded).await
+    }
+
+    async fn start_loaded(self, loaded: LoadedConfig) -> Result<RunningApp, BootError> {
         for warning in &loaded.warnings {
             tracing::warn!("{warning}");
         }
@@ -299,11 +303,23 @@ impl App {
     }
 
     /// Starts, serves until SIGTERM or Ctrl-C, then shuts down gracefully. Installs a log
-    /// subscriber on stderr (level from `RUST_LOG`, default `info`) unless one is set.
+    /// subscriber on stderr unless one is set: the format and level of
+    /// [`logging`](crate::config::LoggingProperties) (`RUST_LOG`, when set, wins over the
+    /// level), every line with PEM private keys obfuscated; panics are logged through it.
+    /// A configuration that is refused is logged with `LOG_TYPE` and `LOG_LEVEL`.
     pub async fn run(self) -> Result<(), BootError> {
-        let _log = runtime::init_logging();
+        // The configuration first, so that its `logging` section is honoured.
+        let loaded = self.load_config();
+        let _log = match &loaded {
+            Ok(loaded) => logging::init(&loaded.config.logging),
+            Err(_) => logging::init(&LoggingProperties::from_env_or_default()),
+        };
         let name = self.name.clone();
-        let running = self.start().await.inspect_err(|err| {
+        let started = match loaded {
+            Ok(loaded) => self.start_loaded(loaded).await,
+            Err(err) => Err(err),
+        };
+        let running = started.inspect_err(|err| {
             tracing::error!(app = %name, "start-up failed: {err}");
         })?;
         runtime::shutdown_signal().await;

@@ -81,6 +81,7 @@ pub mod jobqueue;
 #[cfg(feature = "kafka")]
 #[doc(hidden)] // for the bench and the tests only; changes without notice
 pub mod kafka;
+mod logging;
 mod management;
 pub mod messaging;
 #[doc(hidden)] // for the bench only; changes without notice

@@ -9,6 +9,7 @@ pub(crate) const FRAMEWORK_SECTIONS: &[&str] = &[
     "bootstrap",
     "infrastructure",
     "driver",
+    "logging",
 ];
 
 /// Keys of the Python Ignition framework (1.x) that do not apply here, with the reason:

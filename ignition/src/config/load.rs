@@ -9,7 +9,9 @@ use figment::Figment;
 use serde::de::DeserializeOwned;
 
 use super::keys::{self, Unread};
-use super::{describe_file, validate, ConfigError, ConfigErrorKind, IgnitionConfig};
+use super::{
+    describe_file, validate, ConfigError, ConfigErrorKind, IgnitionConfig, LoggingProperties,
+};
 
 /// Where the configuration comes from; built by [`App`](crate::App).
 #[derive(Debug, Default, Clone)]
@@ -32,6 +34,11 @@ impl ConfigSources {
     /// Reads every layer and checks the result.
     pub(crate) fn load(&self, app_name: &str) -> Result<LoadedConfig, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(IgnitionConfig::defaults(app_name)));
+        // LOG_TYPE / LOG_LEVEL are the defaults of `logging.*` (Python reads only them);
+        // each is a layer of its own, so an error names the variable.
+        for (var, key) in LoggingProperties::ENV_DEFAULTS {
+            figment = figment.merge(EnvDefault { var, key });
+        }
         if let Some(file) = &self.file {
             figment = figment.merge(yaml_file(file, None)?);
         }
@@ -115,6 +122,34 @@ fn source_of(figment: &Figment, property: &str) -> Option<String> {
         Some(source) => source.to_string(),
         None => metadata.name.to_string(),
     })
+}
+
+/// One environment variable as the value of `logging.<key>`, when it is set (an empty
+/// value counts as unset).
+struct EnvDefault {
+    var: &'static str,
+    key: &'static str,
+}
+
+impl figment::Provider for EnvDefault {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named(format!("environment variable {}", self.var))
+    }
+
+    fn data(&self) -> Result<figment::value::Map<figment::Profile, Dict>, figment::Error> {
+        let mut logging = Dict::new();
+        if let Some(value) = std::env::var(self.var)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            logging.insert(self.key.into(), Value::from(value));
+        }
+        let mut root = Dict::new();
+        if !logging.is_empty() {
+            root.insert("logging".into(), Value::from(logging));
+        }
+        Ok(figment::Profile::Default.collect(root))
+    }
 }
 
 fn yaml_file(path: &Path, env_var: Option<&str>) -> Result<Data<Yaml>, ConfigError> {

@@ -1,13 +1,14 @@
 //! Configuration: the seed's property groups, read from YAML with defaults.
 //!
-//! Layers, later ones winning: built-in defaults, the file given to
+//! Layers, later ones winning: built-in defaults, the environment variables `LOG_TYPE` and
+//! `LOG_LEVEL` (for `logging.type` and `logging.level` only), the file given to
 //! [`App::config_file`](crate::App::config_file), the file named by the environment
 //! variable given to [`App::config_env`](crate::App::config_env), then values set with
 //! [`App::property`](crate::App::property).
 //!
 //! The framework owns the sections `application`, `messaging`, `job_queue`, `bootstrap`,
-//! `infrastructure` and `driver`; every other top-level section belongs to the driver
-//! (read it with [`DriverContext::properties`](crate::DriverContext::properties)). In a
+//! `infrastructure`, `driver` and `logging`; every other top-level section belongs to the
+//! driver (read it with [`DriverContext::properties`](crate::DriverContext::properties)). In a
 //! framework section, a misspelt key or an ill-typed value stops start-up with a
 //! [`ConfigError`] naming the property and the file it came from ("did you mean ...?");
 //! keys the Python framework knew that do not apply here are accepted with one WARN line
@@ -117,6 +118,9 @@ pub struct IgnitionConfig {
     pub infrastructure: InfrastructureProperties,
     /// `driver.*`: how the framework calls the driver.
     pub driver: DriverProperties,
+    /// `logging.*`: the format and level of the log lines [`App::run`](crate::App::run)
+    /// writes on stderr.
+    pub logging: LoggingProperties,
 }
 
 /// `application.*`
@@ -303,6 +307,138 @@ pub struct OperationTimeouts {
     pub find: Option<Duration>,
 }
 
+/// `logging.*`: what [`App::run`](crate::App::run) writes on stderr (`App::start` installs
+/// no log subscriber, so these do not apply there).
+///
+/// Each key's default is an environment variable, as in the Python framework: `LOG_TYPE`
+/// (else `flat`) and `LOG_LEVEL` (else `INFO`); a value in a configuration file wins over
+/// the variable. `RUST_LOG`, when set, wins over `level` (it takes tracing's directives,
+/// e.g. `info,ignition=debug`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LoggingProperties {
+    /// `flat` (readable lines) or `logstash` (one JSON object per line, the Python
+    /// framework's `LogstashFormatter` fields). Default: env `LOG_TYPE`, else `flat`.
+    pub r#type: LogType,
+    /// The least severe level written, by its Python name (`DEBUG`, `INFO`, `WARNING`,
+    /// `ERROR`, `CRITICAL`; `WARN`, `FATAL` and `TRACE` too; any case). Default: env
+    /// `LOG_LEVEL`, else `INFO`.
+    pub level: LogLevel,
+}
+
+/// `logging.type`: the format of the log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub enum LogType {
+    /// Readable lines: time, level, target, message, fields.
+    #[default]
+    #[serde(rename = "flat")]
+    Flat,
+    /// One JSON object per line: `@timestamp`, `@version`, `message`, `host`, `path`,
+    /// `tags`, `type`, `thread_name`, `level`, `logger_name`, then the event's fields and
+    /// those of the spans it is in.
+    #[serde(rename = "logstash")]
+    Logstash,
+}
+
+/// `logging.level`: the least severe level written. Python's names; tracing has no level
+/// above ERROR, so `CRITICAL` writes what `ERROR` does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[non_exhaustive]
+pub enum LogLevel {
+    /// Everything (tracing's TRACE; logged as `DEBUG` in logstash lines).
+    #[serde(rename = "TRACE")]
+    Trace,
+    /// `DEBUG` and above.
+    #[serde(rename = "DEBUG")]
+    Debug,
+    /// `INFO` and above.
+    #[default]
+    #[serde(rename = "INFO")]
+    Info,
+    /// `WARNING` and above (`WARN` is read as this).
+    #[serde(rename = "WARNING")]
+    Warning,
+    /// `ERROR` only.
+    #[serde(rename = "ERROR")]
+    Error,
+    /// Python's `CRITICAL` (`FATAL` is read as this): ERROR lines, as tracing has nothing
+    /// above.
+    #[serde(rename = "CRITICAL")]
+    Critical,
+}
+
+impl std::str::FromStr for LogType {
+    type Err = String;
+
+    /// `flat` or `logstash`, in any case.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "flat" => Ok(LogType::Flat),
+            "logstash" => Ok(LogType::Logstash),
+            _ => Err(format!(
+                "unknown log type `{text}`; expected `flat` or `logstash`"
+            )),
+        }
+    }
+}
+
+impl std::str::FromStr for LogLevel {
+    type Err = String;
+
+    /// A Python level name (`DEBUG`, `INFO`, `WARNING`/`WARN`, `ERROR`,
+    /// `CRITICAL`/`FATAL`) or `TRACE`, in any case.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "TRACE" => Ok(LogLevel::Trace),
+            "DEBUG" => Ok(LogLevel::Debug),
+            "INFO" => Ok(LogLevel::Info),
+            "WARNING" | "WARN" => Ok(LogLevel::Warning),
+            "ERROR" => Ok(LogLevel::Error),
+            "CRITICAL" | "FATAL" => Ok(LogLevel::Critical),
+            _ => Err(format!(
+                "unknown log level `{text}`; expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL (or TRACE)"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LogType {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        String::deserialize(de)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for LogLevel {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        String::deserialize(de)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl LoggingProperties {
+    /// The environment variable each key defaults to, with the key.
+    pub(crate) const ENV_DEFAULTS: [(&'static str, &'static str); 2] =
+        [("LOG_TYPE", "type"), ("LOG_LEVEL", "level")];
+
+    /// From `LOG_TYPE` and `LOG_LEVEL` alone, a value that does not parse read as the
+    /// built-in default: for the lines written when the configuration itself is refused.
+    pub(crate) fn from_env_or_default() -> Self {
+        let var = |name: &str| std::env::var(name).ok();
+        Self {
+            r#type: var("LOG_TYPE")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_default(),
+            level: var("LOG_LEVEL")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 impl DriverProperties {
     /// The time limit of one operation (`create`, `delete`, `query`, `find`).
     pub fn timeout_of(&self, operation: &str) -> Duration {
@@ -318,7 +454,9 @@ impl DriverProperties {
 }
 
 impl IgnitionConfig {
-    /// The defaults of the seed, for an app of this name.
+    /// The defaults of the seed, for an app of this name. (`logging` is `flat` / `INFO`
+    /// here: `LOG_TYPE` and `LOG_LEVEL` are the layer above, applied by
+    /// [`App::config`](crate::App::config) and at start.)
     pub fn defaults(app_name: &str) -> Self {
         let topic = |name: String, auto_create: bool, config: &[(&str, &str)]| TopicProperties {
             name,
@@ -390,6 +528,7 @@ impl IgnitionConfig {
                 call_timeout: Duration::from_secs(30),
                 timeouts: OperationTimeouts::default(),
             },
+            logging: LoggingProperties::default(),
         }
     }
 

@@ -8,6 +8,7 @@ mod example;
 mod extension_points;
 mod http;
 mod kafka;
+mod logs;
 mod monitoring;
 mod openapi;
 mod testing;
