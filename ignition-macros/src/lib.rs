@@ -32,6 +32,14 @@ pub fn vim_driver(args: TokenStream, item: TokenStream) -> TokenStream {
     vim_driver::vim_driver(args.into(), item.into()).into()
 }
 
+/// The check traits of `ignition::__private` (one per operation's return type and per
+/// parameter), generated from the table `#[vim_driver]` validates with. Not an API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __check_traits(_input: TokenStream) -> TokenStream {
+    vim_driver::check_traits().into()
+}
+
 /// The four operations of `#[vim_driver]`'s table as a string literal of
 /// `method driver_method` lines: the runtime tests its own table against it. Not an API.
 #[doc(hidden)]

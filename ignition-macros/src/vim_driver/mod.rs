@@ -1,5 +1,6 @@
 //! `#[vim_driver]`: parse → validate → expand.
 
+mod checks;
 mod expand;
 mod operations;
 mod parse;
@@ -45,6 +46,11 @@ pub(crate) fn vim_driver(args: TokenStream, input: TokenStream) -> TokenStream {
             quote!(#input #errors #driver_impl)
         }
     }
+}
+
+/// The check traits of `ignition::__private`, for `__check_traits!`.
+pub(crate) fn check_traits() -> TokenStream {
+    checks::check_traits()
 }
 
 /// The table of operations as text, for `__operation_table!`.

@@ -67,10 +67,17 @@ impl QuotaDriver {
     }
 }
 
-fn assert_driver<D: ignition::__private::Driver<QueryError = QuotaError>>() {}
-
 fn main() {
-    assert_driver::<QuotaDriver>();
+    // The spec lists the statuses of each operation's own error type.
+    use ignition::__private::{Driver, Operation};
+    assert_eq!(
+        <QuotaDriver as Driver>::error_statuses(Operation::Query),
+        <QuotaError as ApiError>::statuses()
+    );
+    assert_eq!(
+        <QuotaDriver as Driver>::error_statuses(Operation::Find),
+        <InfrastructureError as ApiError>::statuses()
+    );
 
     let exceeded = QuotaError::Exceeded { project: "p1".into(), retry_after: 30 };
     assert_eq!(exceeded.status(), 409);
