@@ -64,42 +64,31 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        let __ignition_future = <_ as ::ignition::__private::CreateInfrastructureOutput>::check(
-            <CloudDriver<
-                C,
-            >>::create_infrastructure(
-                self,
-                <String as ::ignition::__private::CreateInfrastructureTemplate>::from_request(
-                    __ignition_template,
+        ::ignition::__private::error_type::<QuotaError>()
+            .erase(
+                <_ as ::ignition::__private::CreateInfrastructureOutput>::check(
+                    <CloudDriver<
+                        C,
+                    >>::create_infrastructure(
+                        self,
+                        <String as ::ignition::__private::CreateInfrastructureTemplate>::from_request(
+                            __ignition_template,
+                        ),
+                        <String as ::ignition::__private::CreateInfrastructureTemplateType>::from_request(
+                            __ignition_template_type,
+                        ),
+                        <PropValueMap as ::ignition::__private::CreateInfrastructureSystemProperties>::from_request(
+                            __ignition_system_properties,
+                        ),
+                        <PropValueMap as ::ignition::__private::CreateInfrastructureProperties>::from_request(
+                            __ignition_properties,
+                        ),
+                        <DeploymentLocation as ::ignition::__private::CreateInfrastructureDeploymentLocation>::from_request(
+                            __ignition_deployment_location,
+                        ),
+                    ),
                 ),
-                <String as ::ignition::__private::CreateInfrastructureTemplateType>::from_request(
-                    __ignition_template_type,
-                ),
-                <PropValueMap as ::ignition::__private::CreateInfrastructureSystemProperties>::from_request(
-                    __ignition_system_properties,
-                ),
-                <PropValueMap as ::ignition::__private::CreateInfrastructureProperties>::from_request(
-                    __ignition_properties,
-                ),
-                <DeploymentLocation as ::ignition::__private::CreateInfrastructureDeploymentLocation>::from_request(
-                    __ignition_deployment_location,
-                ),
-            ),
-        );
-        async move {
-            match __ignition_future.await {
-                ::core::result::Result::Ok(__ignition_value) => {
-                    ::core::result::Result::Ok(__ignition_value)
-                }
-                ::core::result::Result::Err(__ignition_error) => {
-                    ::core::result::Result::Err(
-                        ::ignition::__private::DriverError::from_api_error::<
-                            QuotaError,
-                        >(__ignition_error),
-                    )
-                }
-            }
-        }
+            )
     }
     fn query(
         &self,
@@ -116,38 +105,29 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        let __ignition_future = <_ as ::ignition::__private::GetInfrastructureTaskOutput>::check(
-            <CloudDriver<
-                C,
-            >>::get_infrastructure_task(
-                self,
-                <String as ::ignition::__private::GetInfrastructureTaskInfrastructureId>::from_request(
-                    __ignition_infrastructure_id,
+        ::ignition::__private::error_type::<
+            <CloudResult<
+                InfrastructureTask,
+            > as ::ignition::__private::OperationError>::Err,
+        >()
+            .erase(
+                <_ as ::ignition::__private::GetInfrastructureTaskOutput>::check(
+                    <CloudDriver<
+                        C,
+                    >>::get_infrastructure_task(
+                        self,
+                        <String as ::ignition::__private::GetInfrastructureTaskInfrastructureId>::from_request(
+                            __ignition_infrastructure_id,
+                        ),
+                        <String as ::ignition::__private::GetInfrastructureTaskRequestId>::from_request(
+                            __ignition_request_id,
+                        ),
+                        <DeploymentLocation as ::ignition::__private::GetInfrastructureTaskDeploymentLocation>::from_request(
+                            __ignition_deployment_location,
+                        ),
+                    ),
                 ),
-                <String as ::ignition::__private::GetInfrastructureTaskRequestId>::from_request(
-                    __ignition_request_id,
-                ),
-                <DeploymentLocation as ::ignition::__private::GetInfrastructureTaskDeploymentLocation>::from_request(
-                    __ignition_deployment_location,
-                ),
-            ),
-        );
-        async move {
-            match __ignition_future.await {
-                ::core::result::Result::Ok(__ignition_value) => {
-                    ::core::result::Result::Ok(__ignition_value)
-                }
-                ::core::result::Result::Err(__ignition_error) => {
-                    ::core::result::Result::Err(
-                        ::ignition::__private::DriverError::from_api_error::<
-                            <CloudResult<
-                                InfrastructureTask,
-                            > as ::ignition::__private::OperationError>::Err,
-                        >(__ignition_error),
-                    )
-                }
-            }
-        }
+            )
     }
     fn delete(
         &self,
@@ -163,33 +143,22 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        let __ignition_future = <_ as ::ignition::__private::DeleteInfrastructureOutput>::check(
-            <CloudDriver<
-                C,
-            >>::delete_infrastructure(
-                self,
-                <String as ::ignition::__private::DeleteInfrastructureInfrastructureId>::from_request(
-                    __ignition_infrastructure_id,
+        ::ignition::__private::error_type::<InfrastructureError>()
+            .erase(
+                <_ as ::ignition::__private::DeleteInfrastructureOutput>::check(
+                    <CloudDriver<
+                        C,
+                    >>::delete_infrastructure(
+                        self,
+                        <String as ::ignition::__private::DeleteInfrastructureInfrastructureId>::from_request(
+                            __ignition_infrastructure_id,
+                        ),
+                        <DeploymentLocation as ::ignition::__private::DeleteInfrastructureDeploymentLocation>::from_request(
+                            __ignition_deployment_location,
+                        ),
+                    ),
                 ),
-                <DeploymentLocation as ::ignition::__private::DeleteInfrastructureDeploymentLocation>::from_request(
-                    __ignition_deployment_location,
-                ),
-            ),
-        );
-        async move {
-            match __ignition_future.await {
-                ::core::result::Result::Ok(__ignition_value) => {
-                    ::core::result::Result::Ok(__ignition_value)
-                }
-                ::core::result::Result::Err(__ignition_error) => {
-                    ::core::result::Result::Err(
-                        ::ignition::__private::DriverError::from_api_error::<
-                            InfrastructureError,
-                        >(__ignition_error),
-                    )
-                }
-            }
-        }
+            )
     }
     fn find(
         &self,
@@ -207,57 +176,49 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        let __ignition_future = <_ as ::ignition::__private::FindInfrastructureOutput>::check(
-            <CloudDriver<
-                C,
-            >>::find_infrastructure(
-                self,
-                <String as ::ignition::__private::FindInfrastructureTemplate>::from_request(
-                    __ignition_template,
+        ::ignition::__private::error_type::<InfrastructureError>()
+            .erase(
+                <_ as ::ignition::__private::FindInfrastructureOutput>::check(
+                    <CloudDriver<
+                        C,
+                    >>::find_infrastructure(
+                        self,
+                        <String as ::ignition::__private::FindInfrastructureTemplate>::from_request(
+                            __ignition_template,
+                        ),
+                        <String as ::ignition::__private::FindInfrastructureTemplateType>::from_request(
+                            __ignition_template_type,
+                        ),
+                        <String as ::ignition::__private::FindInfrastructureInstanceName>::from_request(
+                            __ignition_instance_name,
+                        ),
+                        <DeploymentLocation as ::ignition::__private::FindInfrastructureDeploymentLocation>::from_request(
+                            __ignition_deployment_location,
+                        ),
+                    ),
                 ),
-                <String as ::ignition::__private::FindInfrastructureTemplateType>::from_request(
-                    __ignition_template_type,
-                ),
-                <String as ::ignition::__private::FindInfrastructureInstanceName>::from_request(
-                    __ignition_instance_name,
-                ),
-                <DeploymentLocation as ::ignition::__private::FindInfrastructureDeploymentLocation>::from_request(
-                    __ignition_deployment_location,
-                ),
-            ),
-        );
-        async move {
-            match __ignition_future.await {
-                ::core::result::Result::Ok(__ignition_value) => {
-                    ::core::result::Result::Ok(__ignition_value)
-                }
-                ::core::result::Result::Err(__ignition_error) => {
-                    ::core::result::Result::Err(
-                        ::ignition::__private::DriverError::from_api_error::<
-                            InfrastructureError,
-                        >(__ignition_error),
-                    )
-                }
-            }
-        }
+            )
     }
     fn error_statuses(
         __ignition_operation: ::ignition::__private::Operation,
     ) -> ::std::vec::Vec<u16> {
         match __ignition_operation {
             ::ignition::__private::Operation::Create => {
-                <QuotaError as ::ignition::__private::ApiError>::statuses()
+                ::ignition::__private::error_type::<QuotaError>().statuses()
             }
             ::ignition::__private::Operation::Query => {
-                <<CloudResult<
-                    InfrastructureTask,
-                > as ::ignition::__private::OperationError>::Err as ::ignition::__private::ApiError>::statuses()
+                ::ignition::__private::error_type::<
+                    <CloudResult<
+                        InfrastructureTask,
+                    > as ::ignition::__private::OperationError>::Err,
+                >()
+                    .statuses()
             }
             ::ignition::__private::Operation::Delete => {
-                <InfrastructureError as ::ignition::__private::ApiError>::statuses()
+                ::ignition::__private::error_type::<InfrastructureError>().statuses()
             }
             ::ignition::__private::Operation::Find => {
-                <InfrastructureError as ::ignition::__private::ApiError>::statuses()
+                ::ignition::__private::error_type::<InfrastructureError>().statuses()
             }
             _ => ::std::vec::Vec::new(),
         }

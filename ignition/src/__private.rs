@@ -17,6 +17,46 @@ pub use crate::models::{
     FindInfrastructureResponse, InfrastructureTask, InfrastructureTaskQuery, PropValueMap,
 };
 pub use serde::Serialize;
+
+/// An operation's error type `E`, asserted `ApiError` once: the expansion names it
+/// with `error_type::<E>()` at the author's `E` (twice, for the erasure and the statuses:
+/// the same obligation at the same place, reported once).
+pub struct ErrorType<E> {
+    convert: fn(E) -> DriverError,
+    statuses: fn() -> Vec<u16>,
+}
+
+impl<E> std::fmt::Debug for ErrorType<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(std::any::type_name::<E>())
+    }
+}
+
+/// [`ErrorType`] of `E`.
+pub fn error_type<E: ApiError>() -> ErrorType<E> {
+    ErrorType {
+        convert: DriverError::from_api_error::<E>,
+        statuses: E::statuses,
+    }
+}
+
+impl<E> ErrorType<E> {
+    /// The author's future with its error erased into a [`DriverError`]: a plain
+    /// combinator (no `async` block around the author's future), so that a future that
+    /// is not `Send` is reported as the author's own ("future returned by
+    /// `find_infrastructure` is not `Send`").
+    pub fn erase<T, F>(self, future: F) -> futures_util::future::MapErr<F, fn(E) -> DriverError>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        futures_util::TryFutureExt::map_err(future, self.convert)
+    }
+
+    /// Every status `E` can produce.
+    pub fn statuses(self) -> Vec<u16> {
+        (self.statuses)()
+    }
+}
 pub use serde_json::{Map as JsonMap, Value as JsonValue};
 
 /// A type that can be a field of an error's JSON body (`#[api_error(field)]`): any

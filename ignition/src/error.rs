@@ -1,6 +1,6 @@
 //! Errors a driver returns, and how each becomes an HTTP status and a monitoring action.
 
-use std::error::Error as StdError;
+
 
 use ignition_macros::ApiError;
 
@@ -15,7 +15,7 @@ use ignition_macros::ApiError;
     note = "derive it: `#[derive(ApiError)]` with `#[api_error(status = N)]` on each variant, \
             or return `InfrastructureError`"
 )]
-pub trait ApiError: StdError + Send + Sync + 'static {
+pub trait ApiError: std::error::Error + Send + Sync + 'static {
     /// The HTTP status of this error (400–599).
     fn status(&self) -> u16;
 
@@ -81,7 +81,7 @@ impl std::fmt::Display for DriverError {
     }
 }
 
-impl StdError for DriverError {}
+impl std::error::Error for DriverError {}
 
 /// The errors of the seed's `infrastructure` module, with their statuses.
 ///

@@ -25,9 +25,11 @@ pub(crate) fn driver_impl(driver: &DriverImpl<'_>) -> TokenStream {
             let method = method.expect("validate reports a missing operation");
             let error = error_type(method);
             let variant = Ident::new(op.variant, Span::call_site());
-            let statuses = quote_spanned! {error.span()=>
-                ::ignition::__private::Operation::#variant =>
-                    <#error as ::ignition::__private::ApiError>::statuses(),
+            let error_type = quote_spanned! {error.span()=>
+                ::ignition::__private::error_type::<#error>()
+            };
+            let statuses = quote! {
+                ::ignition::__private::Operation::#variant => #error_type.statuses(),
             };
             (statuses, forward(op, method, &item.self_ty, &error))
         })
@@ -190,13 +192,8 @@ fn forward(
     // The error is erased at the author's `E`, so that an `E` that is not `ApiError` is
     // reported there.
     let erase = quote_spanned! {error.span()=>
-        ::ignition::__private::DriverError::from_api_error::<#error>
+        ::ignition::__private::error_type::<#error>()
     };
-    let (pending, value, err) = (
-        Ident::new("__ignition_future", Span::mixed_site()),
-        Ident::new("__ignition_value", Span::mixed_site()),
-        Ident::new("__ignition_error", Span::mixed_site()),
-    );
 
     quote! {
         fn #driver_method(
@@ -204,13 +201,7 @@ fn forward(
             #request: ::ignition::__private::#request_ty,
         ) -> #future {
             let ::ignition::__private::#request_ty { #(#fields: #locals,)* .. } = #request;
-            let #pending = #checked;
-            async move {
-                match #pending.await {
-                    ::core::result::Result::Ok(#value) => ::core::result::Result::Ok(#value),
-                    ::core::result::Result::Err(#err) => ::core::result::Result::Err(#erase(#err)),
-                }
-            }
+            #erase.erase(#checked)
         }
     }
 }
