@@ -89,6 +89,7 @@ mod response;
 mod runtime;
 mod server;
 mod service;
+mod tls;
 
 #[doc(hidden)]
 pub mod __private;
@@ -114,6 +115,7 @@ pub use error::{ApiError, InfrastructureError};
 pub use management::{Vital, VitalStatus};
 pub use messaging::TaskEvents;
 pub use server::ListenError;
+pub use tls::TlsError;
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
 #[doc = include_str!("docs/api_error.md")]
