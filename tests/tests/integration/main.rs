@@ -8,3 +8,4 @@ mod http;
 mod kafka;
 mod monitoring;
 mod openapi;
+mod tls;
