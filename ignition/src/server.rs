@@ -101,12 +101,11 @@ pub(crate) enum HttpAcceptor {
     /// `application.ssl.enabled: false`
     Http(TcpAcceptor),
     /// `application.ssl.enabled: true`
-    Https(tls::TlsAcceptor<TcpAcceptor>),
+    Https(tls::TlsAcceptor),
 }
 
 impl Acceptor for HttpAcceptor {
-    type Io =
-        Either<<TcpAcceptor as Acceptor>::Io, <tls::TlsAcceptor<TcpAcceptor> as Acceptor>::Io>;
+    type Io = Either<<TcpAcceptor as Acceptor>::Io, <tls::TlsAcceptor as Acceptor>::Io>;
 
     fn local_addr(&self) -> Vec<LocalAddr> {
         match self {

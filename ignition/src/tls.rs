@@ -13,6 +13,7 @@ use std::time::Duration;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use poem::listener::{
     Acceptor, AcceptorExt, IntoTlsConfigStream, RustlsAcceptor, RustlsCertificate, RustlsConfig,
+    TcpAcceptor,
 };
 use poem::web::{LocalAddr, RemoteAddr};
 use rustls::crypto::aws_lc_rs::sign::any_supported_type;
@@ -186,10 +187,7 @@ impl CertFiles {
 
 /// The acceptor serving HTTPS on `tcp`, with the certificate and key of `files`, checked
 /// now (an error stops start-up) and again whenever they change.
-pub(crate) fn acceptor<A>(tcp: A, files: CertFiles) -> Result<TlsAcceptor<A>, TlsError>
-where
-    A: Acceptor + 'static,
-{
+pub(crate) fn acceptor(tcp: TcpAcceptor, files: CertFiles) -> Result<TlsAcceptor, TlsError> {
     let (cert, key) = files.read()?;
     let initial = files.config(&cert, &key)?;
     let watch = Watch {
@@ -201,15 +199,15 @@ where
     let configs = stream::once(async move { initial })
         .chain(stream::unfold(watch, Watch::next_config))
         .boxed();
-    Ok(ConfigFirst {
+    Ok(TlsTcp {
         inner: tcp,
         primed: false,
     }
     .rustls(configs))
 }
 
-/// The HTTPS acceptor over a TCP acceptor `A`.
-pub(crate) type TlsAcceptor<A> = RustlsAcceptor<ConfigFirst<A>, BoxStream<'static, RustlsConfig>>;
+/// The HTTPS acceptor.
+pub(crate) type TlsAcceptor = RustlsAcceptor<TlsTcp, BoxStream<'static, RustlsConfig>>;
 
 /// What the poll of the files knows.
 struct Watch {
@@ -277,18 +275,22 @@ impl Watch {
     }
 }
 
-/// A TCP acceptor that lets the TLS acceptor over it take its first config before the
-/// first connection: poem's rustls acceptor waits for a config and a connection at once
-/// (in random order) and drops a connection that comes before any config, so one that
-/// is already waiting at start would be lost. The first `accept` yields once, and the
-/// first config is ready at once.
-pub(crate) struct ConfigFirst<A> {
-    inner: A,
+/// The TCP acceptor under the TLS acceptor. It
+/// - lets the TLS acceptor take its first config before the first connection: poem's
+///   rustls acceptor waits for a config and a connection at once (in random order) and
+///   drops a connection that comes before any config, so one already waiting at start
+///   (a probe retrying) would be reset. The first `accept` yields once; the first config
+///   is ready at once.
+/// - sets `TCP_NODELAY` on every connection: after the handshake the server writes its
+///   TLS 1.3 session tickets, so with Nagle's algorithm the first response waits for the
+///   client's (delayed) ACK of them, 40 ms on Linux, on every new connection.
+pub(crate) struct TlsTcp {
+    inner: TcpAcceptor,
     primed: bool,
 }
 
-impl<A: Acceptor> Acceptor for ConfigFirst<A> {
-    type Io = A::Io;
+impl Acceptor for TlsTcp {
+    type Io = <TcpAcceptor as Acceptor>::Io;
 
     fn local_addr(&self) -> Vec<LocalAddr> {
         self.inner.local_addr()
@@ -301,6 +303,10 @@ impl<A: Acceptor> Acceptor for ConfigFirst<A> {
             self.primed = true;
             tokio::task::yield_now().await;
         }
-        self.inner.accept().await
+        let accepted = self.inner.accept().await?;
+        if let Err(err) = accepted.0.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY on an HTTPS connection");
+        }
+        Ok(accepted)
     }
 }
