@@ -13,10 +13,14 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256,
 };
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
 use serde_json::Value;
 use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+use client::Conn;
+
+mod client;
 
 /// The names the server's certificates are for.
 const NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -105,47 +109,46 @@ async fn start_https(dir: &Path) -> Result<RunningApp, BootError> {
         .await
 }
 
-/// An HTTPS client whose only root is `ca_pem`; one connection per request, so every
-/// request makes a new TLS handshake.
-fn client(ca_pem: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls_config(ca_pem))
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
+/// An HTTPS client whose only root is `ca_pem`.
+fn client(ca_pem: &str) -> Arc<rustls::ClientConfig> {
+    client::tls_config(ca_pem, true)
 }
 
-/// `GET /management/health` on a new connection: the status, or the error's chain.
-async fn health(client: &reqwest::Client, url: &str) -> Result<u16, String> {
-    match client.get(format!("{url}/management/health")).send().await {
-        Ok(response) => Ok(response.status().as_u16()),
-        Err(err) => Err(chain(&err)),
+/// Where a client connects, and the name it expects in the certificate.
+struct Target {
+    address: SocketAddr,
+    name: String,
+}
+
+/// The app's HTTPS port on 127.0.0.1, for the name `localhost`.
+fn https(app: &RunningApp) -> Target {
+    Target {
+        address: v4(app.local_addr().port()),
+        name: "localhost".into(),
     }
 }
 
-/// An error and its sources, on one line.
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(err) = source {
-        text.push_str(": ");
-        text.push_str(&err.to_string());
-        source = err.source();
-    }
-    text
+/// A new connection (TCP and TLS handshake) to `target`.
+async fn connect(
+    client: &Arc<rustls::ClientConfig>,
+    target: &Target,
+) -> Result<Conn<TlsStream<TcpStream>>, String> {
+    Conn::https(target.address, &target.name, client.clone()).await
 }
 
-fn https(app: &RunningApp) -> String {
-    format!("https://localhost:{}", app.local_addr().port())
+/// `GET /management/health` on a new connection: the status, or why it failed.
+async fn health(client: &Arc<rustls::ClientConfig>, target: &Target) -> Result<u16, String> {
+    let mut conn = connect(client, target).await?;
+    let (status, _) = conn.request("GET", "/management/health", None).await?;
+    Ok(status)
 }
 
 /// Waits until `client` gets 200 from the health endpoint on a new connection; panics
 /// with the last error after [`ROTATION_DEADLINE`].
-async fn wait_until_trusted(client: &reqwest::Client, url: &str) {
+async fn wait_until_trusted(client: &Arc<rustls::ClientConfig>, target: &Target) {
     let started = Instant::now();
     loop {
-        let last = health(client, url).await;
+        let last = health(client, target).await;
         if last == Ok(200) {
             return;
         }
@@ -162,26 +165,26 @@ async fn https_serves_the_api_the_spec_swagger_ui_and_management() {
     let (cert, key) = ca.server_pair();
     let dir = cert_dir(&cert, &key);
     let app = start_https(dir.path()).await.expect("starts with HTTPS");
-    let (client, base) = (client(&ca.pem), https(&app));
+    let mut conn = connect(&client(&ca.pem), &https(&app)).await.unwrap();
 
-    let response = client
-        .post(format!("{base}/api/infrastructure/create"))
-        .json(&create_body("COMPLETE"))
-        .send()
+    let create = create_body("COMPLETE").to_string();
+    let (status, body) = conn
+        .request("POST", "/api/infrastructure/create", Some(&create))
         .await
         .expect("create over HTTPS");
-    assert_eq!(response.status(), 202);
-    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 202, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["infrastructureId"], "inf-0", "{body}");
 
-    for path in [
-        "/management/health",
-        "/api/infrastructure/openapi.json",
-        "/api/infrastructure/openapi.yaml",
-        "/api/infrastructure/ui",
+    for (path, needle) in [
+        ("/management/health", "vitals"),
+        ("/api/infrastructure/openapi.json", "\"openapi\""),
+        ("/api/infrastructure/openapi.yaml", "openapi:"),
+        ("/api/infrastructure/ui", "swagger"),
     ] {
-        let response = client.get(format!("{base}{path}")).send().await.unwrap();
-        assert_eq!(response.status(), 200, "{path}");
+        let (status, body) = conn.request("GET", path, None).await.unwrap();
+        assert_eq!(status, 200, "{path}");
+        assert!(body.contains(needle), "{path}: {body}");
     }
     app.shutdown().await;
 }
@@ -205,21 +208,13 @@ async fn plain_http_to_the_https_port_gets_no_answer() {
         plain.map(|r| r.status())
     );
     // Byte for byte: what comes back is no HTTP response.
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    stream
-        .write_all(b"GET /management/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
-    assert!(
-        !answer.starts_with(b"HTTP/"),
-        "{:?}",
-        String::from_utf8_lossy(&answer)
-    );
+    let mut conn = Conn::http(v4(port)).await.unwrap();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        conn.request("GET", "/management/health", None),
+    )
+    .await;
+    assert!(!matches!(answer, Ok(Ok(_))), "{answer:?}");
     // The server still serves HTTPS.
     assert_eq!(health(&client(&ca.pem), &https(&app)).await, Ok(200));
     app.shutdown().await;
@@ -352,11 +347,12 @@ async fn a_certificate_rotated_in_place_is_served_to_new_connections() {
     assert_eq!(health(&first, &base).await, Ok(200));
     assert!(health(&second, &base).await.is_err());
     // A connection kept open across the rotation.
-    let kept = reqwest::Client::builder()
-        .use_preconfigured_tls(tls_config(&first_ca.pem))
-        .build()
+    let mut kept = connect(&first, &base).await.unwrap();
+    let (status, _) = kept
+        .request("GET", "/management/health", None)
+        .await
         .unwrap();
-    assert_eq!(health(&kept, &base).await, Ok(200));
+    assert_eq!(status, 200);
 
     // Rewritten in place, the key 0.9 s after the certificate, around the server's read
     // of the files 2 s after start (it reads them every second): that read finds a pair
@@ -375,23 +371,12 @@ async fn a_certificate_rotated_in_place_is_served_to_new_connections() {
         .expect_err("a new connection gets the new certificate");
     assert!(err.contains("UnknownIssuer"), "{err}");
     // The connection made before the rotation still works.
-    assert_eq!(health(&kept, &base).await, Ok(200));
+    let (status, _) = kept
+        .request("GET", "/management/health", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
     app.shutdown().await;
-}
-
-/// The rustls config of [`client`] (for a client that keeps its connections).
-fn tls_config(ca_pem: &str) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth()
 }
 
 #[cfg(unix)]
@@ -710,12 +695,21 @@ async fn https_by_default_answers_on_ipv6_and_ipv4_loopback() {
     let app = start_https(dir.path()).await.unwrap();
     let port = app.local_addr().port();
     let client = client(&ca.pem);
-    for base in [
-        format!("https://[::1]:{port}"),
-        format!("https://127.0.0.1:{port}"),
-        format!("https://localhost:{port}"),
+    for (address, name) in [
+        (v6(port), "::1"),
+        (v4(port), "127.0.0.1"),
+        (v6(port), "localhost"),
+        (v4(port), "localhost"),
     ] {
-        assert_eq!(health(&client, &base).await, Ok(200), "{base}");
+        let target = Target {
+            address,
+            name: name.into(),
+        };
+        assert_eq!(
+            health(&client, &target).await,
+            Ok(200),
+            "{address} as {name}"
+        );
     }
     app.shutdown().await;
 }
@@ -723,7 +717,7 @@ async fn https_by_default_answers_on_ipv6_and_ipv4_loopback() {
 /// A TLS handshake with the server at `port` of a client trusting `ca_pem`, made as soon
 /// as the port accepts connections (it retries until then).
 async fn handshake_when_up(port: u16, ca_pem: &str) -> Result<(), String> {
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(ca_pem)));
+    let connector = tokio_rustls::TlsConnector::from(client(ca_pem));
     let stream = loop {
         match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
             Ok(stream) => break stream,
