@@ -77,7 +77,8 @@ pub(crate) fn bind(application: &ApplicationProperties) -> Result<HttpAcceptor, 
         .unwrap_or_else(|_| SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port));
     let tcp =
         TcpAcceptor::from_std(listener).map_err(|source| ListenError::Bind { address, source })?;
-    let both = if address.is_ipv6() && address.ip().is_unspecified() && application.host.is_none() {
+    // `[::]` is bound dual-stack (see `listen`).
+    let both = if address.is_ipv6() && address.ip().is_unspecified() {
         " (IPv6 and IPv4)"
     } else {
         ""

@@ -74,6 +74,23 @@ where
     started.elapsed().as_secs_f64() * 1e6 / requests as f64
 }
 
+/// What a handshake with the server negotiates: version, cipher suite, key exchange.
+async fn negotiated(address: SocketAddr, config: std::sync::Arc<rustls::ClientConfig>) -> String {
+    let tcp = tokio::net::TcpStream::connect(address).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let session = tls.get_ref().1;
+    format!(
+        "{:?}, {:?}, key exchange {:?}",
+        session.protocol_version().unwrap(),
+        session.negotiated_cipher_suite().unwrap().suite(),
+        session.negotiated_key_exchange_group().unwrap().name(),
+    )
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -124,6 +141,7 @@ async fn main() {
         let app = start(Some(dir.path())).await;
         let address = SocketAddr::from(([127, 0, 0, 1], app.local_addr().port()));
         let (full_config, resumed_config) = (tls_config(&ca, false), tls_config(&ca, true));
+        println!("{name}: {}", negotiated(address, full_config.clone()).await);
         let full_handshake = || Conn::https(address, "localhost", full_config.clone());
         let resumed_handshake = || Conn::https(address, "localhost", resumed_config.clone());
         let (mut kept, mut full, mut resumed) = (Vec::new(), Vec::new(), Vec::new());
