@@ -342,12 +342,20 @@ fn log_started(name: &str, config: &IgnitionConfig, addr: SocketAddr, wiring: &b
         "tasks are not monitored (infrastructure.async_messaging_enabled: false: the driver sends its own events)"
     };
     tracing::info!("{name} started on port {port} ({addr}); messaging: {messaging}; {monitoring}");
+    let scheme = if config.application.ssl.enabled {
+        "https"
+    } else {
+        "http"
+    };
     if wiring.api {
         if config.application.swagger_ui_enabled {
-            tracing::info!("Swagger UI: http://localhost:{port}{}/ui", api::API_PATH);
+            tracing::info!(
+                "Swagger UI: {scheme}://localhost:{port}{}/ui",
+                api::API_PATH
+            );
         }
         tracing::info!(
-            "OpenAPI: http://localhost:{port}{0}/openapi.json and {0}/openapi.yaml",
+            "OpenAPI: {scheme}://localhost:{port}{0}/openapi.json and {0}/openapi.yaml",
             api::API_PATH
         );
     }

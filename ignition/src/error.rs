@@ -1,7 +1,5 @@
 //! Errors a driver returns, and how each becomes an HTTP status and a monitoring action.
 
-
-
 use ignition_macros::ApiError;
 
 /// An error an operation can return: its `Display` is the contract's

@@ -93,6 +93,7 @@ mod server;
 mod service;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 
 #[doc(hidden)]
 pub mod __private;
@@ -126,6 +127,7 @@ pub use messaging::TaskEvents;
 pub use serde;
 pub use serde_json;
 pub use server::ListenError;
+pub use tls::TlsError;
 
 /// Everything a driver needs: `use ignition::prelude::*;`.
 pub mod prelude {

@@ -1,5 +1,6 @@
-//! The HTTP server: which address it binds (`application.host`, `application.port`), and
-//! the one layer around every route (panics, errors as the contract's JSON, request logs).
+//! The HTTP server: which address it binds (`application.host`, `application.port`), HTTP
+//! or HTTPS (`application.ssl.*`), and the one layer around every route (panics, errors as
+//! the contract's JSON, request logs).
 
 use std::any::Any;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -8,13 +9,17 @@ use std::time::Instant;
 
 use futures_util::FutureExt;
 use poem::endpoint::BoxEndpoint;
+use poem::http::uri::Scheme;
 use poem::http::StatusCode;
-use poem::listener::TcpAcceptor;
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use tokio_util::either::Either;
 
 use crate::api::ErrorBody;
 use crate::config::{ApplicationProperties, IgnitionConfig};
 use crate::management::Vitals;
+use crate::tls::{self, CertFiles, TlsError};
 
 /// Why the HTTP listener could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -35,11 +40,16 @@ pub enum ListenError {
         #[source]
         source: std::io::Error,
     },
+    /// `application.ssl.enabled` is true and the certificate or key in
+    /// `application.ssl.cert_dir` cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// Binds the configured address. Without `application.host`: `[::]` as a dual-stack
-/// socket (IPv6 and IPv4) where the machine has IPv6, else `0.0.0.0`.
-pub(crate) fn bind(application: &ApplicationProperties) -> Result<TcpAcceptor, ListenError> {
+/// socket (IPv6 and IPv4) where the machine has IPv6, else `0.0.0.0`. With
+/// `application.ssl.enabled`: HTTPS, the certificate and key checked now.
+pub(crate) fn bind(application: &ApplicationProperties) -> Result<HttpAcceptor, ListenError> {
     let port = application.port;
     let listener = match &application.host {
         Some(host) => {
@@ -65,7 +75,58 @@ pub(crate) fn bind(application: &ApplicationProperties) -> Result<TcpAcceptor, L
     let address = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port));
-    TcpAcceptor::from_std(listener).map_err(|source| ListenError::Bind { address, source })
+    let tcp =
+        TcpAcceptor::from_std(listener).map_err(|source| ListenError::Bind { address, source })?;
+    // `[::]` is bound dual-stack (see `listen`).
+    let both = if address.is_ipv6() && address.ip().is_unspecified() {
+        " (IPv6 and IPv4)"
+    } else {
+        ""
+    };
+    let ssl = &application.ssl;
+    if !ssl.enabled {
+        tracing::info!("serving HTTP on {address}{both}");
+        return Ok(HttpAcceptor::Http(tcp));
+    }
+    let files = CertFiles::new(ssl.cert_dir.as_deref().ok_or(TlsError::NoCertDir)?);
+    let acceptor = tls::acceptor(tcp, files.clone())?;
+    tracing::info!(
+        "serving HTTPS on {address}{both}; certificate {} and its key, read again when they change",
+        files.cert().display()
+    );
+    Ok(HttpAcceptor::Https(acceptor))
+}
+
+/// The listener: plain HTTP (no wrapper around the TCP stream) or HTTPS.
+pub(crate) enum HttpAcceptor {
+    /// `application.ssl.enabled: false`
+    Http(TcpAcceptor),
+    /// `application.ssl.enabled: true`
+    Https(tls::TlsAcceptor),
+}
+
+impl Acceptor for HttpAcceptor {
+    type Io = Either<<TcpAcceptor as Acceptor>::Io, <tls::TlsAcceptor as Acceptor>::Io>;
+
+    fn local_addr(&self) -> Vec<LocalAddr> {
+        match self {
+            HttpAcceptor::Http(tcp) => tcp.local_addr(),
+            HttpAcceptor::Https(tls) => tls.local_addr(),
+        }
+    }
+
+    async fn accept(&mut self) -> std::io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
+        Ok(match self {
+            HttpAcceptor::Http(tcp) => {
+                let (io, local, remote, scheme) = tcp.accept().await?;
+                (Either::Left(io), local, remote, scheme)
+            }
+            HttpAcceptor::Https(tls) => {
+                let (io, local, remote, scheme) = tls.accept().await?;
+                (Either::Right(io), local, remote, scheme)
+            }
+        })
+    }
 }
 
 /// A listening socket on `address`; an IPv6 wildcard also accepts IPv4.

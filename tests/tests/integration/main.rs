@@ -12,3 +12,4 @@ mod logs;
 mod monitoring;
 mod openapi;
 mod testing;
+mod tls;
