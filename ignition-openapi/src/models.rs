@@ -186,6 +186,25 @@ impl FailureDetails {
 
 /// The state of a create or delete task: the answer to a query, and the JSON value of
 /// every event on the infrastructure task events topic.
+///
+/// ```
+/// # use ignition_openapi::{FailureCode, FailureDetails, InfrastructureTask, Outputs, TaskStatus};
+/// let mut outputs = Outputs::new();
+/// outputs.insert("ip".into(), "10.0.0.7".into());
+/// let done = InfrastructureTask::complete("stack-1", "req-1").with_outputs(outputs);
+/// assert_eq!(done.status, TaskStatus::Complete);
+/// assert_eq!(
+///     serde_json::to_value(&done).unwrap(),
+///     serde_json::json!({"infrastructureId": "stack-1", "requestId": "req-1",
+///                        "status": "COMPLETE", "outputs": {"ip": "10.0.0.7"}})
+/// );
+/// let failed = InfrastructureTask::failed(
+///     "stack-1",
+///     "req-2",
+///     FailureDetails::new(FailureCode::InsufficientCapacity, "no room for 4 servers"),
+/// );
+/// assert_eq!(serde_json::to_value(&failed).unwrap()["failureDetails"]["failureCode"], "INSUFFICIENT_CAPACITY");
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InfrastructureTask {

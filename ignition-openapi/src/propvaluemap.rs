@@ -258,6 +258,27 @@ impl<'de> Deserialize<'de> for PropValue {
 
 /// Named property values, in the order they were inserted (or arrived in).
 ///
+/// On the wire a property is a plain string or `{"type": ..., "value": ...}`; a key is
+/// `{"type": "key", "privateKey": ..., "publicKey": ..., "keyName": ...}`. `get` gives a
+/// value as text (a key: its private key, then `"\n---\n"` and the public key when there
+/// is one); `Debug` never shows a private key.
+///
+/// ```
+/// # use ignition_openapi::PropValueMap;
+/// let props: PropValueMap = serde_json::from_value(serde_json::json!({
+///     "flavour": "m1.small",
+///     "replicas": {"type": "integer", "value": 3},
+///     "sshKey": {"type": "key", "privateKey": "-----BEGIN PRIVATE KEY-----...", "publicKey": "ssh-ed25519 AAA"},
+/// }))
+/// .unwrap();
+/// assert_eq!(props.get("flavour").as_deref(), Some("m1.small"));
+/// assert_eq!(props.get("replicas").as_deref(), Some("3"));
+/// assert_eq!(props.get_type("replicas"), Some("integer"));
+/// assert!(props.get("sshKey").unwrap().ends_with("\n---\nssh-ed25519 AAA"));
+/// assert!(!format!("{props:?}").contains("BEGIN PRIVATE KEY"), "Debug hides private keys");
+/// assert_eq!(props.len(), 3);
+/// ```
+///
 /// Lookups are linear: property maps are small.
 #[derive(Clone, Default)]
 pub struct PropValueMap {

@@ -409,7 +409,29 @@ impl std::fmt::Debug for DriverContext {
     }
 }
 
-/// A started app.
+/// A started app: where it listens, its embedded events, and a graceful stop.
+///
+/// ```no_run
+/// # use ignition::prelude::*;
+/// # struct EchoDriver;
+/// # #[vim_driver]
+/// # impl EchoDriver {
+/// #     async fn create_infrastructure(&self, _: String, _: String, _: PropValueMap, _: PropValueMap, _: DeploymentLocation) -> Result<CreateInfrastructureResponse, InfrastructureError> { todo!() }
+/// #     async fn get_infrastructure_task(&self, _: String, _: String, _: DeploymentLocation) -> Result<InfrastructureTask, InfrastructureError> { todo!() }
+/// #     async fn delete_infrastructure(&self, _: String, _: DeploymentLocation) -> Result<DeleteInfrastructureResponse, InfrastructureError> { todo!() }
+/// #     async fn find_infrastructure(&self, _: String, _: String, _: String, _: DeploymentLocation) -> Result<FindInfrastructureResponse, InfrastructureError> { todo!() }
+/// # }
+/// # async fn embed() -> Result<(), BootError> {
+/// let running = App::new("Echo VIM Driver")
+///     .property("application.port", 0) // any free port
+///     .driver(EchoDriver)
+///     .start()
+///     .await?;
+/// println!("serving on {}", running.local_addr());
+/// // ... later: no new requests, in-flight ones finish, jobs stop, deliveries flush.
+/// running.shutdown().await;
+/// # Ok(()) }
+/// ```
 pub struct RunningApp {
     name: String,
     local_addr: SocketAddr,

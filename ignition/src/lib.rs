@@ -115,6 +115,10 @@ pub mod models {
 
 pub use app::{App, DriverContext, RunningApp};
 pub use boot::BootError;
+/// The trait `#[vim_driver]` implements for a driver type: name it in bounds (e.g. a test
+/// helper `fn start<D: Driver>(driver: D)`); never implement it by hand — its methods are
+/// the generated glue between the author's four methods and the runtime, and may change.
+pub use driver::Driver;
 pub use error::{ApiError, InfrastructureError};
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;

@@ -45,6 +45,13 @@ pub struct SimulatedVimDriver {
 }
 
 impl SimulatedVimDriver {
+    /// A driver over a new simulated cloud of these properties.
+    pub fn new(props: &CloudProperties) -> Self {
+        Self {
+            cloud: Cloud::new(props.build_steps, props.server_capacity),
+        }
+    }
+
     fn reachable(location: &DeploymentLocation) -> Result<(), InfrastructureError> {
         if location.name.starts_with("unreachable") {
             return Err(InfrastructureError::UnreachableDeploymentLocation(format!(
@@ -130,9 +137,7 @@ async fn main() -> Result<(), BootError> {
                     "simulated_cloud.build_steps must be at least 1",
                 ));
             }
-            Ok(SimulatedVimDriver {
-                cloud: Cloud::new(props.build_steps, props.server_capacity),
-            })
+            Ok(SimulatedVimDriver::new(&props))
         });
     match std::env::args().nth(1).as_deref() {
         Some("--openapi") | Some("--openapi=yaml") => print!("{}", app.openapi_yaml()),

@@ -42,7 +42,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// four operations, every task event since start, and the count of the driver's polls.
 ///
 /// ```no_run
-/// # async fn example<D: ignition::driver::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
+/// # async fn example<D: ignition::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
 /// use std::time::Duration;
 /// use ignition::models::*;
 /// use ignition::testing::TestApp;
@@ -84,7 +84,7 @@ impl TestApp {
     /// ([`TestApp::poll_count`]).
     ///
     /// ```no_run
-    /// # async fn example<D: ignition::driver::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
+    /// # async fn example<D: ignition::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
     /// let app = ignition::testing::TestApp::start(my_driver).await?;
     /// println!("serving on {}", app.url());
     /// app.shutdown().await;
@@ -107,7 +107,7 @@ impl TestApp {
     /// and the event methods answer [`TestError::NoEvents`].
     ///
     /// ```no_run
-    /// # async fn example<D: ignition::driver::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
+    /// # async fn example<D: ignition::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
     /// use ignition::App;
     /// use ignition::testing::TestApp;
     ///
@@ -125,7 +125,7 @@ impl TestApp {
     /// [`TestApp::with`], and counts the driver's polls like [`TestApp::start`].
     ///
     /// ```no_run
-    /// # async fn example<D: ignition::driver::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
+    /// # async fn example<D: ignition::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
     /// use ignition::App;
     /// use ignition::testing::TestApp;
     ///

@@ -5,6 +5,7 @@ mod config;
 mod custom_errors;
 mod deployment;
 mod example;
+mod example_lifecycle;
 mod extension_points;
 mod http;
 mod kafka;
