@@ -394,11 +394,6 @@ impl DriverContext {
     pub fn config(&self) -> &IgnitionConfig {
         &self.loaded.config
     }
-
-    /// The top-level sections of the configuration that belong to the driver.
-    pub fn sections(&self) -> Vec<String> {
-        self.loaded.driver_sections()
-    }
 }
 
 impl std::fmt::Debug for DriverContext {

@@ -47,11 +47,6 @@ impl Operation {
             Operation::Find => "find_infrastructure",
         }
     }
-
-    /// Whether the operation starts a task that is monitored (create, delete).
-    pub fn starts_a_task(self) -> bool {
-        matches!(self, Operation::Create | Operation::Delete)
-    }
 }
 
 impl std::fmt::Display for Operation {

@@ -100,16 +100,6 @@ impl LoadedConfig {
         Ok(parsed)
     }
 
-    /// The top-level sections that are not the framework's (the driver's).
-    pub(crate) fn driver_sections(&self) -> Vec<String> {
-        let Ok(root) = self.figment.extract::<Dict>() else {
-            return Vec::new();
-        };
-        root.into_keys()
-            .filter(|key| keys::classify(key) == Unread::Driver)
-            .collect()
-    }
-
     fn source_of(&self, property: &str) -> Option<String> {
         source_of(&self.figment, property)
     }
