@@ -246,9 +246,7 @@ impl App {
                 build(ctx).await?
             }
         };
-        let mut vitals: Vec<Arc<dyn Vital>> = Vec::new();
         let connected = boot::connect(&config, &self.supplied).await?;
-        vitals.extend(connected.vitals.iter().cloned());
         let wiring = boot::wire(&config, self.supplied, connected, driver.poller.clone())?;
         if let Some(messaging) = &wiring.messaging {
             self.task_events.bind(messaging.clone());
@@ -264,7 +262,8 @@ impl App {
             poem::Route::new()
         };
         let app_vital = AppVital::default();
-        vitals.insert(0, Arc::new(app_vital.clone()));
+        let mut vitals: Vec<Arc<dyn Vital>> = vec![Arc::new(app_vital.clone())];
+        vitals.extend(wiring.vitals.iter().cloned());
         vitals.extend(self.vitals);
         let endpoint = crate::server::endpoint(routes, Vitals::new(vitals), &config);
 

@@ -95,6 +95,8 @@ pub(crate) struct Supplied {
 
 /// The services that run, wired together.
 pub(crate) struct Wiring {
+    /// Vitals of the built-in services that run (e.g. `kafka`, `job_queue`).
+    pub(crate) vitals: Vec<Arc<dyn Vital>>,
     pub(crate) delivery: Option<Arc<dyn Delivery>>,
     /// Set when the delivery is the built-in embedded bus.
     pub(crate) embedded_bus: Option<EmbeddedBus>,
@@ -116,6 +118,9 @@ pub(crate) struct Connected {
     pub(crate) job_queue: Option<Arc<dyn JobQueue>>,
     /// Vitals of what was connected (e.g. `kafka`).
     pub(crate) vitals: Vec<Arc<dyn Vital>>,
+    /// The vital of the connected job queue's consumer: shown only when that job queue
+    /// is the one that runs (a supplied job queue replaces it).
+    pub(crate) job_queue_vital: Option<Arc<dyn Vital>>,
 }
 
 /// Connects to Kafka when `messaging.connection_address` is set and a built-in service
@@ -136,6 +141,7 @@ pub(crate) async fn connect(
             delivery: Some(kafka.delivery),
             job_queue: Some(kafka.job_queue),
             vitals: vec![kafka.vital],
+            job_queue_vital: Some(kafka.consumer_vital),
         })
     }
     #[cfg(not(feature = "kafka"))]
@@ -206,11 +212,15 @@ pub(crate) fn wire(
         None
     };
 
+    let mut vitals = connected.vitals;
     let job_queue: Option<Arc<dyn JobQueue>> = match supplied.job_queue {
         Some(queue) => Some(queue),
         None if !boot.job_queue.service_enabled => None,
         None => match kafka {
-            Some(_) => Some(connected.job_queue.ok_or_else(|| no_kafka("job queue"))?),
+            Some(_) => {
+                vitals.extend(connected.job_queue_vital);
+                Some(connected.job_queue.ok_or_else(|| no_kafka("job queue"))?)
+            }
             None => Some(Arc::new(EmbeddedJobQueue::new(
                 config.job_queue.max_concurrent_polls,
             ))),
@@ -287,6 +297,7 @@ pub(crate) fn wire(
     }
 
     Ok(Wiring {
+        vitals,
         delivery,
         embedded_bus,
         job_queue,

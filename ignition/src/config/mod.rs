@@ -453,6 +453,14 @@ impl DriverProperties {
     }
 }
 
+/// Partitions of an auto-created job-queue topic. Each partition is consumed by one
+/// replica, so the partitions are how many replicas can share the monitoring: with one
+/// (the Python framework's), every replica but one only stands by. Six divide evenly
+/// over 1, 2, 3 and 6 replicas (the replica counts drivers' charts use) and still give a
+/// 4th and 5th replica one or two; each costs an idle replica next to nothing (one fetch
+/// request covers every partition of a broker).
+pub const JOB_QUEUE_PARTITIONS: i32 = 6;
+
 impl IgnitionConfig {
     /// The defaults of the seed, for an app of this name. (`logging` is `flat` / `INFO`
     /// here: `LOG_TYPE` and `LOG_LEVEL` are the layer above, applied by
@@ -487,15 +495,18 @@ impl IgnitionConfig {
                         false,
                         &[],
                     ),
-                    job_queue: topic(
-                        job_queue_topic_name(app_name),
-                        true,
-                        &[
-                            ("retention.ms", "60000"),
-                            ("message.timestamp.difference.max.ms", "60000"),
-                            ("file.delete.delay.ms", "60000"),
-                        ],
-                    ),
+                    job_queue: TopicProperties {
+                        num_partitions: JOB_QUEUE_PARTITIONS,
+                        ..topic(
+                            job_queue_topic_name(app_name),
+                            true,
+                            &[
+                                ("retention.ms", "60000"),
+                                ("message.timestamp.difference.max.ms", "60000"),
+                                ("file.delete.delay.ms", "60000"),
+                            ],
+                        )
+                    },
                 },
             },
             job_queue: JobQueueProperties {

@@ -40,6 +40,8 @@ pub(crate) struct KafkaServices {
     pub(crate) delivery: Arc<KafkaDelivery>,
     pub(crate) job_queue: Arc<KafkaJobQueue>,
     pub(crate) vital: Arc<KafkaVital>,
+    /// The job-queue consumer's vital (`job_queue`).
+    pub(crate) consumer_vital: Arc<jobqueue::ConsumerVital>,
 }
 
 impl KafkaServices {
@@ -65,10 +67,12 @@ impl KafkaServices {
         let vital = Arc::new(KafkaVital {
             producer: delivery.clone(),
         });
+        let consumer_vital = Arc::new(job_queue.consumer_vital());
         Ok(Self {
             delivery,
             job_queue,
             vital,
+            consumer_vital,
         })
     }
 }

@@ -13,6 +13,7 @@ use rdkafka::message::Message;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
+use super::health::{check_idle_member, ConsumerHealth};
 use super::message::{now_ms, QueuedJob};
 use super::offsets::Offsets;
 use super::Inner;
@@ -38,6 +39,22 @@ const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     // a waiting fetch as soon as data arrives: there a longer wait costs no latency.
     ("fetch.wait.max.ms", "60"),
 ];
+
+/// The consumer's session timeout: `session.timeout.ms` of `messaging.config`, or ours.
+pub(super) fn session_timeout(kafka: &crate::kafka::KafkaConfig) -> Duration {
+    let ours = CONSUMER_DEFAULTS
+        .iter()
+        .find(|(key, _)| *key == "session.timeout.ms")
+        .map(|(_, value)| *value);
+    kafka
+        .settings
+        .get("session.timeout.ms")
+        .map(String::as_str)
+        .or(ours)
+        .and_then(|ms| ms.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(45))
+}
 
 /// A job consumed this late is a replay (after a rebalance or a restart): wait this long
 /// before running it, so that a later link of its chain, if there is one, is read first
@@ -70,14 +87,31 @@ pub(super) fn subscribe(inner: &Inner) -> Result<StreamConsumer<JobQueueContext>
 /// Reads messages until stopped; commits finished offsets every half second. Errors
 /// (broker gone, ...) are logged and the loop goes on: librdkafka reconnects.
 pub(super) async fn consume(inner: Arc<Inner>, consumer: Arc<StreamConsumer<JobQueueContext>>) {
+    /// Tells the vital the loop ended, however it ends (a panic included).
+    struct Ended(Arc<ConsumerHealth>);
+    impl Drop for Ended {
+        fn drop(&mut self) {
+            self.0.ended();
+        }
+    }
+    let health = inner.health.clone();
+    let _ended = Ended(health.clone());
+    health.started();
     let mut commit = tokio::time::interval(COMMIT_INTERVAL);
     commit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut idle_check = tokio::time::interval(health.session_timeout);
+    idle_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut errors_in_a_row = 0u32;
     loop {
+        health.turned();
         tokio::select! {
             biased;
             () = inner.stop.cancelled() => break,
             _ = commit.tick() => inner.commit(&consumer, CommitMode::Async),
+            // Its own task: it asks the broker, which may take seconds.
+            _ = idle_check.tick() => {
+                tokio::spawn(check_idle_member(health.clone(), consumer.clone(), inner.topic.clone(), inner.group.clone()));
+            }
             message = consumer.recv() => match message {
                 Ok(message) => {
                     errors_in_a_row = 0;
@@ -255,6 +289,7 @@ pub(super) struct JobQueueContext {
     topic: String,
     /// Set once the group gave this member its first assignment.
     joined: tokio::sync::watch::Sender<bool>,
+    health: Arc<ConsumerHealth>,
 }
 
 impl JobQueueContext {
@@ -264,6 +299,7 @@ impl JobQueueContext {
             offsets: inner.offsets.clone(),
             topic: inner.topic.clone(),
             joined: inner.joined.clone(),
+            health: inner.health.clone(),
         }
     }
 }
@@ -285,7 +321,11 @@ impl ConsumerContext for JobQueueContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Ok(assignment) = consumer.assignment() {
+            self.health
+                .assigned(partitions_of(&assignment, &self.topic).len());
+        }
         match rebalance {
             Rebalance::Assign(list) => {
                 let partitions = partitions_of(list, &self.topic);

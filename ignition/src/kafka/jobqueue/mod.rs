@@ -17,6 +17,7 @@
 //! commits, rebalance callbacks) and [`offsets`] (the bookkeeping behind commits).
 
 mod consumer;
+mod health;
 mod message;
 mod offsets;
 mod producer;
@@ -31,7 +32,9 @@ use tokio_util::task::TaskTracker;
 
 use super::{KafkaConfig, KafkaDelivery};
 use crate::jobqueue::{BoxFuture, Handlers, Job, JobHandler, JobQueue, JobQueueError};
-use consumer::{consume, subscribe, JobQueueContext};
+use consumer::{consume, session_timeout, subscribe, JobQueueContext};
+use health::ConsumerHealth;
+pub(crate) use health::ConsumerVital;
 use message::now_ms;
 pub use message::QueuedJob;
 use offsets::Offsets;
@@ -73,6 +76,7 @@ struct Inner {
     consumer: Mutex<Option<Arc<StreamConsumer<JobQueueContext>>>>,
     consumer_loop: Mutex<Option<tokio::task::JoinHandle<()>>>,
     joined: tokio::sync::watch::Sender<bool>,
+    health: Arc<ConsumerHealth>,
 }
 
 impl KafkaJobQueue {
@@ -101,7 +105,17 @@ impl KafkaJobQueue {
                 consumer: Mutex::new(None),
                 consumer_loop: Mutex::new(None),
                 joined: tokio::sync::watch::channel(false).0,
+                health: Arc::new(ConsumerHealth::new(session_timeout(kafka))),
             }),
+        }
+    }
+
+    /// The `job_queue` vital: UNHEALTHY when the consumer has not polled Kafka for longer
+    /// than its session timeout (or has not started, or its loop ended).
+    pub(crate) fn consumer_vital(&self) -> ConsumerVital {
+        ConsumerVital {
+            health: self.inner.health.clone(),
+            stop: self.inner.stop.clone(),
         }
     }
 

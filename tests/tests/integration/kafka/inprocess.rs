@@ -248,7 +248,33 @@ async fn the_kafka_vital_is_ok_while_the_broker_runs() {
     println!("health with the broker up: {status} {body}");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["vitals"]["kafka"]["status"], "OK", "{body}");
+    assert_eq!(body["vitals"]["job_queue"]["status"], "OK", "{body}");
     assert_eq!(body["vitals"]["app"]["status"], "OK", "{body}");
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
+async fn the_job_queue_topic_gets_six_partitions_by_default() {
+    let setup = Setup::new(Broker::shared());
+    let mut config = setup.value(0);
+    config["messaging"]["topics"]["job_queue"]
+        .as_object_mut()
+        .expect("job_queue section")
+        .remove("num_partitions");
+    let file = ignition_tests::kafka::write_config(&serde_yaml::to_string(&config).unwrap());
+    let (driver, _) = ignition_tests::clock_driver::ClockDriver::with_log("defaults");
+    let app = ignition::App::new("Kafka Test Driver")
+        .config_file(file.to_path_buf())
+        .driver(driver)
+        .start()
+        .await
+        .unwrap_or_else(|err| panic!("the app starts on Kafka: {err}"));
+    assert_eq!(
+        partition_count(&setup.bootstrap, &setup.names.jobs).await,
+        Some(ignition::config::JOB_QUEUE_PARTITIONS as usize)
+    );
+    assert_eq!(ignition::config::JOB_QUEUE_PARTITIONS, 6);
     app.shutdown().await;
 }
 

@@ -149,6 +149,48 @@ async fn two_replicas_share_the_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Kafka broker"]
+async fn a_replica_left_without_a_partition_says_which_key_to_raise() {
+    let mut setup = Setup::new(Broker::shared());
+    setup.job_partitions = 1;
+    setup.client_config["session.timeout.ms"] = json!(6000);
+    let config = setup.write(0);
+    let mut a = Replica::spawn(REPLICA, "replica-a", &config);
+    let mut b = Replica::spawn(REPLICA, "replica-b", &config);
+    let apis = [a.wait_ready().await, b.wait_ready().await];
+    let warned = |r: &Replica| {
+        r.logs()
+            .into_iter()
+            .find(|line| line.contains("messaging.topics.job_queue.num_partitions"))
+    };
+    let started = Instant::now();
+    let line = loop {
+        if let Some(line) = warned(&a).or_else(|| warned(&b)) {
+            break line;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "no replica warned within 90 s\n--- a\n{}\n--- b\n{}",
+            a.logs().join("\n"),
+            b.logs().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    println!("idle replica after {:?}: {line}", started.elapsed());
+    assert!(line.contains("WARN"), "{line}");
+    // "1 partition(s) for 2 members", or "1 partition(s); the group's members could not
+    // be listed" on a broker without DescribeGroups (Tansu 0.6)
+    assert!(line.contains("(1 partition(s)"), "{line}");
+    // exactly one of them stands by, and only it warns; both are healthy
+    assert!(warned(&a).is_none() || warned(&b).is_none());
+    for api in &apis {
+        let (status, body) = api.health(Duration::from_secs(10)).await.expect("health");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["vitals"]["job_queue"]["status"], "OK", "{body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
 async fn kill_9_of_a_replica_with_tasks_in_flight_loses_nothing() {
     let mut setup = Setup::new(Broker::shared());
     setup.client_config["session.timeout.ms"] = json!(6000);
