@@ -265,7 +265,7 @@ async fn the_job_queue_topic_gets_six_partitions_by_default() {
     let file = ignition_tests::kafka::write_config(&serde_yaml::to_string(&config).unwrap());
     let (driver, _) = ignition_tests::clock_driver::ClockDriver::with_log("defaults");
     let app = ignition::App::new("Kafka Test Driver")
-        .config_file(file.to_path_buf())
+        .config_file(&file)
         .driver(driver)
         .start()
         .await
