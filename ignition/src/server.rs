@@ -20,6 +20,7 @@ use crate::api::ErrorBody;
 use crate::config::{ApplicationProperties, IgnitionConfig};
 use crate::management::Vitals;
 use crate::tls::{self, CertFiles, TlsError};
+use crate::tracectx::{self, TraceCtx};
 
 /// Why the HTTP listener could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -168,6 +169,25 @@ impl<E: Endpoint> Endpoint for Guarded<E> {
     type Output = Response;
 
     async fn call(&self, request: Request) -> poem::Result<Response> {
+        // An operation is served in its trace context (X-Tracectx-* headers), which it
+        // answers with its transaction id.
+        if !tracectx::is_operation(request.uri().path()) {
+            return self.serve(request).await;
+        }
+        let ctx = TraceCtx::from_headers(request.headers());
+        let transaction_id = tracectx::response_header(&ctx);
+        let mut response = tracectx::run(ctx, self.serve(request)).await?;
+        if let Some(transaction_id) = transaction_id {
+            response
+                .headers_mut()
+                .insert(tracectx::TRANSACTION_ID_HEADER, transaction_id);
+        }
+        Ok(response)
+    }
+}
+
+impl<E: Endpoint> Guarded<E> {
+    async fn serve(&self, request: Request) -> poem::Result<Response> {
         // Cheap copies (no allocation), for the log line.
         let (method, uri) = (request.method().clone(), request.uri().clone());
         let started = Instant::now();
