@@ -353,18 +353,6 @@ pub(crate) async fn run<F: Future>(ctx: TraceCtx, work: F) -> F::Output {
     CURRENT.scope(ctx, work.instrument(span)).await
 }
 
-/// Whether `path` is one of the Infrastructure API's operations (the requests that get a
-/// trace context).
-pub(crate) fn is_operation(path: &str) -> bool {
-    path.strip_prefix(crate::api::API_PATH)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .is_some_and(|name| {
-            crate::driver::Operation::ALL
-                .iter()
-                .any(|op| op.name() == name)
-        })
-}
-
 /// The response header value of the context's transaction id.
 pub(crate) fn response_header(ctx: &TraceCtx) -> Option<HeaderValue> {
     HeaderValue::from_str(ctx.transaction_id()?).ok()
@@ -496,21 +484,6 @@ mod tests {
         assert_eq!(fields[0].1.len(), MAX_VALUE_BYTES);
         let empty: TraceCtx = serde_json::from_str("{}").unwrap();
         assert!(empty.is_empty());
-    }
-
-    #[test]
-    fn only_the_four_operations_get_a_context() {
-        for op in ["create", "delete", "query", "find"] {
-            assert!(is_operation(&format!("/api/infrastructure/{op}")), "{op}");
-        }
-        for path in [
-            "/management/health",
-            "/api/infrastructure/openapi.json",
-            "/api/infrastructure",
-            "/api/infrastructure/createx",
-        ] {
-            assert!(!is_operation(path), "{path}");
-        }
     }
 
     #[tokio::test]
