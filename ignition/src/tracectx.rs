@@ -319,10 +319,18 @@ impl<'de> Deserialize<'de> for TraceCtx {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TraceCtx, A::Error> {
+                /// A value that is not a string is skipped, not an error: a job is
+                /// never dropped for its trace context.
+                #[derive(Deserialize)]
+                #[serde(untagged)]
+                enum Text {
+                    Text(String),
+                    Other(serde::de::IgnoredAny),
+                }
                 let mut entries = Vec::new();
-                while let Some((name, value)) = map.next_entry::<String, String>()? {
+                while let Some((name, value)) = map.next_entry::<String, Text>()? {
                     // the generated transaction id may come on top of MAX_HEADERS
-                    if entries.len() <= MAX_HEADERS {
+                    if let (Text::Text(value), true) = (value, entries.len() <= MAX_HEADERS) {
                         push(&mut entries, &name, value.as_bytes());
                     }
                 }
@@ -476,7 +484,7 @@ mod tests {
         let back: TraceCtx = serde_json::from_str(&json).unwrap();
         assert_eq!(back, ctx);
         let hostile: TraceCtx = serde_json::from_value(serde_json::json!({
-            "ok": "x".repeat(1000), "bad name": "v", "": "v"
+            "ok": "x".repeat(1000), "bad name": "v", "": "v", "number": 5, "object": {"a": 1}
         }))
         .unwrap();
         let fields: Vec<_> = hostile.fields().collect();
