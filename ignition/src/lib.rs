@@ -94,6 +94,7 @@ mod service;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
+mod tracectx;
 
 #[doc(hidden)]
 pub mod __private;

@@ -1,6 +1,6 @@
 //! The HTTP server: which address it binds (`application.host`, `application.port`), HTTP
 //! or HTTPS (`application.ssl.*`), and the one layer around every route (panics, errors as
-//! the contract's JSON, request logs).
+//! the contract's JSON, request logs, the trace context of the operations).
 
 use std::any::Any;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -20,6 +20,7 @@ use crate::api::ErrorBody;
 use crate::config::{ApplicationProperties, IgnitionConfig};
 use crate::management::Vitals;
 use crate::tls::{self, CertFiles, TlsError};
+use crate::tracectx::{self, TraceCtx};
 
 /// Why the HTTP listener could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -160,14 +161,35 @@ pub(crate) fn endpoint(
 }
 
 /// The one layer around every route: a panic becomes a 500 and every error the contract's
-/// JSON (one layer instead of poem's `CatchPanic` + `around`: each layer moves the request
-/// and the response, which shows in throughput).
+/// JSON; an operation is served in its trace context (see `tracectx`). One layer instead
+/// of poem's `CatchPanic` + `around`: each layer moves the request and the response, which
+/// shows in throughput.
 struct Guarded<E>(E);
 
 impl<E: Endpoint> Endpoint for Guarded<E> {
     type Output = Response;
 
     async fn call(&self, request: Request) -> poem::Result<Response> {
+        // An operation is served in its trace context (X-Tracectx-* headers), which it
+        // answers with its transaction id.
+        if !is_operation(request.uri().path()) {
+            return self.serve(request).await;
+        }
+        let ctx = TraceCtx::from_headers(request.headers());
+        let transaction_id = tracectx::response_header(&ctx);
+        let mut response = tracectx::run(ctx, self.serve(request)).await?;
+        if let Some(transaction_id) = transaction_id {
+            response
+                .headers_mut()
+                .insert(tracectx::TRANSACTION_ID_HEADER, transaction_id);
+        }
+        Ok(response)
+    }
+}
+
+impl<E: Endpoint> Guarded<E> {
+    /// Serves the request: panics caught, errors as the contract's JSON, the log line.
+    async fn serve(&self, request: Request) -> poem::Result<Response> {
         // Cheap copies (no allocation), for the log line.
         let (method, uri) = (request.method().clone(), request.uri().clone());
         let started = Instant::now();
@@ -187,6 +209,18 @@ impl<E: Endpoint> Endpoint for Guarded<E> {
     }
 }
 
+/// Whether `path` is one of the Infrastructure API's operations (the requests served in
+/// a trace context).
+fn is_operation(path: &str) -> bool {
+    path.strip_prefix(crate::api::API_PATH)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|name| {
+            crate::driver::Operation::ALL
+                .iter()
+                .any(|op| op.name() == name)
+        })
+}
+
 fn panic_response(payload: Box<dyn Any + Send + 'static>) -> poem::Response {
     let what = payload
         .downcast_ref::<&str>()
@@ -199,4 +233,24 @@ fn panic_response(payload: Box<dyn Any + Send + 'static>) -> poem::Response {
         "internal error: the driver failed while handling the request",
     )
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_four_operations_get_a_context() {
+        for op in ["create", "delete", "query", "find"] {
+            assert!(is_operation(&format!("/api/infrastructure/{op}")), "{op}");
+        }
+        for path in [
+            "/management/health",
+            "/api/infrastructure/openapi.json",
+            "/api/infrastructure",
+            "/api/infrastructure/createx",
+        ] {
+            assert!(!is_operation(path), "{path}");
+        }
+    }
 }

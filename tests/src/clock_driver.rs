@@ -167,7 +167,8 @@ pub struct ClockDriver {
     /// Every poll this instance answered.
     pub polls: Arc<PollLog>,
     /// Also write each poll to stderr as `clock-driver polled <infrastructure id>
-    /// <outcome>` (the replica binary does, so tests see which process polls what).
+    /// <outcome>` (the replica binary does, so tests see which process polls what), and
+    /// log each create and poll (`tracing::info!`, field `infrastructure_id`).
     pub log_polls: bool,
 }
 
@@ -191,6 +192,7 @@ impl ClockDriver {
     fn record(&self, infrastructure_id: &str, request_id: &str, outcome: PollOutcome) {
         if self.log_polls {
             eprintln!("clock-driver polled {infrastructure_id} {outcome:?}");
+            tracing::info!(infrastructure_id, outcome = ?outcome, "clock-driver poll");
         }
         self.polls.record(infrastructure_id, request_id, outcome);
     }
@@ -222,6 +224,9 @@ impl ClockDriver {
         }
         let infrastructure_id = format!("inf-{}-{}-{template}", random_suffix(10), now_ms());
         let request_id = format!("create-{}", random_suffix(10));
+        if self.log_polls {
+            tracing::info!(%infrastructure_id, "clock-driver create");
+        }
         Ok(CreateInfrastructureResponse::new(
             infrastructure_id,
             request_id,

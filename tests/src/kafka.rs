@@ -30,7 +30,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, Top
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::{json, Value};
@@ -681,6 +681,8 @@ pub struct Event {
     pub offset: i64,
     /// When the collector received it.
     pub received_at: Instant,
+    /// Its record headers (name, value as UTF-8), in order.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Event {
@@ -787,6 +789,21 @@ impl EventCollector {
                             partition: message.partition(),
                             offset: message.offset(),
                             received_at: Instant::now(),
+                            headers: message
+                                .headers()
+                                .map(|headers| {
+                                    headers
+                                        .iter()
+                                        .map(|h| {
+                                            let value = h.value.unwrap_or_default();
+                                            (
+                                                h.key.to_string(),
+                                                String::from_utf8_lossy(value).into_owned(),
+                                            )
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
                         };
                         if tx.send(event).is_err() {
                             break;
@@ -1001,7 +1018,13 @@ impl Replica {
     /// Starts `binary` (pass `env!("CARGO_BIN_EXE_replica")`) with the configuration
     /// file `config`; returns at once (see [`Replica::wait_ready`]).
     pub fn spawn(binary: &str, name: &str, config: &Path) -> Self {
+        Self::spawn_with(binary, name, config, &[])
+    }
+
+    /// [`Replica::spawn`] with extra environment variables (e.g. `LOG_TYPE`).
+    pub fn spawn_with(binary: &str, name: &str, config: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(binary)
+            .envs(env.iter().copied())
             .env("REPLICA_CONFIG", config)
             .env("REPLICA_NAME", name)
             .env(

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use tokio::sync::{oneshot, Notify};
 
@@ -90,6 +91,17 @@ impl KafkaDelivery {
         key: Option<&str>,
         payload: &[u8],
     ) -> Result<(), DeliveryError> {
+        self.send_with_headers(topic, key, payload, &[]).await
+    }
+
+    /// [`KafkaDelivery::send`] with record headers (name, value).
+    pub async fn send_with_headers(
+        &self,
+        topic: &str,
+        key: Option<&str>,
+        payload: &[u8],
+        headers: &[(String, String)],
+    ) -> Result<(), DeliveryError> {
         let failed = |reason: String| DeliveryError {
             topic: topic.to_string(),
             reason,
@@ -98,6 +110,16 @@ impl KafkaDelivery {
         let mut record = BaseRecord::with_opaque_to(topic, Box::new(report)).payload(payload);
         if let Some(key) = key {
             record = record.key(key);
+        }
+        if !headers.is_empty() {
+            let mut owned = OwnedHeaders::new_with_capacity(headers.len());
+            for (name, value) in headers {
+                owned = owned.insert(Header {
+                    key: name,
+                    value: Some(value.as_bytes()),
+                });
+            }
+            record = record.headers(owned);
         }
         // When librdkafka's buffer is full, wait for room (a report), then try again. A
         // report that comes before the wait starts costs at most one QUEUE_FULL_RETRY.
@@ -167,10 +189,11 @@ impl Drop for KafkaDelivery {
 impl Delivery for KafkaDelivery {
     fn deliver(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), DeliveryError>> {
         Box::pin(async move {
-            self.send(
+            self.send_with_headers(
                 &envelope.topic,
                 envelope.key.as_deref(),
                 envelope.payload.as_bytes(),
+                &envelope.headers,
             )
             .await
         })

@@ -31,6 +31,11 @@ pub(crate) fn init(
         return None;
     }
     let (filter, refused) = filter(settings.level, std::env::var("RUST_LOG").ok());
+    // The trace context's span, at every level (its fields are on every line).
+    let filter = match crate::tracectx::FILTER_DIRECTIVE.parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         // The channel is allocated (and touched) up front: the default 128k lines are

@@ -9,7 +9,8 @@ use super::{Delivery, DeliveryError, Envelope};
 use crate::jobqueue::BoxFuture;
 
 /// The embedded default [`Delivery`]: prints each message's payload as one line on
-/// stdout (logs go to stderr, so stdout carries events only) and broadcasts it to
+/// stdout (logs go to stderr, so stdout carries events only; its headers are not printed)
+/// and broadcasts it to
 /// [`EmbeddedBus::subscribe`]rs.
 #[derive(Clone, Debug)]
 pub struct EmbeddedBus {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::jobqueue::BoxFuture;
 use crate::models::InfrastructureTask;
+use crate::tracectx::TraceCtx;
 
 pub use embedded::EmbeddedBus;
 pub use task_events::TaskEvents;
@@ -26,6 +27,10 @@ pub struct Envelope {
     pub key: Option<String>,
     /// The message, as JSON text.
     pub payload: String,
+    /// Message headers, e.g. the trace context (`X-Tracectx-TransactionId`, ...) of the
+    /// request whose task the event reports. Kafka sends them as record headers; the
+    /// embedded bus leaves them out of its stdout lines.
+    pub headers: Vec<(String, String)>,
 }
 
 /// Why a message was not delivered. The sender keeps it and tries again later.
@@ -89,10 +94,12 @@ impl InfrastructureMessagingService {
         }
     }
 
-    /// Posts the task as one event; `Ok` once delivered.
+    /// Posts the task as one event, with the trace context as message headers; `Ok`
+    /// once delivered.
     pub(crate) async fn send_infrastructure_task(
         &self,
         task: &InfrastructureTask,
+        trace_ctx: &TraceCtx,
     ) -> Result<(), DeliveryError> {
         let payload = serde_json::to_string(task).map_err(|err| DeliveryError {
             topic: self.topic.clone(),
@@ -103,6 +110,7 @@ impl InfrastructureMessagingService {
                 topic: self.topic.clone(),
                 key: Some(task.infrastructure_id.clone()),
                 payload,
+                headers: trace_ctx.message_headers(),
             })
             .await
     }

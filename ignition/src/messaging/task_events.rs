@@ -26,9 +26,15 @@ impl TaskEvents {
     }
 
     /// Sends the task as an event (keyed by infrastructure id); `Ok` once delivered.
+    /// Sent while serving a request, the event carries its trace context (`X-Tracectx-*`)
+    /// as message headers; from a task of the driver's own, none.
     pub async fn send(&self, task: &InfrastructureTask) -> Result<(), DeliveryError> {
         match self.messaging.get() {
-            Some(messaging) => messaging.send_infrastructure_task(task).await,
+            Some(messaging) => {
+                messaging
+                    .send_infrastructure_task(task, &crate::tracectx::current())
+                    .await
+            }
             None => Err(DeliveryError {
                 topic: String::new(),
                 reason: "the app has not started (or its messaging service is disabled)".into(),

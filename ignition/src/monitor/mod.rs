@@ -29,6 +29,8 @@ use crate::models::{
     DeploymentLocation, FailureCode, FailureDetails, InfrastructureTask, InfrastructureTaskQuery,
     TaskStatus,
 };
+#[doc(hidden)] // the type of MonitoringJob::trace_ctx
+pub use crate::tracectx::TraceCtx;
 
 /// The job type of task monitoring jobs, as in the seed.
 pub(crate) const JOB_TYPE: &str = "InfrastructureTaskMonitoring";
@@ -54,6 +56,11 @@ pub struct MonitoringJob {
     /// holds on every replica and across restarts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,
+    /// The trace context of the create or delete (its `X-Tracectx-*` headers): every
+    /// poll is logged in it and the task's event carries it as message headers, on
+    /// whichever replica polls. Absent in jobs of earlier versions.
+    #[serde(default, skip_serializing_if = "TraceCtx::is_empty")]
+    pub trace_ctx: TraceCtx,
 }
 
 impl MonitoringJob {
@@ -187,6 +194,7 @@ impl InfrastructureTaskMonitoringService {
             deadline_ms: self
                 .task_timeout
                 .map(|timeout| now_ms().saturating_add(timeout.as_millis() as u64)),
+            trace_ctx: crate::tracectx::current(),
         };
         self.job_queue.queue(job.into_job()).await?;
         tracing::debug!(infrastructure_id, request_id, "monitoring task");
@@ -213,7 +221,11 @@ impl JobHandler for MonitoringHandler {
                     return Action::done();
                 }
             };
-            poll_once(&*poller, &messaging, settings, task).await
+            if task.trace_ctx.is_empty() {
+                return poll_once(&*poller, &messaging, settings, task).await;
+            }
+            let ctx = task.trace_ctx.clone();
+            crate::tracectx::run(ctx, poll_once(&*poller, &messaging, settings, task)).await
         })
     }
 }
@@ -241,7 +253,10 @@ async fn deadline_passed(
             ),
         ),
     );
-    match messaging.send_infrastructure_task(&failed).await {
+    match messaging
+        .send_infrastructure_task(&failed, &task.trace_ctx)
+        .await
+    {
         Ok(()) => {
             tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, polls = task.polls, "task deadline passed; FAILED event sent");
             Action::done()
@@ -289,7 +304,10 @@ async fn poll_once(
             let after = schedule.interval;
             Action::requeue(task.into_job(), after, "task in progress")
         }
-        Ok(state) => match messaging.send_infrastructure_task(&state).await {
+        Ok(state) => match messaging
+            .send_infrastructure_task(&state, &task.trace_ctx)
+            .await
+        {
             Ok(()) => {
                 tracing::info!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, status = ?state.status, polls = task.polls, "task finished; event sent");
                 Action::done()
@@ -379,6 +397,7 @@ mod tests {
             polls: 0,
             consecutive_errors: 0,
             deadline_ms: None,
+            trace_ctx: TraceCtx::default(),
         }
     }
 
@@ -497,6 +516,80 @@ mod tests {
         assert!(events.try_recv().is_err(), "no event for a forgotten task");
     }
 
+    /// Answers COMPLETE; records the trace context each poll ran in.
+    struct Traced(Mutex<Vec<TraceCtx>>);
+
+    impl TaskPoller for Traced {
+        fn poll(
+            &self,
+            query: InfrastructureTaskQuery,
+        ) -> BoxFuture<'static, Result<InfrastructureTask, DriverError>> {
+            self.0.lock().unwrap().push(crate::tracectx::current());
+            let task = InfrastructureTask::complete(query.infrastructure_id, query.request_id);
+            Box::pin(async move { Ok(task) })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_trace_context_travels_with_the_job_into_the_poll_and_the_event() {
+        let ctx: TraceCtx =
+            serde_json::from_value(serde_json::json!({"transactionid": "t-1", "processid": "p-1"}))
+                .unwrap();
+        let job = MonitoringJob {
+            trace_ctx: ctx.clone(),
+            ..job()
+        };
+        let message = job.clone().into_job();
+        let data: serde_json::Value = message.data().unwrap();
+        assert_eq!(
+            data["trace_ctx"],
+            serde_json::json!({"transactionid": "t-1", "processid": "p-1"})
+        );
+        // a job of an earlier version (no trace_ctx) still decodes
+        let mut older = data.clone();
+        older.as_object_mut().unwrap().remove("trace_ctx");
+        let older: MonitoringJob = serde_json::from_value(older).unwrap();
+        assert!(older.trace_ctx.is_empty());
+        assert!(!serde_json::to_string(&older).unwrap().contains("trace_ctx"));
+
+        let bus = Arc::new(EmbeddedBus::new(false));
+        let mut events = bus.subscribe();
+        let poller = Arc::new(Traced(Mutex::new(Vec::new())));
+        let handler = MonitoringHandler {
+            poller: poller.clone(),
+            messaging: InfrastructureMessagingService::new(bus, "events"),
+            settings: SETTINGS,
+        };
+        assert_eq!(handler.handle(message).await, Action::Done);
+        assert_eq!(
+            *poller.0.lock().unwrap(),
+            [ctx],
+            "the poll ran in the job's context"
+        );
+        let event = events.try_recv().expect("one event");
+        assert_eq!(
+            event.headers,
+            [
+                ("X-Tracectx-TransactionId".to_string(), "t-1".to_string()),
+                ("X-Tracectx-ProcessId".into(), "p-1".into())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_requeued_job_keeps_its_trace_context() {
+        let ctx: TraceCtx =
+            serde_json::from_value(serde_json::json!({"transactionid": "t-2"})).unwrap();
+        let bus = Arc::new(EmbeddedBus::new(false));
+        let task = MonitoringJob {
+            trace_ctx: ctx.clone(),
+            ..job()
+        };
+        let (next, _) =
+            requeued(run(Ok(InfrastructureTask::in_progress("i1", "r1")), bus, task).await);
+        assert_eq!(next.trace_ctx, ctx);
+    }
+
     #[tokio::test]
     async fn malformed_jobs_are_skipped() {
         let handler = MonitoringHandler {
@@ -550,6 +643,7 @@ mod deadline_and_timeout_tests {
             polls: 0,
             consecutive_errors: 0,
             deadline_ms,
+            trace_ctx: TraceCtx::default(),
         }
     }
 

@@ -870,6 +870,7 @@ mod tests {
             topic: "t".into(),
             key: Some("i".into()),
             payload: r#"{"infrastructureId": "i", "requestId": "r", "status": "COMPLETE"}"#.into(),
+            headers: Vec::new(),
         })
         .unwrap();
         assert_eq!(waiter.await.unwrap().as_deref(), Some("r"));

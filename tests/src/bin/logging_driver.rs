@@ -2,13 +2,24 @@
 //! configured by the YAML file named by `LOGGING_DRIVER_CONFIG`, logs on stderr.
 //!
 //! - create: logs the template three ways (a Display field, a Debug field, inside the
-//!   message), inside a span with the field `traceCtx.test` = `span-value`; the task
-//!   completes at its first poll.
+//!   message), inside a span with the field `traceCtx.test` = `span-value`; answers
+//!   `inf-N` / `create-N` (N counts the creates).
+//! - get_infrastructure_task: logs `logging driver polled` (INFO, field
+//!   `infrastructure_id`); IN_PROGRESS at a task's first poll, COMPLETE after.
 //! - find: instance name `panic` panics; anything else finds nothing.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use ignition::prelude::*;
 
-struct LoggingDriver;
+#[derive(Default)]
+struct LoggingDriver {
+    creates: AtomicUsize,
+    /// Tasks polled at least once.
+    polled: Mutex<HashSet<String>>,
+}
 
 #[vim_driver]
 impl LoggingDriver {
@@ -25,7 +36,11 @@ impl LoggingDriver {
             tracing::info!(?template, "creating (Debug field)");
             tracing::warn!("creating from this template: {template}");
         });
-        Ok(CreateInfrastructureResponse::new("inf-1", "create-1"))
+        let n = self.creates.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(CreateInfrastructureResponse::new(
+            format!("inf-{n}"),
+            format!("create-{n}"),
+        ))
     }
 
     async fn get_infrastructure_task(
@@ -34,7 +49,17 @@ impl LoggingDriver {
         request_id: String,
         _deployment_location: DeploymentLocation,
     ) -> Result<InfrastructureTask, InfrastructureError> {
-        Ok(InfrastructureTask::complete(infrastructure_id, request_id))
+        tracing::info!(%infrastructure_id, "logging driver polled");
+        let first = self
+            .polled
+            .lock()
+            .unwrap()
+            .insert(infrastructure_id.clone());
+        Ok(if first {
+            InfrastructureTask::in_progress(infrastructure_id, request_id)
+        } else {
+            InfrastructureTask::complete(infrastructure_id, request_id)
+        })
     }
 
     async fn delete_infrastructure(
@@ -66,7 +91,7 @@ impl LoggingDriver {
 async fn main() -> Result<(), ignition::BootError> {
     App::new("Logging Test Driver")
         .config_env("LOGGING_DRIVER_CONFIG")
-        .driver(LoggingDriver)
+        .driver(LoggingDriver::default())
         .run()
         .await
 }

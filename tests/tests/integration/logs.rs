@@ -123,20 +123,38 @@ impl Driver {
     }
 
     async fn post(&self, operation: &str, body: Value) -> (u16, Value) {
-        let response = reqwest::Client::new()
+        let (status, body, _) = self.post_with(operation, body, &[]).await;
+        (status, body)
+    }
+
+    /// POSTs with these extra request headers; status, body and the response's
+    /// `X-Tracectx-TransactionId` (if any).
+    async fn post_with(
+        &self,
+        operation: &str,
+        body: Value,
+        headers: &[(String, String)],
+    ) -> (u16, Value, Option<String>) {
+        let mut request = reqwest::Client::new()
             .post(format!(
                 "http://127.0.0.1:{}/api/infrastructure/{operation}",
                 self.port
             ))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.unwrap();
         let status = response.status().as_u16();
+        let transaction_id = response
+            .headers()
+            .get("X-Tracectx-TransactionId")
+            .map(|v| v.to_str().unwrap().to_string());
         let text = response.text().await.unwrap();
         (
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            transaction_id,
         )
     }
 
@@ -432,6 +450,10 @@ async fn a_panic_is_one_error_line_with_its_stack_trace() {
         .find(|line| line["logger_name"] == "panic")
         .expect("the panic line");
     assert_eq!(panic["level"], "ERROR");
+    assert!(
+        panic["traceCtx.transactionid"].is_string(),
+        "logged while serving the find: {panic:?}"
+    );
     let message = panic["message"].as_str().unwrap();
     assert!(
         message.contains("panicked at")
@@ -443,4 +465,269 @@ async fn a_panic_is_one_error_line_with_its_stack_trace() {
         stack_trace.contains("logging_driver.rs") && stack_trace.contains("find_infrastructure"),
         "{stack_trace}"
     );
+}
+
+/// LM's headers of one transaction.
+fn trace_headers(transaction_id: &str, process_id: &str) -> Vec<(String, String)> {
+    vec![
+        ("X-Tracectx-TransactionId".into(), transaction_id.into()),
+        ("X-Tracectx-ProcessId".into(), process_id.into()),
+    ]
+}
+
+fn driver_create() -> Value {
+    json!({"template": "t", "templateType": "TOSCA", "deploymentLocation": location()})
+}
+
+/// Asserts the line has `traceCtx.transactionid` and (if given) `traceCtx.processid`.
+fn assert_traced(line: &Map<String, Value>, transaction_id: &str, process_id: Option<&str>) {
+    assert_eq!(line["traceCtx.transactionid"], transaction_id, "{line:?}");
+    if let Some(process_id) = process_id {
+        assert_eq!(line["traceCtx.processid"], process_id, "{line:?}");
+    }
+}
+
+/// The lines about `infrastructure_id` (its field), and how many of them the driver and
+/// the framework's monitor logged.
+fn lines_of<'a>(
+    parsed: &'a [Map<String, Value>],
+    infrastructure_id: &str,
+) -> Vec<&'a Map<String, Value>> {
+    parsed
+        .iter()
+        .filter(|line| {
+            line.get("infrastructure_id").and_then(Value::as_str) == Some(infrastructure_id)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_trace_context_of_a_create_is_on_its_lines_the_drivers_and_every_poll_of_its_task() {
+    let driver = Driver::start(
+        logging_driver_binary(),
+        DRIVER_CONFIG,
+        "job_queue:\n  poll_interval: 100ms\n",
+        &[("LOG_TYPE", "logstash"), ("LOG_LEVEL", "DEBUG")],
+    )
+    .await;
+    let (status, body, answered) = driver
+        .post_with("create", driver_create(), &trace_headers("t-1", "p-1"))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        answered.as_deref(),
+        Some("t-1"),
+        "the given transaction id is answered"
+    );
+    assert_eq!(body["infrastructureId"], "inf-1");
+    assert_eq!(driver.next_event()["status"], "COMPLETE");
+    let lines = driver.stop();
+    let parsed: Vec<_> = lines.iter().map(|line| logstash_line(line)).collect();
+
+    // The create's lines: the framework's and the driver's.
+    let create: Vec<_> = parsed
+        .iter()
+        .filter(|line| {
+            let message = line["message"].as_str().unwrap();
+            message.starts_with("creating")
+                || message == "create accepted"
+                || message == "monitoring task"
+                || (message == "request" && line["fields.path"] == "/api/infrastructure/create")
+        })
+        .collect();
+    assert_eq!(
+        create.len(),
+        6,
+        "3 of the driver, 3 of the framework: {lines:?}"
+    );
+    for line in &create {
+        assert_traced(line, "t-1", Some("p-1"));
+        // the fixed fields, then the trace context
+        let keys: Vec<&str> = line.keys().map(String::as_str).skip(10).take(2).collect();
+        assert_eq!(
+            keys,
+            ["traceCtx.transactionid", "traceCtx.processid"],
+            "{line:?}"
+        );
+    }
+    // Every line of the task's polls: the driver's (IN_PROGRESS, then COMPLETE) and the
+    // monitor's.
+    let polls = lines_of(&parsed, "inf-1");
+    let by_driver = polls
+        .iter()
+        .filter(|line| line["message"] == "logging driver polled")
+        .count();
+    assert!(by_driver >= 2, "two polls at least: {polls:?}");
+    assert!(
+        polls
+            .iter()
+            .any(|line| line["message"] == "task finished; event sent"),
+        "{polls:?}"
+    );
+    for line in &polls {
+        assert_traced(line, "t-1", Some("p-1"));
+    }
+    // Lines outside any request carry no trace context.
+    let started = parsed
+        .iter()
+        .find(|line| line["logger_name"] == "ignition::app")
+        .unwrap();
+    assert!(
+        !started.contains_key("traceCtx.transactionid"),
+        "{started:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_without_trace_headers_gets_a_generated_transaction_id_on_its_lines_and_its_answer(
+) {
+    let driver = Driver::start(
+        logging_driver_binary(),
+        DRIVER_CONFIG,
+        "job_queue:\n  poll_interval: 100ms\n",
+        &[("LOG_TYPE", "logstash")],
+    )
+    .await;
+    let (status, body, answered) = driver.post_with("create", driver_create(), &[]).await;
+    assert_eq!(status, 202, "{body}");
+    let generated = answered.expect("X-Tracectx-TransactionId on the create's answer");
+    assert_eq!(generated.len(), 36, "a UUID: {generated}");
+    assert_eq!(driver.next_event()["status"], "COMPLETE");
+    // Every operation answers with one; each request its own.
+    let query = json!({"infrastructureId": "inf-1", "requestId": "create-1",
+                       "deploymentLocation": location()});
+    let delete = json!({"infrastructureId": "inf-1", "deploymentLocation": location()});
+    let find = json!({"template": "t", "templateType": "TOSCA", "instanceName": "x",
+                      "deploymentLocation": location()});
+    let mut ids = vec![generated.clone()];
+    for (operation, body) in [("query", query), ("delete", delete), ("find", find)] {
+        let (status, body, answered) = driver.post_with(operation, body, &[]).await;
+        assert!(status < 300, "{operation}: {status} {body}");
+        ids.push(answered.unwrap_or_else(|| panic!("{operation}: no X-Tracectx-TransactionId")));
+    }
+    let unique: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), 4, "{ids:?}");
+    // A given transaction id comes back on a query too.
+    let query = json!({"infrastructureId": "inf-1", "requestId": "create-1",
+                       "deploymentLocation": location()});
+    let (_, _, answered) = driver
+        .post_with("query", query, &trace_headers("t-q", "p-q"))
+        .await;
+    assert_eq!(answered.as_deref(), Some("t-q"));
+    // The management endpoints have no trace context.
+    let health = reqwest::get(format!(
+        "http://127.0.0.1:{}/management/health",
+        driver.port
+    ))
+    .await
+    .unwrap();
+    assert!(health.headers().get("X-Tracectx-TransactionId").is_none());
+    let lines = driver.stop();
+    let parsed: Vec<_> = lines.iter().map(|line| logstash_line(line)).collect();
+
+    let creating: Vec<_> = parsed
+        .iter()
+        .filter(|line| line["message"].as_str().unwrap().starts_with("creating"))
+        .collect();
+    assert_eq!(creating.len(), 3, "{lines:?}");
+    for line in creating {
+        assert_traced(line, &generated, None);
+        assert!(!line.contains_key("traceCtx.processid"), "{line:?}");
+    }
+    let create_polls: Vec<_> = lines_of(&parsed, "inf-1")
+        .into_iter()
+        .filter(|line| line["message"] == "task finished; event sent")
+        .filter(|line| line["request_id"] == "create-1")
+        .collect();
+    assert_eq!(create_polls.len(), 1, "{lines:?}");
+    assert_traced(create_polls[0], &generated, None);
+}
+
+#[tokio::test]
+async fn at_log_level_warning_the_warn_lines_of_a_request_have_its_trace_context_in_both_formats() {
+    for log_type in ["logstash", "flat"] {
+        let driver = Driver::start(
+            logging_driver_binary(),
+            DRIVER_CONFIG,
+            "",
+            &[("LOG_TYPE", log_type), ("LOG_LEVEL", "WARNING")],
+        )
+        .await;
+        let (status, body, _) = driver
+            .post_with("create", driver_create(), &trace_headers("t-1", "p 1"))
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let lines = driver.stop();
+        let warned: Vec<&String> = lines
+            .iter()
+            .filter(|line| line.contains("creating from this template"))
+            .collect();
+        assert_eq!(warned.len(), 1, "{log_type}: {lines:?}");
+        let line = warned[0];
+        if log_type == "logstash" {
+            assert_traced(&logstash_line(line), "t-1", Some("p 1"));
+        } else {
+            // flat: the context's fields, the value that is not plain quoted
+            assert!(
+                line.contains(r#"traceCtx.transactionid=t-1 traceCtx.processid="p 1""#),
+                "{line}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn too_many_and_oversized_trace_headers_are_served_within_bounds() {
+    let driver = Driver::start(
+        logging_driver_binary(),
+        DRIVER_CONFIG,
+        "",
+        &[("LOG_TYPE", "logstash")],
+    )
+    .await;
+    let huge = "x".repeat(10_000);
+    let mut headers = vec![
+        ("X-Tracectx-TransactionId".to_string(), huge.clone()),
+        // a format string is logged as it is
+        (
+            "X-Tracectx-ProcessId".to_string(),
+            "{} %s {0:?} {{".to_string(),
+        ),
+        ("X-Tracectx-Bad.Name".to_string(), "dropped".to_string()),
+    ];
+    for i in 0..40 {
+        headers.push((format!("X-Tracectx-H{i}"), format!("v{i}")));
+    }
+    let (status, body, answered) = driver.post_with("create", driver_create(), &headers).await;
+    assert_eq!(status, 202, "{body}");
+    let answered = answered.expect("X-Tracectx-TransactionId");
+    assert_eq!(
+        answered,
+        "x".repeat(256),
+        "the value truncated to 256 bytes"
+    );
+    let lines = driver.stop();
+    let parsed: Vec<_> = lines.iter().map(|line| logstash_line(line)).collect();
+    let creating = parsed
+        .iter()
+        .find(|line| line["message"].as_str().unwrap().starts_with("creating"))
+        .expect("the driver's line");
+    let traced: Vec<&String> = creating
+        .keys()
+        .filter(|key| key.starts_with("traceCtx."))
+        .collect();
+    // 16 headers: the transaction and process ids, then H0..H13 (the span of the
+    // driver adds traceCtx.test).
+    assert_eq!(traced.len(), 16 + 1, "{traced:?}");
+    assert_eq!(creating["traceCtx.transactionid"], "x".repeat(256));
+    assert_eq!(creating["traceCtx.processid"], "{} %s {0:?} {{");
+    assert_eq!(creating["traceCtx.h13"], "v13");
+    assert!(!creating.contains_key("traceCtx.h14"), "{creating:?}");
+    assert!(!creating.contains_key("traceCtx.bad.name"), "{creating:?}");
+    for line in &lines {
+        assert!(
+            !line.contains(&huge[..257]),
+            "an oversized value was logged: {line}"
+        );
+    }
 }

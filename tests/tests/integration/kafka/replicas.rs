@@ -51,7 +51,7 @@ fn assert_all_complete(tally: &Tally) {
 /// Waits until every replica in `names` has polled a task: creates tasks that complete
 /// at their first poll through `apis` until each name shows up in `polledBy` (on Tansu
 /// a group's first join takes about half the session timeout). Returns how long it took.
-async fn settle(apis: &[Api], events: &mut EventCollector, names: &[&str]) -> Duration {
+pub(super) async fn settle(apis: &[Api], events: &mut EventCollector, names: &[&str]) -> Duration {
     let started = Instant::now();
     let mut seen = HashSet::new();
     while names.iter().any(|n| !seen.contains(*n)) {
