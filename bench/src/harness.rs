@@ -295,9 +295,14 @@ impl DriverProc {
         if embedded_events {
             events = child.take_stdout().map(read_stdout_events);
         }
+        let scheme = if spec.extra.get("application.ssl.enabled") == Some(&json!(true)) {
+            "https"
+        } else {
+            "http"
+        };
         let mut driver = DriverProc {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("{scheme}://127.0.0.1:{port}"),
             kafka,
             events,
             stats,
@@ -367,14 +372,29 @@ impl DriverProc {
     }
 }
 
-/// Waits (up to 60 s) until `GET base/management/health` answers 200.
+/// Waits (up to 60 s) until `GET base/management/health` answers 200; for an `https`
+/// base (the harness's HTTP client has no TLS), until the port accepts connections: the
+/// warm-up wrk run that follows fails on any error.
 pub async fn wait_healthy(
     client: &reqwest::Client,
     base: &str,
     child: &mut Child,
 ) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(60);
+    let tls_port = base
+        .strip_prefix("https://")
+        .and_then(|rest| rest.rsplit(':').next())
+        .and_then(|port| port.parse::<u16>().ok());
     loop {
+        if let Some(port) = tls_port {
+            if child.exited().is_none()
+                && tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+            {
+                return Ok(());
+            }
+        }
         if let Some(status) = child.exited() {
             return Err(format!(
                 "{} exited with {status} before serving:\n{}",

@@ -29,6 +29,8 @@ pub mod python {
 pub struct Report {
     /// HTTP rows, or why they are missing.
     pub http: Option<Result<Vec<HttpRow>, String>>,
+    /// HTTPS rows, or why they are missing.
+    pub https: Option<Result<Vec<crate::https::HttpsRow>, String>>,
     /// Monitoring capacity rows.
     pub monitor: Vec<Result<MonitorRow, String>>,
     /// Idle cost rows.
@@ -57,6 +59,7 @@ impl Report {
     pub fn new(_opts: &Opts) -> Self {
         Self {
             http: None,
+            https: None,
             monitor: Vec::new(),
             idle: Vec::new(),
             jobs: None,
@@ -148,6 +151,48 @@ impl Report {
                     );
                 }
                 let _ = writeln!(o);
+            }
+        }
+
+        if let Some(https) = &self.https {
+            let _ = writeln!(
+                o,
+                "## HTTPS: framework vs bare poem, both over TLS\n\nwrk, {} s per run, kept-alive connections \
+                 (TLS 1.3, ECDSA P-256 certificate made by the run); the framework with `application.ssl` \
+                 (poem's rustls listener, certificate reloaded on change), bare poem behind the same listener \
+                 and certificate. Latencies in ms.\n",
+                opts.http_seconds
+            );
+            match https {
+                Err(err) => {
+                    let _ = writeln!(o, "not measured: {err}\n");
+                }
+                Ok(rows) => {
+                    let _ = writeln!(
+                        o,
+                        "| op | c | framework req/s | p50 | p99 | bare req/s | p50 | p99 | ratio |"
+                    );
+                    let _ = writeln!(
+                        o,
+                        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+                    );
+                    for r in rows {
+                        let _ = writeln!(
+                            o,
+                            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.3} |",
+                            r.op,
+                            r.concurrency,
+                            r.framework.rps,
+                            r.framework.p50_ms,
+                            r.framework.p99_ms,
+                            r.bare.rps,
+                            r.bare.p50_ms,
+                            r.bare.p99_ms,
+                            r.ratio
+                        );
+                    }
+                    let _ = writeln!(o);
+                }
             }
         }
 
@@ -325,6 +370,9 @@ impl Report {
         if let Some(Err(err)) = &self.http {
             errors.push(err);
         }
+        if let Some(Err(err)) = &self.https {
+            errors.push(err);
+        }
         if let Some(Err(err)) = &self.jobs {
             errors.push(err);
         }
@@ -429,6 +477,7 @@ impl Report {
             "runs": opts.runs,
             "seconds": elapsed.as_secs_f64(),
             "http": match &self.http { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
+            "https": match &self.https { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "latency": rows(&self.latency),
             "jobs": match &self.jobs { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "monitor": rows(&self.monitor),

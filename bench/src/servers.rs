@@ -316,7 +316,7 @@ pub fn serve_driver() {
     }
 }
 
-/// `serve-bare`: the bare poem server on `port`, until killed.
+/// `serve-bare`: the bare poem server on `port`, until killed (HTTPS with `BENCH_TLS_DIR`).
 pub fn serve_bare(port: u16) {
     use poem::http::StatusCode;
     use poem::listener::TcpListener;
@@ -360,9 +360,23 @@ pub fn serve_bare(port: u16) {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    runtime
-        .block_on(Server::new(TcpListener::bind(("0.0.0.0", port))).run(routes))
-        .expect("bare server");
+    let listener = TcpListener::bind(("0.0.0.0", port));
+    // BENCH_TLS_DIR: HTTPS from DIR/tls.crt and DIR/tls.key through poem's rustls
+    // listener, the one the framework serves `application.ssl` with.
+    let served = match std::env::var_os("BENCH_TLS_DIR") {
+        Some(dir) => {
+            use poem::listener::{Listener, RustlsCertificate, RustlsConfig};
+            let dir = std::path::PathBuf::from(dir);
+            let read = |name: &str| std::fs::read(dir.join(name)).expect("read the certificate");
+            let certificate = RustlsCertificate::new()
+                .cert(read("tls.crt"))
+                .key(read("tls.key"));
+            let listener = listener.rustls(RustlsConfig::new().fallback(certificate));
+            runtime.block_on(Server::new(listener).run(routes))
+        }
+        None => runtime.block_on(Server::new(listener).run(routes)),
+    };
+    served.expect("bare server");
 }
 
 #[cfg(test)]

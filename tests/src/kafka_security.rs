@@ -32,6 +32,10 @@ pub struct TestCa {
     ca_pem: PathBuf,
     server_chain: Vec<CertificateDer<'static>>,
     server_key: Vec<u8>,
+    /// The server certificate then the CA's, as PEM.
+    server_chain_pem: String,
+    /// The server key, PKCS#8 PEM.
+    server_key_pem: String,
 }
 
 impl TestCa {
@@ -71,7 +75,17 @@ impl TestCa {
             ca_pem,
             server_chain: vec![server_cert.der().clone(), ca_cert.der().clone()],
             server_key: server_key.serialize_der(),
+            server_chain_pem: format!("{}{}", server_cert.pem(), ca_cert.pem()),
+            server_key_pem: server_key.serialize_pem(),
         }
+    }
+
+    /// Writes the server certificate (with the CA's) and key into `dir` as a Kubernetes
+    /// TLS secret lays them out: `tls.crt` and `tls.key` (`application.ssl.cert_dir`).
+    pub fn write_cert_dir(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("tls.crt"), &self.server_chain_pem)?;
+        std::fs::write(dir.join("tls.key"), &self.server_key_pem)
     }
 
     /// The CA's certificate as a PEM file, for `ssl.ca.location`.

@@ -1,0 +1,129 @@
+//! HTTPS: create and find through the framework with `application.ssl` against the bare
+//! poem handlers behind poem's rustls listener, same certificate (made here by the tests'
+//! CA helper), same wrk script; runs alternate, ratios are medians of per-pair ratios.
+//! wrk keeps its connections, so the handshake is paid once per connection; the cost of
+//! a new connection is measured by `cargo run --release -p ignition-tests --example
+//! tls_handshake` (docs/BENCHMARKS.md).
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::harness::{self, Backend, DriverProc};
+use crate::stats::median;
+use crate::suites::{http_figures, HttpFigures, Opts};
+use crate::sys::{self, Spawn};
+use crate::wrk;
+
+/// One HTTPS row.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpsRow {
+    /// `create` or `find`.
+    pub op: &'static str,
+    /// wrk connections.
+    pub concurrency: usize,
+    /// The no-op driver through the framework, over HTTPS.
+    pub framework: HttpFigures,
+    /// The bare poem handlers, over HTTPS.
+    pub bare: HttpFigures,
+    /// Median over runs of framework req/s ÷ bare req/s.
+    pub ratio: f64,
+}
+
+/// Runs the HTTPS comparison.
+pub async fn https(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpsRow>, String> {
+    if !sys::have_program("wrk") {
+        return Err("skipped: wrk is not installed (apt-get install -y wrk)".into());
+    }
+    let cert_dir = sys::temp_path("bench-tls", "d");
+    let ca = ignition_tests::kafka_security::TestCa::new("ignition bench CA");
+    ca.write_cert_dir(&cert_dir)
+        .map_err(|err| format!("cannot write the certificate: {err}"))?;
+    let mut spec = opts.driver(&Backend::Embedded, false);
+    spec.extra
+        .insert("application.ssl.enabled".into(), json!(true));
+    spec.extra.insert(
+        "application.ssl.cert_dir".into(),
+        json!(cert_dir.display().to_string()),
+    );
+    let framework = DriverProc::start(spec, opts.layout, client).await?;
+    let bare_port = sys::free_port();
+    let mut spawn = Spawn::new(
+        "bare-poem-https",
+        sys::this_exe(),
+        &["serve-bare", &bare_port.to_string()],
+    );
+    spawn.env = vec![("BENCH_TLS_DIR".into(), cert_dir.display().to_string())];
+    spawn.cpu = opts.layout.server_cpu;
+    let mut bare = spawn.start();
+    let bare_base = format!("https://127.0.0.1:{bare_port}");
+    harness::wait_healthy(client, &bare_base, &mut bare).await?;
+
+    let servers = [
+        ("framework", framework.base.clone(), Some(&framework.child)),
+        ("bare", bare_base.clone(), None),
+    ];
+    let ops = [
+        ("create", wrk::script(&harness::create_body("0"))),
+        ("find", wrk::script(&harness::find_body())),
+    ];
+    let url = |base: &str, op: &str| format!("{base}/api/infrastructure/{op}");
+    let load_cpu = opts.layout.load_cpu;
+    let warm_up = if opts.smoke { 1.0 } else { 2.0 };
+    for (op, script) in &ops {
+        for (name, base, _) in &servers {
+            let result = wrk::run(&url(base, op), script, 16, warm_up, load_cpu)?;
+            if result.errors > 0 || result.rps == 0.0 {
+                return Err(format!(
+                    "HTTPS warm-up of {name} {op}: {} errors, {:.0} req/s",
+                    result.errors, result.rps
+                ));
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (op, script) in &ops {
+        for &c in &opts.concurrencies {
+            let mut results: [Vec<wrk::WrkResult>; 2] = [Vec::new(), Vec::new()];
+            for run in 0..opts.runs {
+                for turn in 0..2 {
+                    let index = (turn + run) % 2;
+                    let (_, base, log) = &servers[index];
+                    results[index].push(wrk::run(
+                        &url(base, op),
+                        script,
+                        c,
+                        opts.http_seconds,
+                        load_cpu,
+                    )?);
+                    if let Some(log) = log {
+                        log.truncate_log();
+                    }
+                }
+                let (fw, b) = (results[0][run], results[1][run]);
+                eprintln!(
+                    "  https {op} c={c} run {}: framework {:.0} req/s (p99 {:.2} ms), bare {:.0} req/s (p99 {:.2} ms), ratio {:.3}",
+                    run + 1, fw.rps, fw.p99_ms, b.rps, b.p99_ms, fw.rps / b.rps
+                );
+            }
+            let ratios: Vec<f64> = (0..opts.runs)
+                .map(|run| results[0][run].rps / results[1][run].rps)
+                .collect();
+            rows.push(HttpsRow {
+                op,
+                concurrency: c,
+                framework: http_figures(&results[0]),
+                bare: http_figures(&results[1]),
+                ratio: median(&ratios),
+            });
+        }
+    }
+    framework.stop();
+    bare.stop(Duration::from_secs(5));
+    for (_, script) in ops {
+        let _ = std::fs::remove_file(script);
+    }
+    let _ = std::fs::remove_dir_all(&cert_dir);
+    Ok(rows)
+}
