@@ -657,6 +657,7 @@ fn job_message(iid: &str) -> Vec<u8> {
         polls: 0,
         consecutive_errors: 0,
         deadline_ms: None,
+        created_ms: None,
     };
     let queued = ignition::kafka::QueuedJob::new(job.into_job(), now_ms());
     serde_json::to_vec(&queued).expect("job JSON")

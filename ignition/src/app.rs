@@ -20,6 +20,7 @@ use crate::driver::Driver;
 use crate::jobqueue::{BoxFuture, JobQueue};
 use crate::management::{AppVital, Vital, Vitals};
 use crate::messaging::{Delivery, Envelope, TaskEvents};
+use crate::metrics::{Metrics, Recorder};
 use crate::monitor::{DriverPoller, TaskPoller};
 use crate::{logging, runtime};
 
@@ -247,9 +248,21 @@ impl App {
             }
         };
         let mut vitals: Vec<Arc<dyn Vital>> = Vec::new();
-        let connected = boot::connect(&config, &self.supplied).await?;
+        let metrics = Recorder::new(
+            config
+                .application
+                .metrics_enabled
+                .then(|| Arc::new(Metrics::new())),
+        );
+        let connected = boot::connect(&config, &self.supplied, &metrics).await?;
         vitals.extend(connected.vitals.iter().cloned());
-        let wiring = boot::wire(&config, self.supplied, connected, driver.poller.clone())?;
+        let wiring = boot::wire(
+            &config,
+            self.supplied,
+            connected,
+            driver.poller.clone(),
+            &metrics,
+        )?;
         if let Some(messaging) = &wiring.messaging {
             self.task_events.bind(messaging.clone());
         }
@@ -259,14 +272,17 @@ impl App {
         }
 
         let routes = if wiring.api && wiring.service {
-            (driver.api)(api::Wiring::new(&config, wiring.monitoring.clone())).routes
+            (driver.api)(
+                api::Wiring::new(&config, wiring.monitoring.clone()).metrics(metrics.clone()),
+            )
+            .routes
         } else {
             poem::Route::new()
         };
         let app_vital = AppVital::default();
         vitals.insert(0, Arc::new(app_vital.clone()));
         vitals.extend(self.vitals);
-        let endpoint = crate::server::endpoint(routes, Vitals::new(vitals), &config);
+        let endpoint = crate::server::endpoint(routes, Vitals::new(vitals), &metrics, &config);
 
         let acceptor = crate::server::bind(&config.application)?;
         let local_addr = acceptor

@@ -73,6 +73,34 @@ impl KafkaServices {
     }
 }
 
+impl KafkaServices {
+    /// Has `metrics` read the producer's buffer and, unless the user supplied a job
+    /// queue, the job queue's tasks and lag at each scrape (through weak references: the
+    /// metrics never keep the Kafka clients alive).
+    pub(crate) fn record(
+        &self,
+        metrics: &crate::metrics::Recorder,
+        supplied: &crate::boot::Supplied,
+    ) {
+        let delivery = Arc::downgrade(&self.delivery);
+        metrics.messages_buffered(move || delivery.upgrade().map_or(0, |d| d.in_flight()));
+        if supplied.job_queue.is_none() {
+            let queue = Arc::downgrade(&self.job_queue);
+            metrics.tasks_monitored(move || queue.upgrade().map_or(0, |q| q.outstanding() as i64));
+            self.job_queue.measure_lag();
+            let queue = Arc::downgrade(&self.job_queue);
+            metrics.job_queue_lag(move || {
+                queue.upgrade().map_or_else(Vec::new, |q| {
+                    q.lag()
+                        .into_iter()
+                        .map(|(partition, lag)| (partition.to_string(), lag))
+                        .collect()
+                })
+            });
+        }
+    }
+}
+
 /// The `kafka` vital: can the broker be reached (a metadata request within 3 s)?
 pub(crate) struct KafkaVital {
     producer: Arc<KafkaDelivery>,

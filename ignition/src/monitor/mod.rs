@@ -25,6 +25,7 @@ use crate::driver::Driver;
 use crate::error::DriverError;
 use crate::jobqueue::{Action, BoxFuture, Job, JobHandler, JobQueue, JobQueueError};
 use crate::messaging::InfrastructureMessagingService;
+use crate::metrics::{PollOutcome, Recorder};
 use crate::models::{
     DeploymentLocation, FailureCode, FailureDetails, InfrastructureTask, InfrastructureTaskQuery,
     TaskStatus,
@@ -54,6 +55,10 @@ pub struct MonitoringJob {
     /// holds on every replica and across restarts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,
+    /// When the create or delete was accepted, in milliseconds since the Unix epoch
+    /// (for `ignition_create_to_event_seconds`); absent in jobs queued by older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_ms: Option<u64>,
 }
 
 impl MonitoringJob {
@@ -147,27 +152,34 @@ impl PollSchedule {
 pub(crate) struct InfrastructureTaskMonitoringService {
     job_queue: Arc<dyn JobQueue>,
     task_timeout: Option<Duration>,
+    /// Whether jobs carry `created_ms` (only read by the metrics).
+    stamp_created: bool,
 }
 
 impl InfrastructureTaskMonitoringService {
-    /// Registers the monitoring job handler on `job_queue` and returns the service.
+    /// Registers the monitoring job handler on `job_queue` and returns the service;
+    /// polls are counted into `metrics`.
     pub(crate) fn new(
         job_queue: Arc<dyn JobQueue>,
         poller: Arc<dyn TaskPoller>,
         messaging: InfrastructureMessagingService,
         settings: MonitorSettings,
+        metrics: Recorder,
     ) -> Self {
+        let stamp_created = metrics.metrics().is_some();
         job_queue.register_handler(
             JOB_TYPE,
             Arc::new(MonitoringHandler {
                 poller,
                 messaging,
                 settings,
+                metrics,
             }),
         );
         Self {
             job_queue,
             task_timeout: settings.task_timeout,
+            stamp_created,
         }
     }
 
@@ -187,6 +199,7 @@ impl InfrastructureTaskMonitoringService {
             deadline_ms: self
                 .task_timeout
                 .map(|timeout| now_ms().saturating_add(timeout.as_millis() as u64)),
+            created_ms: self.stamp_created.then(now_ms),
         };
         self.job_queue.queue(job.into_job()).await?;
         tracing::debug!(infrastructure_id, request_id, "monitoring task");
@@ -198,6 +211,7 @@ struct MonitoringHandler {
     poller: Arc<dyn TaskPoller>,
     messaging: InfrastructureMessagingService,
     settings: MonitorSettings,
+    metrics: Recorder,
 }
 
 impl JobHandler for MonitoringHandler {
@@ -205,6 +219,7 @@ impl JobHandler for MonitoringHandler {
         let poller = self.poller.clone();
         let messaging = self.messaging.clone();
         let settings = self.settings;
+        let metrics = self.metrics.clone();
         Box::pin(async move {
             let task: MonitoringJob = match job.data() {
                 Ok(task) => task,
@@ -213,7 +228,7 @@ impl JobHandler for MonitoringHandler {
                     return Action::done();
                 }
             };
-            poll_once(&*poller, &messaging, settings, task).await
+            poll_once(&*poller, &messaging, settings, &metrics, task).await
         })
     }
 }
@@ -225,6 +240,7 @@ async fn deadline_passed(
     schedule: PollSchedule,
     timeout: Option<Duration>,
     deadline: u64,
+    metrics: &Recorder,
     mut task: MonitoringJob,
 ) -> Action {
     let within = timeout
@@ -243,6 +259,9 @@ async fn deadline_passed(
     );
     match messaging.send_infrastructure_task(&failed).await {
         Ok(()) => {
+            if let Some(created) = task.created_ms {
+                metrics.create_to_event(created, now_ms());
+            }
             tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, polls = task.polls, "task deadline passed; FAILED event sent");
             Action::done()
         }
@@ -264,11 +283,20 @@ async fn poll_once(
     poller: &dyn TaskPoller,
     messaging: &InfrastructureMessagingService,
     settings: MonitorSettings,
+    metrics: &Recorder,
     mut task: MonitoringJob,
 ) -> Action {
     let schedule = settings.schedule;
     if let Some(deadline) = task.deadline_ms.filter(|deadline| now_ms() >= *deadline) {
-        return deadline_passed(messaging, schedule, settings.task_timeout, deadline, task).await;
+        return deadline_passed(
+            messaging,
+            schedule,
+            settings.task_timeout,
+            deadline,
+            metrics,
+            task,
+        )
+        .await;
     }
     task.polls += 1;
     let query = InfrastructureTaskQuery {
@@ -277,11 +305,19 @@ async fn poll_once(
         deployment_location: task.deployment_location.clone(),
     };
     let polled = match tokio::time::timeout(settings.poll_timeout, poller.poll(query)).await {
-        Ok(polled) => polled,
+        Ok(polled) => {
+            metrics.poll(match &polled {
+                Ok(state) => PollOutcome::of(state.status),
+                Err(err) if err.retry => PollOutcome::Retry,
+                Err(_) => PollOutcome::Forgotten,
+            });
+            polled
+        }
         Err(_) => Err(DriverError::temporary(format!(
             "get_infrastructure_task did not answer within {} (`driver.timeouts.query` / `driver.call_timeout`); the poll was cancelled",
             humantime_serde::re::humantime::format_duration(settings.poll_timeout)
-        ))),
+        )))
+        .inspect_err(|_| metrics.poll(PollOutcome::Timeout)),
     };
     match polled {
         Ok(state) if state.status == TaskStatus::InProgress => {
@@ -291,6 +327,9 @@ async fn poll_once(
         }
         Ok(state) => match messaging.send_infrastructure_task(&state).await {
             Ok(()) => {
+                if let Some(created) = task.created_ms {
+                    metrics.create_to_event(created, now_ms());
+                }
                 tracing::info!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, status = ?state.status, polls = task.polls, "task finished; event sent");
                 Action::done()
             }
@@ -379,6 +418,7 @@ mod tests {
             polls: 0,
             consecutive_errors: 0,
             deadline_ms: None,
+            created_ms: None,
         }
     }
 
@@ -404,7 +444,7 @@ mod tests {
     ) -> Action {
         let poller = Scripted(Mutex::new(VecDeque::from([answer])));
         let messaging = InfrastructureMessagingService::new(delivery, "events");
-        poll_once(&poller, &messaging, SETTINGS, job).await
+        poll_once(&poller, &messaging, SETTINGS, &Recorder::default(), job).await
     }
 
     fn requeued(action: Action) -> (MonitoringJob, Duration) {
@@ -506,6 +546,7 @@ mod tests {
                 "events",
             ),
             settings: SETTINGS,
+            metrics: Recorder::default(),
         };
         let job = Job::new(JOB_TYPE, None, &serde_json::json!({"infrastructure_id": 5})).unwrap();
         assert_eq!(handler.handle(job).await, Action::Done);
@@ -550,6 +591,7 @@ mod deadline_and_timeout_tests {
             polls: 0,
             consecutive_errors: 0,
             deadline_ms,
+            created_ms: None,
         }
     }
 
@@ -559,7 +601,14 @@ mod deadline_and_timeout_tests {
         let bus = Arc::new(EmbeddedBus::new(false));
         let messaging = InfrastructureMessagingService::new(bus, "events");
         let started = tokio::time::Instant::now();
-        let action = poll_once(&poller, &messaging, settings(None), job(None)).await;
+        let action = poll_once(
+            &poller,
+            &messaging,
+            settings(None),
+            &Recorder::default(),
+            job(None),
+        )
+        .await;
         assert_eq!(
             started.elapsed(),
             Duration::from_secs(5),
@@ -586,6 +635,7 @@ mod deadline_and_timeout_tests {
             &poller,
             &messaging,
             settings(Some(Duration::from_secs(60))),
+            &Recorder::default(),
             job(Some(past)),
         )
         .await;
