@@ -1,7 +1,7 @@
 //! The benchmark harness of Ignition for Rust (see `docs/BENCHMARKS.md`).
 //!
 //! ```text
-//! cargo run --release -p ignition-bench -- [all|http|monitor|idle|jobs|latency]... [--smoke]
+//! cargo run --release -p ignition-bench -- [all|http|metrics|monitor|idle|jobs|latency]... [--smoke]
 //!     [--runs N] [--http-seconds S] [--idle-seconds S] [--kafka-config KEY=VALUE]...
 //!     [--jobs N] [--idle-tasks N] [--no-pin] [--json PATH]
 //! ```
@@ -13,6 +13,7 @@
 
 mod harness;
 mod kafka;
+mod metrics_cost;
 mod report;
 mod servers;
 mod stats;
@@ -27,7 +28,7 @@ use report::Report;
 use suites::Opts;
 
 const USAGE: &str =
-    "usage: ignition-bench [all|http|monitor|idle|jobs|latency]... [--smoke] [--runs N] \
+    "usage: ignition-bench [all|http|metrics|monitor|idle|jobs|latency]... [--smoke] [--runs N] \
 [--http-seconds S] [--idle-seconds S] [--kafka-config KEY=VALUE]... [--jobs N] [--idle-tasks N] [--no-pin] [--json PATH]";
 
 fn main() {
@@ -55,7 +56,9 @@ fn main() {
                 .unwrap_or_else(|| fail(&format!("{name} needs a value")))
         };
         match arg.as_str() {
-            "all" | "http" | "monitor" | "idle" | "jobs" | "latency" => suites.push(arg),
+            "all" | "http" | "metrics" | "monitor" | "idle" | "jobs" | "latency" => {
+                suites.push(arg)
+            }
             "--smoke" => smoke = true,
             "--no-pin" => pin = false,
             "--jobs" => jobs = Some(parse::<usize>(&value("--jobs"))),
@@ -79,7 +82,7 @@ fn main() {
         }
     }
     if suites.is_empty() || suites.iter().any(|s| s == "all") {
-        suites = ["http", "monitor", "idle", "jobs", "latency"]
+        suites = ["http", "metrics", "monitor", "idle", "jobs", "latency"]
             .map(String::from)
             .to_vec();
     }
@@ -178,6 +181,10 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
     if wants("http") {
         step("HTTP: framework vs bare poem (wrk)");
         report.http = Some(suites::http(opts, &client).await);
+    }
+    if wants("metrics") {
+        step("metrics on vs off (wrk)");
+        report.metrics = Some(metrics_cost::run(opts, &client).await);
     }
     if wants("latency") {
         for backend in &backends {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::metrics_cost::{self, MetricsRow};
 use crate::suites::{HttpRow, IdleRow, JobsRow, LatencyRow, MonitorRow, Opts};
 use crate::sys;
 
@@ -29,6 +30,8 @@ pub mod python {
 pub struct Report {
     /// HTTP rows, or why they are missing.
     pub http: Option<Result<Vec<HttpRow>, String>>,
+    /// Metrics on vs off, or why they are missing.
+    pub metrics: Option<Result<Vec<MetricsRow>, String>>,
     /// Monitoring capacity rows.
     pub monitor: Vec<Result<MonitorRow, String>>,
     /// Idle cost rows.
@@ -57,6 +60,7 @@ impl Report {
     pub fn new(_opts: &Opts) -> Self {
         Self {
             http: None,
+            metrics: None,
             monitor: Vec::new(),
             idle: Vec::new(),
             jobs: None,
@@ -149,6 +153,10 @@ impl Report {
                 }
                 let _ = writeln!(o);
             }
+        }
+
+        if let Some(rows) = &self.metrics {
+            metrics_cost::render(o, opts, rows);
         }
 
         if !self.latency.is_empty() {
@@ -328,6 +336,9 @@ impl Report {
         if let Some(Err(err)) = &self.jobs {
             errors.push(err);
         }
+        if let Some(Err(err)) = &self.metrics {
+            errors.push(err);
+        }
         let rows = self.monitor.iter().filter_map(|r| r.as_ref().err());
         let rows = rows.chain(self.idle.iter().filter_map(|r| r.as_ref().err()));
         errors.extend(rows.chain(self.latency.iter().filter_map(|r| r.as_ref().err())));
@@ -366,6 +377,15 @@ impl Report {
                         layer >= 0.9,
                     ));
                 }
+            }
+        }
+        if let Some(Ok(rows)) = &self.metrics {
+            for r in rows.iter().filter(|r| r.concurrency == 16) {
+                goals.push((
+                    format!("{} at c=16 with metrics on: ≤ 3 % below metrics off", r.op),
+                    format!("{:.3}", r.ratio),
+                    r.ratio >= 0.97,
+                ));
             }
         }
         for r in ok_rows(&self.monitor).filter(|r| r.tasks >= 10_000) {
@@ -429,6 +449,7 @@ impl Report {
             "runs": opts.runs,
             "seconds": elapsed.as_secs_f64(),
             "http": match &self.http { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
+            "metrics": match &self.metrics { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "latency": rows(&self.latency),
             "jobs": match &self.jobs { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "monitor": rows(&self.monitor),

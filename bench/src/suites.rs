@@ -94,7 +94,7 @@ impl Opts {
         format!("{}ms", self.poll_interval.as_millis())
     }
 
-    fn driver(&self, backend: &Backend, read_events: bool) -> DriverSpec {
+    pub(crate) fn driver(&self, backend: &Backend, read_events: bool) -> DriverSpec {
         DriverSpec {
             backend: backend.clone(),
             poll_interval: self.poll_interval_text(),
