@@ -282,23 +282,21 @@ impl ClientContext for JobQueueContext {
     /// committed offset). librdkafka's own `consumer_lag` counts from the committed
     /// offset, which here waits for every job still waiting on its timer.
     fn stats(&self, statistics: Statistics) {
-        let mut lags: Vec<(i32, i64)> = statistics
-            .topics
-            .get(&self.topic)
-            .map(|topic| {
-                topic
-                    .partitions
-                    .values()
-                    .filter(|p| p.partition >= 0 && p.desired && p.hi_offset >= 0)
-                    .filter_map(|p| {
-                        let next = [p.app_offset, p.committed_offset]
-                            .into_iter()
-                            .find(|offset| *offset >= 0)?;
-                        Some((p.partition, (p.hi_offset - next).max(0)))
-                    })
-                    .collect()
+        // No news of the topic (e.g. the broker is away): the last figures stand.
+        let Some(topic) = statistics.topics.get(&self.topic) else {
+            return;
+        };
+        let mut lags: Vec<(i32, i64)> = topic
+            .partitions
+            .values()
+            .filter(|p| p.partition >= 0 && p.desired && p.hi_offset >= 0)
+            .filter_map(|p| {
+                let next = [p.app_offset, p.committed_offset]
+                    .into_iter()
+                    .find(|offset| *offset >= 0)?;
+                Some((p.partition, (p.hi_offset - next).max(0)))
             })
-            .unwrap_or_default();
+            .collect();
         lags.sort_unstable();
         *self.lag.lock().unwrap_or_else(|e| e.into_inner()) = lags;
     }
