@@ -415,6 +415,7 @@ impl Recorder {
     }
 
     /// Reads `ignition_messages_buffered` from `probe` at each scrape.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn messages_buffered(&self, probe: impl Fn() -> i64 + Send + Sync + 'static) {
         if let Some(metrics) = &self.0 {
             metrics.set_probes(|p| p.messages_buffered = Some(Box::new(probe)));
