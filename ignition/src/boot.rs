@@ -134,7 +134,7 @@ pub(crate) async fn connect(
     #[cfg(feature = "kafka")]
     {
         let kafka = crate::kafka::KafkaServices::connect(config).await?;
-        kafka.record(metrics, supplied);
+        kafka.record(metrics, supplied.job_queue.is_none());
         Ok(Connected {
             delivery: Some(kafka.delivery),
             job_queue: Some(kafka.job_queue),

@@ -74,17 +74,13 @@ impl KafkaServices {
 }
 
 impl KafkaServices {
-    /// Has `metrics` read the producer's buffer and, unless the user supplied a job
-    /// queue, the job queue's tasks and lag at each scrape (through weak references: the
-    /// metrics never keep the Kafka clients alive).
-    pub(crate) fn record(
-        &self,
-        metrics: &crate::metrics::Recorder,
-        supplied: &crate::boot::Supplied,
-    ) {
+    /// Has `metrics` read the producer's buffer and, with `job_queue` (the built-in Kafka
+    /// job queue is the one used), the job queue's tasks and lag at each scrape (through
+    /// weak references: the metrics never keep the Kafka clients alive).
+    pub(crate) fn record(&self, metrics: &crate::metrics::Recorder, job_queue: bool) {
         let delivery = Arc::downgrade(&self.delivery);
         metrics.messages_buffered(move || delivery.upgrade().map_or(0, |d| d.in_flight()));
-        if supplied.job_queue.is_none() {
+        if job_queue {
             let queue = Arc::downgrade(&self.job_queue);
             metrics.tasks_monitored(move || queue.upgrade().map_or(0, |q| q.outstanding() as i64));
             self.job_queue.measure_lag();
