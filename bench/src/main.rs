@@ -1,7 +1,7 @@
 //! The benchmark harness of Ignition for Rust (see `docs/BENCHMARKS.md`).
 //!
 //! ```text
-//! cargo run --release -p ignition-bench -- [all|http|https|monitor|idle|jobs|latency]... [--smoke]
+//! cargo run --release -p ignition-bench -- [all|http|https|metrics|monitor|idle|jobs|latency]... [--smoke]
 //!     [--runs N] [--http-seconds S] [--idle-seconds S] [--kafka-config KEY=VALUE]...
 //!     [--jobs N] [--idle-tasks N] [--no-pin] [--json PATH]
 //! ```
@@ -14,6 +14,7 @@
 mod harness;
 mod https;
 mod kafka;
+mod metrics_cost;
 mod report;
 mod servers;
 mod stats;
@@ -28,7 +29,7 @@ use report::Report;
 use suites::Opts;
 
 const USAGE: &str =
-    "usage: ignition-bench [all|http|https|monitor|idle|jobs|latency]... [--smoke] [--runs N] \
+    "usage: ignition-bench [all|http|https|metrics|monitor|idle|jobs|latency]... [--smoke] [--runs N] \
 [--http-seconds S] [--idle-seconds S] [--kafka-config KEY=VALUE]... [--jobs N] [--idle-tasks N] [--no-pin] [--json PATH]";
 
 fn main() {
@@ -56,7 +57,9 @@ fn main() {
                 .unwrap_or_else(|| fail(&format!("{name} needs a value")))
         };
         match arg.as_str() {
-            "all" | "http" | "https" | "monitor" | "idle" | "jobs" | "latency" => suites.push(arg),
+            "all" | "http" | "https" | "metrics" | "monitor" | "idle" | "jobs" | "latency" => {
+                suites.push(arg)
+            }
             "--smoke" => smoke = true,
             "--no-pin" => pin = false,
             "--jobs" => jobs = Some(parse::<usize>(&value("--jobs"))),
@@ -80,9 +83,11 @@ fn main() {
         }
     }
     if suites.is_empty() || suites.iter().any(|s| s == "all") {
-        suites = ["http", "https", "monitor", "idle", "jobs", "latency"]
-            .map(String::from)
-            .to_vec();
+        suites = [
+            "http", "https", "metrics", "monitor", "idle", "jobs", "latency",
+        ]
+        .map(String::from)
+        .to_vec();
     }
     let layout = Layout::new(pin);
     let mut opts = Opts::new(smoke, layout);
@@ -183,6 +188,10 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
     if wants("https") {
         step("HTTPS: framework vs bare poem, both on poem's rustls listener (wrk)");
         report.https = Some(https::https(opts, &client).await);
+    }
+    if wants("metrics") {
+        step("metrics on vs off (wrk)");
+        report.metrics = Some(metrics_cost::run(opts, &client).await);
     }
     if wants("latency") {
         for backend in &backends {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::metrics_cost::{self, MetricsRow};
 use crate::suites::{HttpRow, IdleRow, JobsRow, LatencyRow, MonitorRow, Opts};
 use crate::sys;
 
@@ -31,6 +32,8 @@ pub struct Report {
     pub http: Option<Result<Vec<HttpRow>, String>>,
     /// HTTPS rows, or why they are missing.
     pub https: Option<Result<Vec<crate::https::HttpsRow>, String>>,
+    /// Metrics on vs off, or why they are missing.
+    pub metrics: Option<Result<Vec<MetricsRow>, String>>,
     /// Monitoring capacity rows.
     pub monitor: Vec<Result<MonitorRow, String>>,
     /// Idle cost rows.
@@ -60,6 +63,7 @@ impl Report {
         Self {
             http: None,
             https: None,
+            metrics: None,
             monitor: Vec::new(),
             idle: Vec::new(),
             jobs: None,
@@ -194,6 +198,9 @@ impl Report {
                     let _ = writeln!(o);
                 }
             }
+        }
+        if let Some(rows) = &self.metrics {
+            metrics_cost::render(o, opts, rows);
         }
 
         if !self.latency.is_empty() {
@@ -376,6 +383,9 @@ impl Report {
         if let Some(Err(err)) = &self.jobs {
             errors.push(err);
         }
+        if let Some(Err(err)) = &self.metrics {
+            errors.push(err);
+        }
         let rows = self.monitor.iter().filter_map(|r| r.as_ref().err());
         let rows = rows.chain(self.idle.iter().filter_map(|r| r.as_ref().err()));
         errors.extend(rows.chain(self.latency.iter().filter_map(|r| r.as_ref().err())));
@@ -414,6 +424,15 @@ impl Report {
                         layer >= 0.9,
                     ));
                 }
+            }
+        }
+        if let Some(Ok(rows)) = &self.metrics {
+            for r in rows.iter().filter(|r| r.concurrency == 16) {
+                goals.push((
+                    format!("{} at c=16 with metrics on: ≤ 3 % below metrics off", r.op),
+                    format!("{:.3}", r.ratio),
+                    r.ratio >= 0.97,
+                ));
             }
         }
         for r in ok_rows(&self.monitor).filter(|r| r.tasks >= 10_000) {
@@ -478,6 +497,7 @@ impl Report {
             "seconds": elapsed.as_secs_f64(),
             "http": match &self.http { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "https": match &self.https { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
+            "metrics": match &self.metrics { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "latency": rows(&self.latency),
             "jobs": match &self.jobs { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "monitor": rows(&self.monitor),

@@ -658,6 +658,7 @@ fn job_message(iid: &str) -> Vec<u8> {
         consecutive_errors: 0,
         deadline_ms: None,
         trace_ctx: Default::default(),
+        created_ms: None,
     };
     let queued = ignition::kafka::QueuedJob::new(job.into_job(), now_ms());
     serde_json::to_vec(&queued).expect("job JSON")

@@ -20,6 +20,7 @@ use crate::driver::Driver;
 use crate::jobqueue::{BoxFuture, JobQueue};
 use crate::management::{AppVital, Vital, Vitals};
 use crate::messaging::{Delivery, Envelope, TaskEvents};
+use crate::metrics::{Metrics, Recorder};
 use crate::monitor::{DriverPoller, TaskPoller};
 use crate::{logging, runtime};
 
@@ -246,8 +247,20 @@ impl App {
                 build(ctx).await?
             }
         };
-        let connected = boot::connect(&config, &self.supplied).await?;
-        let wiring = boot::wire(&config, self.supplied, connected, driver.poller.clone())?;
+        let metrics = Recorder::new(
+            config
+                .application
+                .metrics_enabled
+                .then(|| Arc::new(Metrics::new())),
+        );
+        let connected = boot::connect(&config, &self.supplied, &metrics).await?;
+        let wiring = boot::wire(
+            &config,
+            self.supplied,
+            connected,
+            driver.poller.clone(),
+            &metrics,
+        )?;
         if let Some(messaging) = &wiring.messaging {
             self.task_events.bind(messaging.clone());
         }
@@ -257,7 +270,10 @@ impl App {
         }
 
         let routes = if wiring.api && wiring.service {
-            (driver.api)(api::Wiring::new(&config, wiring.monitoring.clone())).routes
+            (driver.api)(
+                api::Wiring::new(&config, wiring.monitoring.clone()).metrics(metrics.clone()),
+            )
+            .routes
         } else {
             poem::Route::new()
         };
@@ -265,7 +281,7 @@ impl App {
         let mut vitals: Vec<Arc<dyn Vital>> = vec![Arc::new(app_vital.clone())];
         vitals.extend(wiring.vitals.iter().cloned());
         vitals.extend(self.vitals);
-        let endpoint = crate::server::endpoint(routes, Vitals::new(vitals), &config);
+        let endpoint = crate::server::endpoint(routes, Vitals::new(vitals), &metrics, &config);
 
         let acceptor = crate::server::bind(&config.application)?;
         let local_addr = acceptor

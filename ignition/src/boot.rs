@@ -17,6 +17,7 @@ use crate::config::{ConfigError, IgnitionConfig};
 use crate::jobqueue::{EmbeddedJobQueue, JobQueue, JobQueueError};
 use crate::management::Vital;
 use crate::messaging::{Delivery, EmbeddedBus, InfrastructureMessagingService};
+use crate::metrics::Recorder;
 use crate::monitor::{InfrastructureTaskMonitoringService, MonitorSettings, TaskPoller};
 
 /// Why the app did not start: a clear message naming the file, property or service.
@@ -129,6 +130,7 @@ pub(crate) struct Connected {
 pub(crate) async fn connect(
     config: &IgnitionConfig,
     supplied: &Supplied,
+    metrics: &Recorder,
 ) -> Result<Connected, BootError> {
     let needed = supplied.delivery.is_none() || supplied.job_queue.is_none();
     if !config.uses_kafka() || !needed {
@@ -137,6 +139,7 @@ pub(crate) async fn connect(
     #[cfg(feature = "kafka")]
     {
         let kafka = crate::kafka::KafkaServices::connect(config).await?;
+        kafka.record(metrics, supplied.job_queue.is_none());
         Ok(Connected {
             delivery: Some(kafka.delivery),
             job_queue: Some(kafka.job_queue),
@@ -168,6 +171,7 @@ pub(crate) fn wire(
     supplied: Supplied,
     connected: Connected,
     poller: Arc<dyn TaskPoller>,
+    metrics: &Recorder,
 ) -> Result<Wiring, BootError> {
     let boot = &config.bootstrap;
     let kafka = config.messaging.connection_address.as_deref();
@@ -204,10 +208,13 @@ pub(crate) fn wire(
                 Some("App::delivery"),
             ));
         };
-        Some(InfrastructureMessagingService::new(
-            delivery,
-            &config.messaging.topics.infrastructure_task_events.name,
-        ))
+        Some(
+            InfrastructureMessagingService::new(
+                delivery,
+                &config.messaging.topics.infrastructure_task_events.name,
+            )
+            .with_metrics(metrics.clone()),
+        )
     } else {
         None
     };
@@ -221,9 +228,11 @@ pub(crate) fn wire(
                 vitals.extend(connected.job_queue_vital);
                 Some(connected.job_queue.ok_or_else(|| no_kafka("job queue"))?)
             }
-            None => Some(Arc::new(EmbeddedJobQueue::new(
-                config.job_queue.max_concurrent_polls,
-            ))),
+            None => {
+                let queue = EmbeddedJobQueue::new(config.job_queue.max_concurrent_polls);
+                record_embedded(&queue, metrics);
+                Some(Arc::new(queue))
+            }
         },
     };
 
@@ -250,6 +259,7 @@ pub(crate) fn wire(
             poller,
             messaging,
             MonitorSettings::from_config(config),
+            metrics.clone(),
         ))
     } else {
         None
@@ -306,4 +316,16 @@ pub(crate) fn wire(
         service,
         api,
     })
+}
+
+/// The gauges of the embedded job queue: its jobs are the tasks monitored, and its jobs
+/// waiting for a free worker its lag.
+fn record_embedded(queue: &EmbeddedJobQueue, metrics: &Recorder) {
+    let probe = Arc::new(queue.probe());
+    let counts = probe.clone();
+    metrics.tasks_monitored(move || counts().map_or(0, |(pending, _)| pending as i64));
+    metrics.job_queue_lag(move || {
+        let waiting = probe().map_or(0, |(_, waiting)| waiting as i64);
+        vec![("embedded".to_string(), waiting)]
+    });
 }

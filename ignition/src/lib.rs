@@ -84,6 +84,7 @@ pub mod kafka;
 mod logging;
 mod management;
 pub mod messaging;
+mod metrics;
 #[doc(hidden)] // for the bench only; changes without notice
 pub mod monitor;
 mod operations;

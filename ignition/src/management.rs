@@ -1,4 +1,6 @@
-//! Management endpoints: `GET /management/health`.
+//! Management endpoints: `GET /management/health` and, unless
+//! `application.metrics_enabled: false`, `GET /management/metrics` (Prometheus text
+//! format; see [`crate::metrics`]).
 //!
 //! The answer is `{"vitals": {"<name>": {"status": "OK"}}}`, 200 when every vital is OK
 //! and 503 with the failing vitals `UNHEALTHY` (and a `reason`) otherwise. Vitals are
@@ -14,6 +16,7 @@ use poem::{get, handler, web::Data, EndpointExt, Response, Route};
 use serde::Serialize;
 
 use crate::jobqueue::BoxFuture;
+use crate::metrics::{Metrics, CONTENT_TYPE};
 use crate::response::json_response;
 
 /// How long one vital's check may take before it counts as UNHEALTHY.
@@ -104,9 +107,20 @@ impl Vitals {
     }
 }
 
-/// `routes` plus the management endpoints.
-pub(crate) fn routes(routes: Route, vitals: Vitals) -> Route {
-    routes.at("/management/health", get(health).data(vitals))
+/// `routes` plus the management endpoints (metrics when there are any).
+pub(crate) fn routes(routes: Route, vitals: Vitals, metrics: Option<Arc<Metrics>>) -> Route {
+    let routes = routes.at("/management/health", get(health).data(vitals));
+    match metrics {
+        Some(metrics) => routes.at("/management/metrics", get(scrape).data(metrics)),
+        None => routes,
+    }
+}
+
+#[handler]
+fn scrape(Data(metrics): Data<&Arc<Metrics>>) -> Response {
+    Response::builder()
+        .content_type(CONTENT_TYPE)
+        .body(metrics.encode())
 }
 
 /// Checks one vital, within [`VITAL_TIMEOUT`].

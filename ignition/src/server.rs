@@ -19,6 +19,7 @@ use tokio_util::either::Either;
 use crate::api::ErrorBody;
 use crate::config::{ApplicationProperties, IgnitionConfig};
 use crate::management::Vitals;
+use crate::metrics::Recorder;
 use crate::tls::{self, CertFiles, TlsError};
 use crate::tracectx::{self, TraceCtx};
 
@@ -150,14 +151,21 @@ fn listen(address: SocketAddr) -> Result<std::net::TcpListener, ListenError> {
     Ok(socket.into())
 }
 
-/// The whole HTTP app: `routes` (the Infrastructure API, when enabled), management, and
-/// around them panic catching, error conversion and request logs.
+/// The whole HTTP app: `routes` (the Infrastructure API, when enabled), management
+/// (with `metrics`, when recorded), and around them panic catching, error conversion and
+/// request logs.
 pub(crate) fn endpoint(
     routes: Route,
     vitals: Vitals,
+    metrics: &Recorder,
     _config: &IgnitionConfig,
 ) -> BoxEndpoint<'static> {
-    Guarded(crate::management::routes(routes, vitals)).boxed()
+    Guarded(crate::management::routes(
+        routes,
+        vitals,
+        metrics.metrics().cloned(),
+    ))
+    .boxed()
 }
 
 /// The one layer around every route: a panic becomes a 500 and every error the contract's

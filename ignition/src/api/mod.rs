@@ -30,6 +30,7 @@ use payload::{BodyLimit, ContractJson, OperationResponse};
 
 use crate::config::IgnitionConfig;
 use crate::driver::{Driver, Operation};
+use crate::metrics::Recorder;
 use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
     DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
@@ -53,6 +54,7 @@ pub(crate) struct ApiParts {
 pub(crate) struct Wiring {
     monitor: Option<InfrastructureTaskMonitoringService>,
     config: IgnitionConfig,
+    metrics: Recorder,
 }
 
 impl Wiring {
@@ -63,7 +65,14 @@ impl Wiring {
         Self {
             monitor,
             config: config.clone(),
+            metrics: Recorder::default(),
         }
+    }
+
+    /// Records each request into `metrics`.
+    pub(crate) fn metrics(mut self, metrics: Recorder) -> Self {
+        self.metrics = metrics;
+        self
     }
 }
 
@@ -77,7 +86,7 @@ pub(crate) fn api_parts<D: Driver>(driver: Arc<D>, wiring: Wiring) -> ApiParts {
     ApiParts {
         spec_json: docs.spec(),
         spec_yaml: docs.spec_yaml(),
-        routes: infrastructure_routes(api, docs, &wiring.config),
+        routes: infrastructure_routes(api, docs, &wiring.config, &wiring.metrics),
     }
 }
 
@@ -183,6 +192,7 @@ fn infrastructure_routes<D: Driver>(
     api: InfrastructureApi<D>,
     docs: OpenApiService<InfrastructureApi<D>, ()>,
     config: &IgnitionConfig,
+    metrics: &Recorder,
 ) -> Route {
     let mut routes = Route::new()
         .at(format!("{API_PATH}/openapi.json"), docs.spec_endpoint())
@@ -202,6 +212,7 @@ fn infrastructure_routes<D: Driver>(
                 post(OperationEndpoint::new(
                     &api,
                     limit,
+                    (operation, metrics),
                     |api, body| async move { api.create(body).await },
                 )),
             ),
@@ -210,6 +221,7 @@ fn infrastructure_routes<D: Driver>(
                 post(OperationEndpoint::new(
                     &api,
                     limit,
+                    (operation, metrics),
                     |api, body| async move { api.query(body).await },
                 )),
             ),
@@ -218,6 +230,7 @@ fn infrastructure_routes<D: Driver>(
                 post(OperationEndpoint::new(
                     &api,
                     limit,
+                    (operation, metrics),
                     |api, body| async move { api.delete(body).await },
                 )),
             ),
@@ -226,6 +239,7 @@ fn infrastructure_routes<D: Driver>(
                 post(OperationEndpoint::new(
                     &api,
                     limit,
+                    (operation, metrics),
                     |api, body| async move { api.find(body).await },
                 )),
             ),
@@ -239,6 +253,8 @@ fn infrastructure_routes<D: Driver>(
 struct OperationEndpoint<D: Driver, T, F> {
     api: InfrastructureApi<D>,
     limit: BodyLimit,
+    operation: Operation,
+    metrics: Recorder,
     call: F,
     body: PhantomData<fn() -> T>,
 }
@@ -248,10 +264,17 @@ where
     D: Driver,
     F: Fn(InfrastructureApi<D>, ContractJson<T>) -> Fut,
 {
-    fn new(api: &InfrastructureApi<D>, limit: BodyLimit, call: F) -> Self {
+    fn new(
+        api: &InfrastructureApi<D>,
+        limit: BodyLimit,
+        (operation, metrics): (Operation, &Recorder),
+        call: F,
+    ) -> Self {
         Self {
             api: api.clone(),
             limit,
+            operation,
+            metrics: metrics.clone(),
             call,
             body: PhantomData,
         }
@@ -268,7 +291,27 @@ where
 {
     type Output = Response;
 
-    async fn call(&self, mut request: Request) -> poem::Result<Response> {
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        // Counted by the status it is answered with (an error's status, 500 for a panic).
+        let timer = self.metrics.request(self.operation);
+        let answered = self.answer(request).await;
+        timer.finish(match &answered {
+            Ok(response) => response.status().as_u16(),
+            Err(err) => err.status().as_u16(),
+        });
+        answered
+    }
+}
+
+impl<D, T, F, Fut> OperationEndpoint<D, T, F>
+where
+    D: Driver,
+    T: Type + DeserializeOwned + Send + 'static,
+    F: Fn(InfrastructureApi<D>, ContractJson<T>) -> Fut + Send + Sync,
+    Fut: Future + Send,
+    Fut::Output: IntoResponse,
+{
+    async fn answer(&self, mut request: Request) -> poem::Result<Response> {
         match request.content_type() {
             Some(content_type) if ContractJson::<T>::check_content_type(content_type) => {}
             Some(content_type) => {

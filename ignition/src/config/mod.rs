@@ -141,6 +141,9 @@ pub struct ApplicationProperties {
     /// Serve Swagger UI at `/api/infrastructure/ui` (the spec is served either way).
     /// Default true.
     pub swagger_ui_enabled: bool,
+    /// Serve `GET /management/metrics` (Prometheus text format) and record the figures
+    /// behind it; `false`: the endpoint is 404 and nothing is recorded. Default true.
+    pub metrics_enabled: bool,
     /// `application.ssl.*`: HTTPS (as in the Python framework).
     pub ssl: SslProperties,
 }
@@ -483,6 +486,7 @@ impl IgnitionConfig {
                 shutdown_timeout: Duration::from_secs(30),
                 max_body_size: ByteSize(16 * 1024 * 1024),
                 swagger_ui_enabled: true,
+                metrics_enabled: true,
                 ssl: SslProperties::default(),
             },
             messaging: MessagingProperties {

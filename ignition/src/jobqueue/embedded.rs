@@ -5,6 +5,7 @@
 //! forgets them (Kafka is the durable choice).
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use futures_util::FutureExt;
@@ -33,6 +34,8 @@ struct Inner {
     handlers: Handlers,
     /// Bounds the handlers running at once (`job_queue.max_concurrent_polls`).
     permits: Arc<Semaphore>,
+    /// Jobs due and waiting for a permit.
+    waiting: AtomicUsize,
     jobs: TaskTracker,
     stop: CancellationToken,
 }
@@ -44,6 +47,7 @@ impl EmbeddedJobQueue {
             inner: Arc::new(Inner {
                 handlers: Handlers::default(),
                 permits: Arc::new(Semaphore::new(max_concurrent)),
+                waiting: AtomicUsize::new(0),
                 jobs: TaskTracker::new(),
                 stop: CancellationToken::new(),
             }),
@@ -53,6 +57,23 @@ impl EmbeddedJobQueue {
     /// Jobs queued and not yet done (running or waiting for their next run).
     pub fn pending(&self) -> usize {
         self.inner.jobs.len()
+    }
+
+    /// Jobs due and waiting for a free worker (all `job_queue.max_concurrent_polls` are
+    /// busy): the embedded queue's lag.
+    pub fn waiting(&self) -> usize {
+        self.inner.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Reads ([`pending`](Self::pending), [`waiting`](Self::waiting)) without keeping
+    /// the queue alive (`None` once it is gone), for the metrics.
+    pub(crate) fn probe(&self) -> impl Fn() -> Option<(usize, usize)> + Send + Sync + 'static {
+        let inner = Arc::downgrade(&self.inner);
+        move || {
+            inner
+                .upgrade()
+                .map(|inner| (inner.jobs.len(), inner.waiting.load(Ordering::Relaxed)))
+        }
     }
 
     fn handler(&self, job_type: &str) -> Option<Arc<dyn JobHandler>> {
@@ -95,10 +116,15 @@ async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) 
         let permit = match inner.permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
+                inner.waiting.fetch_add(1, Ordering::Relaxed);
                 let permit = tokio::select! {
                     permit = inner.permits.clone().acquire_owned() => permit,
-                    () = inner.stop.cancelled() => return abandon(&job),
+                    () = inner.stop.cancelled() => {
+                        inner.waiting.fetch_sub(1, Ordering::Relaxed);
+                        return abandon(&job);
+                    }
                 };
+                inner.waiting.fetch_sub(1, Ordering::Relaxed);
                 let Ok(permit) = permit else { return };
                 permit
             }

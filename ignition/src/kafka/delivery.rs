@@ -142,6 +142,12 @@ impl KafkaDelivery {
         }
     }
 
+    /// Messages handed to the producer and not yet confirmed (or refused) by the broker,
+    /// delivery reports not yet handled included.
+    pub(crate) fn in_flight(&self) -> i64 {
+        i64::from(self.producer.in_flight_count())
+    }
+
     /// Whether the broker answers a metadata request within `timeout`.
     pub(crate) async fn broker_reachable(&self, timeout: Duration) -> Result<(), String> {
         let producer = self.producer.clone();

@@ -77,6 +77,30 @@ impl KafkaServices {
     }
 }
 
+impl KafkaServices {
+    /// Has `metrics` read the producer's buffer and, with `job_queue` (the built-in Kafka
+    /// job queue is the one used), the job queue's tasks and lag at each scrape (through
+    /// weak references: the metrics never keep the Kafka clients alive).
+    pub(crate) fn record(&self, metrics: &crate::metrics::Recorder, job_queue: bool) {
+        let delivery = Arc::downgrade(&self.delivery);
+        metrics.messages_buffered(move || delivery.upgrade().map_or(0, |d| d.in_flight()));
+        if job_queue {
+            let queue = Arc::downgrade(&self.job_queue);
+            metrics.tasks_monitored(move || queue.upgrade().map_or(0, |q| q.outstanding() as i64));
+            self.job_queue.measure_lag();
+            let queue = Arc::downgrade(&self.job_queue);
+            metrics.job_queue_lag(move || {
+                queue.upgrade().map_or_else(Vec::new, |q| {
+                    q.lag()
+                        .into_iter()
+                        .map(|(partition, lag)| (partition.to_string(), lag))
+                        .collect()
+                })
+            });
+        }
+    }
+}
+
 /// The `kafka` vital: can the broker be reached (a metadata request within 3 s)?
 pub(crate) struct KafkaVital {
     producer: Arc<KafkaDelivery>,

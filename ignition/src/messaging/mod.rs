@@ -12,6 +12,7 @@ mod task_events;
 use std::sync::Arc;
 
 use crate::jobqueue::BoxFuture;
+use crate::metrics::Recorder;
 use crate::models::InfrastructureTask;
 use crate::tracectx::TraceCtx;
 
@@ -83,6 +84,7 @@ pub trait Delivery: Send + Sync + 'static {
 pub(crate) struct InfrastructureMessagingService {
     delivery: Arc<dyn Delivery>,
     topic: String,
+    metrics: Recorder,
 }
 
 impl InfrastructureMessagingService {
@@ -91,7 +93,14 @@ impl InfrastructureMessagingService {
         Self {
             delivery,
             topic: topic.into(),
+            metrics: Recorder::default(),
         }
+    }
+
+    /// Counts each event delivered (by status) and each refused into `metrics`.
+    pub(crate) fn with_metrics(mut self, metrics: Recorder) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Posts the task as one event, with the trace context as message headers; `Ok`
@@ -105,13 +114,19 @@ impl InfrastructureMessagingService {
             topic: self.topic.clone(),
             reason: format!("cannot serialise the task: {err}"),
         })?;
-        self.delivery
+        let delivered = self
+            .delivery
             .deliver(Envelope {
                 topic: self.topic.clone(),
                 key: Some(task.infrastructure_id.clone()),
                 payload,
                 headers: trace_ctx.message_headers(),
             })
-            .await
+            .await;
+        match &delivered {
+            Ok(()) => self.metrics.event_delivered(task.status),
+            Err(_) => self.metrics.delivery_failed(),
+        }
+        delivered
     }
 }

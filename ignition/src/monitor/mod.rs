@@ -25,6 +25,7 @@ use crate::driver::Driver;
 use crate::error::DriverError;
 use crate::jobqueue::{Action, BoxFuture, Job, JobHandler, JobQueue, JobQueueError};
 use crate::messaging::InfrastructureMessagingService;
+use crate::metrics::{PollOutcome, Recorder};
 use crate::models::{
     DeploymentLocation, FailureCode, FailureDetails, InfrastructureTask, InfrastructureTaskQuery,
     TaskStatus,
@@ -61,6 +62,10 @@ pub struct MonitoringJob {
     /// whichever replica polls. Absent in jobs of earlier versions.
     #[serde(default, skip_serializing_if = "TraceCtx::is_empty")]
     pub trace_ctx: TraceCtx,
+    /// When the create or delete was accepted, in milliseconds since the Unix epoch
+    /// (for `ignition_create_to_event_seconds`); absent in jobs queued by older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_ms: Option<u64>,
 }
 
 impl MonitoringJob {
@@ -154,27 +159,34 @@ impl PollSchedule {
 pub(crate) struct InfrastructureTaskMonitoringService {
     job_queue: Arc<dyn JobQueue>,
     task_timeout: Option<Duration>,
+    /// Whether jobs carry `created_ms` (only read by the metrics).
+    stamp_created: bool,
 }
 
 impl InfrastructureTaskMonitoringService {
-    /// Registers the monitoring job handler on `job_queue` and returns the service.
+    /// Registers the monitoring job handler on `job_queue` and returns the service;
+    /// polls are counted into `metrics`.
     pub(crate) fn new(
         job_queue: Arc<dyn JobQueue>,
         poller: Arc<dyn TaskPoller>,
         messaging: InfrastructureMessagingService,
         settings: MonitorSettings,
+        metrics: Recorder,
     ) -> Self {
+        let stamp_created = metrics.metrics().is_some();
         job_queue.register_handler(
             JOB_TYPE,
             Arc::new(MonitoringHandler {
                 poller,
                 messaging,
                 settings,
+                metrics,
             }),
         );
         Self {
             job_queue,
             task_timeout: settings.task_timeout,
+            stamp_created,
         }
     }
 
@@ -195,6 +207,7 @@ impl InfrastructureTaskMonitoringService {
                 .task_timeout
                 .map(|timeout| now_ms().saturating_add(timeout.as_millis() as u64)),
             trace_ctx: crate::tracectx::current(),
+            created_ms: self.stamp_created.then(now_ms),
         };
         self.job_queue.queue(job.into_job()).await?;
         tracing::debug!(infrastructure_id, request_id, "monitoring task");
@@ -206,6 +219,7 @@ struct MonitoringHandler {
     poller: Arc<dyn TaskPoller>,
     messaging: InfrastructureMessagingService,
     settings: MonitorSettings,
+    metrics: Recorder,
 }
 
 impl JobHandler for MonitoringHandler {
@@ -213,6 +227,7 @@ impl JobHandler for MonitoringHandler {
         let poller = self.poller.clone();
         let messaging = self.messaging.clone();
         let settings = self.settings;
+        let metrics = self.metrics.clone();
         Box::pin(async move {
             let task: MonitoringJob = match job.data() {
                 Ok(task) => task,
@@ -222,10 +237,14 @@ impl JobHandler for MonitoringHandler {
                 }
             };
             if task.trace_ctx.is_empty() {
-                return poll_once(&*poller, &messaging, settings, task).await;
+                return poll_once(&*poller, &messaging, settings, &metrics, task).await;
             }
             let ctx = task.trace_ctx.clone();
-            crate::tracectx::run(ctx, poll_once(&*poller, &messaging, settings, task)).await
+            crate::tracectx::run(
+                ctx,
+                poll_once(&*poller, &messaging, settings, &metrics, task),
+            )
+            .await
         })
     }
 }
@@ -237,6 +256,7 @@ async fn deadline_passed(
     schedule: PollSchedule,
     timeout: Option<Duration>,
     deadline: u64,
+    metrics: &Recorder,
     mut task: MonitoringJob,
 ) -> Action {
     let within = timeout
@@ -258,6 +278,9 @@ async fn deadline_passed(
         .await
     {
         Ok(()) => {
+            if let Some(created) = task.created_ms {
+                metrics.create_to_event(created, now_ms());
+            }
             tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, polls = task.polls, "task deadline passed; FAILED event sent");
             Action::done()
         }
@@ -279,11 +302,20 @@ async fn poll_once(
     poller: &dyn TaskPoller,
     messaging: &InfrastructureMessagingService,
     settings: MonitorSettings,
+    metrics: &Recorder,
     mut task: MonitoringJob,
 ) -> Action {
     let schedule = settings.schedule;
     if let Some(deadline) = task.deadline_ms.filter(|deadline| now_ms() >= *deadline) {
-        return deadline_passed(messaging, schedule, settings.task_timeout, deadline, task).await;
+        return deadline_passed(
+            messaging,
+            schedule,
+            settings.task_timeout,
+            deadline,
+            metrics,
+            task,
+        )
+        .await;
     }
     task.polls += 1;
     let query = InfrastructureTaskQuery {
@@ -292,11 +324,19 @@ async fn poll_once(
         deployment_location: task.deployment_location.clone(),
     };
     let polled = match tokio::time::timeout(settings.poll_timeout, poller.poll(query)).await {
-        Ok(polled) => polled,
+        Ok(polled) => {
+            metrics.poll(match &polled {
+                Ok(state) => PollOutcome::of(state.status),
+                Err(err) if err.retry => PollOutcome::Retry,
+                Err(_) => PollOutcome::Forgotten,
+            });
+            polled
+        }
         Err(_) => Err(DriverError::temporary(format!(
             "get_infrastructure_task did not answer within {} (`driver.timeouts.query` / `driver.call_timeout`); the poll was cancelled",
             humantime_serde::re::humantime::format_duration(settings.poll_timeout)
-        ))),
+        )))
+        .inspect_err(|_| metrics.poll(PollOutcome::Timeout)),
     };
     match polled {
         Ok(state) if state.status == TaskStatus::InProgress => {
@@ -309,6 +349,9 @@ async fn poll_once(
             .await
         {
             Ok(()) => {
+                if let Some(created) = task.created_ms {
+                    metrics.create_to_event(created, now_ms());
+                }
                 tracing::info!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, status = ?state.status, polls = task.polls, "task finished; event sent");
                 Action::done()
             }
@@ -398,6 +441,7 @@ mod tests {
             consecutive_errors: 0,
             deadline_ms: None,
             trace_ctx: TraceCtx::default(),
+            created_ms: None,
         }
     }
 
@@ -423,7 +467,7 @@ mod tests {
     ) -> Action {
         let poller = Scripted(Mutex::new(VecDeque::from([answer])));
         let messaging = InfrastructureMessagingService::new(delivery, "events");
-        poll_once(&poller, &messaging, SETTINGS, job).await
+        poll_once(&poller, &messaging, SETTINGS, &Recorder::default(), job).await
     }
 
     fn requeued(action: Action) -> (MonitoringJob, Duration) {
@@ -559,6 +603,7 @@ mod tests {
             poller: poller.clone(),
             messaging: InfrastructureMessagingService::new(bus, "events"),
             settings: SETTINGS,
+            metrics: Recorder::default(),
         };
         assert_eq!(handler.handle(message).await, Action::Done);
         assert_eq!(
@@ -599,6 +644,7 @@ mod tests {
                 "events",
             ),
             settings: SETTINGS,
+            metrics: Recorder::default(),
         };
         let job = Job::new(JOB_TYPE, None, &serde_json::json!({"infrastructure_id": 5})).unwrap();
         assert_eq!(handler.handle(job).await, Action::Done);
@@ -644,6 +690,7 @@ mod deadline_and_timeout_tests {
             consecutive_errors: 0,
             deadline_ms,
             trace_ctx: TraceCtx::default(),
+            created_ms: None,
         }
     }
 
@@ -653,7 +700,14 @@ mod deadline_and_timeout_tests {
         let bus = Arc::new(EmbeddedBus::new(false));
         let messaging = InfrastructureMessagingService::new(bus, "events");
         let started = tokio::time::Instant::now();
-        let action = poll_once(&poller, &messaging, settings(None), job(None)).await;
+        let action = poll_once(
+            &poller,
+            &messaging,
+            settings(None),
+            &Recorder::default(),
+            job(None),
+        )
+        .await;
         assert_eq!(
             started.elapsed(),
             Duration::from_secs(5),
@@ -680,6 +734,7 @@ mod deadline_and_timeout_tests {
             &poller,
             &messaging,
             settings(Some(Duration::from_secs(60))),
+            &Recorder::default(),
             job(Some(past)),
         )
         .await;

@@ -10,6 +10,7 @@ mod extension_points;
 mod http;
 mod kafka;
 mod logs;
+mod metrics;
 mod monitoring;
 mod openapi;
 mod testing;

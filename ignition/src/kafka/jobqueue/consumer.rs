@@ -10,13 +10,14 @@ use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
 use rdkafka::message::Message;
+use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
 use super::health::{check_idle_member, ConsumerHealth};
 use super::message::{now_ms, QueuedJob};
 use super::offsets::Offsets;
-use super::Inner;
+use super::{Inner, LAG_INTERVAL};
 use crate::backoff::backoff;
 use crate::jobqueue::Action;
 use crate::kafka::KafkaError;
@@ -70,6 +71,10 @@ const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
 pub(super) fn subscribe(inner: &Inner) -> Result<StreamConsumer<JobQueueContext>, KafkaError> {
     let mut defaults = CONSUMER_DEFAULTS.to_vec();
     defaults.push(("group.id", inner.group.as_str()));
+    let interval = LAG_INTERVAL.as_millis().to_string();
+    if inner.measure_lag.load(std::sync::atomic::Ordering::Relaxed) {
+        defaults.push(("statistics.interval.ms", interval.as_str()));
+    }
     let consumer: StreamConsumer<JobQueueContext> = inner
         .kafka
         .client(&defaults)
@@ -290,6 +295,8 @@ pub(super) struct JobQueueContext {
     /// Set once the group gave this member its first assignment.
     joined: tokio::sync::watch::Sender<bool>,
     health: Arc<ConsumerHealth>,
+    /// Where the statistics put the lag of each assigned partition.
+    lag: Arc<Mutex<Vec<(i32, i64)>>>,
 }
 
 impl JobQueueContext {
@@ -300,11 +307,36 @@ impl JobQueueContext {
             topic: inner.topic.clone(),
             joined: inner.joined.clone(),
             health: inner.health.clone(),
+            lag: inner.lag.clone(),
         }
     }
 }
 
-impl ClientContext for JobQueueContext {}
+impl ClientContext for JobQueueContext {
+    /// The lag of each assigned partition of the job topic: its high watermark minus the
+    /// next offset to read (one past the last message handed to the app, else the
+    /// committed offset). librdkafka's own `consumer_lag` counts from the committed
+    /// offset, which here waits for every job still waiting on its timer.
+    fn stats(&self, statistics: Statistics) {
+        // No news of the topic (e.g. the broker is away): the last figures stand.
+        let Some(topic) = statistics.topics.get(&self.topic) else {
+            return;
+        };
+        let mut lags: Vec<(i32, i64)> = topic
+            .partitions
+            .values()
+            .filter(|p| p.partition >= 0 && p.desired && p.hi_offset >= 0)
+            .filter_map(|p| {
+                let next = [p.app_offset, p.committed_offset]
+                    .into_iter()
+                    .find(|offset| *offset >= 0)?;
+                Some((p.partition, (p.hi_offset - next).max(0)))
+            })
+            .collect();
+        lags.sort_unstable();
+        *self.lag.lock().unwrap_or_else(|e| e.into_inner()) = lags;
+    }
+}
 
 impl ConsumerContext for JobQueueContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {

@@ -77,7 +77,14 @@ struct Inner {
     consumer_loop: Mutex<Option<tokio::task::JoinHandle<()>>>,
     joined: tokio::sync::watch::Sender<bool>,
     health: Arc<ConsumerHealth>,
+    /// Whether the consumer reports statistics (for `lag`).
+    measure_lag: std::sync::atomic::AtomicBool,
+    /// The lag of each assigned partition, from the consumer's last statistics.
+    lag: Arc<Mutex<Vec<(i32, i64)>>>,
 }
+
+/// How often the consumer measures its lag (`statistics.interval.ms`).
+pub(crate) const LAG_INTERVAL: Duration = Duration::from_secs(5);
 
 impl KafkaJobQueue {
     /// A job queue on `topic` for consumer group `group`, sending through `producer`.
@@ -106,6 +113,8 @@ impl KafkaJobQueue {
                 consumer_loop: Mutex::new(None),
                 joined: tokio::sync::watch::channel(false).0,
                 health: Arc::new(ConsumerHealth::new(session_timeout(kafka))),
+                measure_lag: std::sync::atomic::AtomicBool::new(false),
+                lag: Arc::default(),
             }),
         }
     }
@@ -126,6 +135,24 @@ impl KafkaJobQueue {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .outstanding()
+    }
+
+    /// Has the consumer, once started, report its lag every [`LAG_INTERVAL`] (librdkafka
+    /// statistics); [`lag`](Self::lag) is empty without it.
+    pub(crate) fn measure_lag(&self) {
+        self.inner
+            .measure_lag
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Per assigned partition: messages not consumed yet (the high watermark minus the
+    /// next offset to read), as of the consumer's last statistics.
+    pub(crate) fn lag(&self) -> Vec<(i32, i64)> {
+        self.inner
+            .lag
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

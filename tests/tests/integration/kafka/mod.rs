@@ -7,6 +7,7 @@
 //! needs none; `scripts/test` installs the broker and runs them (`--include-ignored`).
 
 mod inprocess;
+mod metrics;
 mod outage;
 mod replicas;
 mod security;

@@ -1,0 +1,184 @@
+//! What recording metrics costs: create and find req/s of the no-op driver with
+//! `application.metrics_enabled: true` (the default) against `false`, wrk runs of the two
+//! alternating (who goes first rotates per run), ratios as medians of per-pair ratios.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::harness::{self, Backend, DriverProc};
+use crate::stats::median;
+use crate::suites::{HttpFigures, Opts};
+use crate::sys;
+use crate::wrk;
+
+/// One operation at one concurrency, metrics on vs off.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricsRow {
+    /// `create` or `find`.
+    pub op: &'static str,
+    /// wrk connections.
+    pub concurrency: usize,
+    /// `application.metrics_enabled: true`.
+    pub on: HttpFigures,
+    /// `application.metrics_enabled: false`.
+    pub off: HttpFigures,
+    /// Median over runs of on req/s ÷ off req/s, each pair back to back.
+    pub ratio: f64,
+    /// Every per-pair ratio, in run order.
+    pub ratios: Vec<f64>,
+}
+
+fn figures(runs: &[wrk::WrkResult]) -> HttpFigures {
+    let med = |f: fn(&wrk::WrkResult) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+    HttpFigures {
+        rps: med(|r| r.rps),
+        p50_ms: med(|r| r.p50_ms),
+        p99_ms: med(|r| r.p99_ms),
+        errors: runs.iter().map(|r| r.errors).sum(),
+    }
+}
+
+/// The `metrics` part: two drivers (on, off) on the embedded default, wrk against each
+/// in turn.
+pub async fn run(opts: &Opts, client: &reqwest::Client) -> Result<Vec<MetricsRow>, String> {
+    if !sys::have_program("wrk") {
+        return Err("skipped: wrk is not installed (apt-get install -y wrk)".into());
+    }
+    let spec = |enabled: bool| {
+        let mut spec = opts.driver(&Backend::Embedded, false);
+        spec.extra
+            .insert("application.metrics_enabled".into(), json!(enabled));
+        spec
+    };
+    let on = DriverProc::start(spec(true), opts.layout, client).await?;
+    let off = DriverProc::start(spec(false), opts.layout, client).await?;
+    let servers = [(&on, "on"), (&off, "off")];
+    let ops = [
+        ("create", wrk::script(&harness::create_body("0"))),
+        ("find", wrk::script(&harness::find_body())),
+    ];
+    let url = |base: &str, op: &str| format!("{base}/api/infrastructure/{op}");
+    let load_cpu = opts.layout.load_cpu;
+    let warm_up = if opts.smoke { 1.0 } else { 2.0 };
+    for (op, script) in &ops {
+        for (server, _) in &servers {
+            wrk::run(&url(&server.base, op), script, 16, warm_up, load_cpu)?;
+        }
+    }
+    let mut rows = Vec::new();
+    for (op, script) in &ops {
+        for &c in &opts.concurrencies {
+            let mut results: [Vec<wrk::WrkResult>; 2] = [Vec::new(), Vec::new()];
+            for run in 0..opts.runs {
+                for turn in 0..2 {
+                    let index = (turn + run) % 2;
+                    let (server, _) = servers[index];
+                    let result = wrk::run(
+                        &url(&server.base, op),
+                        script,
+                        c,
+                        opts.http_seconds,
+                        load_cpu,
+                    )?;
+                    results[index].push(result);
+                    server.child.truncate_log();
+                }
+                let (a, b) = (results[0][run], results[1][run]);
+                eprintln!(
+                    "  metrics {op} c={c} run {}: on {:.0} req/s (p99 {:.2} ms), off {:.0} req/s (p99 {:.2} ms), on/off {:.3}",
+                    run + 1,
+                    a.rps,
+                    a.p99_ms,
+                    b.rps,
+                    b.p99_ms,
+                    a.rps / b.rps
+                );
+            }
+            let ratios: Vec<f64> = (0..opts.runs)
+                .map(|run| results[0][run].rps / results[1][run].rps)
+                .collect();
+            rows.push(MetricsRow {
+                op,
+                concurrency: c,
+                on: figures(&results[0]),
+                off: figures(&results[1]),
+                ratio: median(&ratios),
+                ratios,
+            });
+        }
+    }
+    // The switch did what it says: on counts every request, off serves no metrics.
+    let scrape = |base: &str| {
+        let client = client.clone();
+        let url = format!("{base}/management/metrics");
+        async move {
+            let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            Ok::<_, String>((status, response.text().await.unwrap_or_default()))
+        }
+    };
+    let (status, text) = scrape(&on.base).await?;
+    if status != 200
+        || !text.contains("ignition_http_requests_total{operation=\"find\",status=\"200\"}")
+    {
+        return Err(format!(
+            "the driver with metrics on did not count its requests (status {status})"
+        ));
+    }
+    let (status, _) = scrape(&off.base).await?;
+    if status != 404 {
+        return Err(format!(
+            "the driver with metrics off answered {status} on /management/metrics"
+        ));
+    }
+    on.stop();
+    off.stop();
+    for (_, script) in ops {
+        let _ = std::fs::remove_file(script);
+    }
+    Ok(rows)
+}
+
+/// The Markdown section.
+pub fn render(o: &mut String, opts: &Opts, rows: &Result<Vec<MetricsRow>, String>) {
+    let _ = writeln!(
+        o,
+        "## Metrics on vs off\n\nwrk, {} s per run; the no-op driver (embedded default) with \
+         `application.metrics_enabled: true` (the default: every request counted and timed, every poll \
+         and event counted) vs `false`; runs alternate, on/off is the median of per-pair ratios. \
+         Latencies in ms.\n",
+        opts.http_seconds
+    );
+    match rows {
+        Err(err) => {
+            let _ = writeln!(o, "not measured: {err}\n");
+        }
+        Ok(rows) => {
+            let _ = writeln!(o, "| op | c | on req/s | on p50 | on p99 | off req/s | off p50 | off p99 | on/off | per run |");
+            let _ = writeln!(
+                o,
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+            );
+            for r in rows {
+                let runs: Vec<String> = r.ratios.iter().map(|x| format!("{x:.3}")).collect();
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.3} | {} |",
+                    r.op,
+                    r.concurrency,
+                    r.on.rps,
+                    r.on.p50_ms,
+                    r.on.p99_ms,
+                    r.off.rps,
+                    r.off.p50_ms,
+                    r.off.p99_ms,
+                    r.ratio,
+                    runs.join(" ")
+                );
+            }
+            let _ = writeln!(o);
+        }
+    }
+}
