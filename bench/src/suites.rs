@@ -94,7 +94,7 @@ impl Opts {
         format!("{}ms", self.poll_interval.as_millis())
     }
 
-    fn driver(&self, backend: &Backend, read_events: bool) -> DriverSpec {
+    pub(crate) fn driver(&self, backend: &Backend, read_events: bool) -> DriverSpec {
         DriverSpec {
             backend: backend.clone(),
             poll_interval: self.poll_interval_text(),
@@ -144,7 +144,7 @@ pub struct HttpRow {
     pub quiet_ratio: Option<f64>,
 }
 
-fn http_figures(runs: &[wrk::WrkResult]) -> HttpFigures {
+pub(crate) fn http_figures(runs: &[wrk::WrkResult]) -> HttpFigures {
     HttpFigures {
         rps: median_of(runs, |r| r.rps),
         p50_ms: median_of(runs, |r| r.p50_ms),

@@ -247,7 +247,7 @@ impl App {
             }
         };
         let mut vitals: Vec<Arc<dyn Vital>> = Vec::new();
-        let connected = boot::connect(&config, &self.supplied).await?;
+        let connected = boot::connect(&config, &self.name, &self.supplied).await?;
         vitals.extend(connected.vitals.iter().cloned());
         let wiring = boot::wire(&config, self.supplied, connected, driver.poller.clone())?;
         if let Some(messaging) = &wiring.messaging {

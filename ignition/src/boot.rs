@@ -123,6 +123,7 @@ pub(crate) struct Connected {
 #[cfg_attr(not(feature = "kafka"), allow(unused_variables))]
 pub(crate) async fn connect(
     config: &IgnitionConfig,
+    app_name: &str,
     supplied: &Supplied,
 ) -> Result<Connected, BootError> {
     let needed = supplied.delivery.is_none() || supplied.job_queue.is_none();
@@ -131,7 +132,7 @@ pub(crate) async fn connect(
     }
     #[cfg(feature = "kafka")]
     {
-        let kafka = crate::kafka::KafkaServices::connect(config).await?;
+        let kafka = crate::kafka::KafkaServices::connect(config, app_name).await?;
         Ok(Connected {
             delivery: Some(kafka.delivery),
             job_queue: Some(kafka.job_queue),

@@ -378,8 +378,14 @@ pub struct Setup {
     pub poll_interval: String,
     /// `job_queue.max_poll_interval` (default `2s`).
     pub max_poll_interval: String,
+    /// `messaging.spool_enabled` (default true).
+    pub spool_enabled: bool,
     /// The files [`Setup::write`] wrote: deleted when the last clone of the setup goes.
     files: Arc<Mutex<Vec<tempfile::TempPath>>>,
+    /// Where each configuration's own `messaging.spool_dir` is made (deleted with the
+    /// setup): every [`Setup::value`] names a fresh one, so two apps never share one,
+    /// while a process started again with the same file finds its spool.
+    spools: Arc<tempfile::TempDir>,
 }
 
 impl Setup {
@@ -399,17 +405,27 @@ impl Setup {
             },
             poll_interval: "200ms".into(),
             max_poll_interval: "2s".into(),
+            spool_enabled: true,
             files: Arc::default(),
+            spools: Arc::new(
+                tempfile::Builder::new()
+                    .prefix("ignition-spools-")
+                    .tempdir()
+                    .expect("a temp directory for the spools"),
+            ),
         }
     }
 
     /// The configuration as a JSON value (mirrors the YAML), HTTP on `port`.
     pub fn value(&self, port: u16) -> Value {
+        let spool_dir = self.spools.path().join(random_suffix(10));
         json!({
             "application": {"port": port},
             "messaging": {
                 "connection_address": self.bootstrap,
                 "config": self.client_config,
+                "spool_enabled": self.spool_enabled,
+                "spool_dir": spool_dir,
                 "topics": {
                     "infrastructure_task_events": {
                         "name": self.names.events, "auto_create": true,

@@ -10,6 +10,7 @@ mod inprocess;
 mod outage;
 mod replicas;
 mod security;
+mod spool;
 
 use std::collections::HashSet;
 use std::sync::Arc;
