@@ -1016,8 +1016,16 @@ pub struct Replica {
 impl Replica {
     /// Starts `binary` (pass `env!("CARGO_BIN_EXE_replica")`) with the configuration
     /// file `config`; returns at once (see [`Replica::wait_ready`]).
+    ///
+    /// Each replica name gets its own spool: `<messaging.spool_dir of the file>/<name>`
+    /// (`REPLICA_SPOOL_DIR`), so replicas sharing one file do not share a spool, and a
+    /// replica started again under the same name finds its own.
     pub fn spawn(binary: &str, name: &str, config: &Path) -> Self {
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        if let Some(dir) = spool_dir_of(config) {
+            command.env("REPLICA_SPOOL_DIR", dir.join(name));
+        }
+        let mut child = command
             .env("REPLICA_CONFIG", config)
             .env("REPLICA_NAME", name)
             .env(
@@ -1128,6 +1136,13 @@ impl Replica {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// `messaging.spool_dir` of a configuration file, if it names one.
+fn spool_dir_of(config: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(config).ok()?;
+    let value: Value = serde_yaml::from_str(&text).ok()?;
+    value["messaging"]["spool_dir"].as_str().map(PathBuf::from)
 }
 
 impl Drop for Replica {

@@ -16,7 +16,8 @@ async fn creates_answered_during_an_outage_survive_kill_9_and_all_complete() {
     let setup = Setup::new(&broker);
     // One file for both runs: the same `messaging.spool_dir`.
     let config = setup.write(0);
-    let mut first = Replica::spawn(REPLICA, "before-kill", &config);
+    // The same name too: a replica's spool is `<spool_dir>/<name>` (see `Replica::spawn`).
+    let mut first = Replica::spawn(REPLICA, "spooled", &config);
     let api = first.wait_ready().await;
     let mut events = EventCollector::start(&setup.bootstrap, &setup.names.events).await;
 
@@ -35,7 +36,7 @@ async fn creates_answered_during_an_outage_survive_kill_9_and_all_complete() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     broker.resume();
 
-    let mut second = Replica::spawn(REPLICA, "after-kill", &config);
+    let mut second = Replica::spawn(REPLICA, "spooled", &config);
     let _api = second.wait_ready().await;
     let resent = second
         .logs()
