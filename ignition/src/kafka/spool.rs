@@ -33,7 +33,7 @@
 //! would have to be built on top of it anyway; an LSM (fjall) brings compaction threads,
 //! a journal and its own caches for data that lives milliseconds. Each adds a dependency
 //! tree and a file format we do not control to a framework whose users want a small
-//! binary. This file is ~570 lines of code and ~430 of tests (torn tail, corrupt record,
+//! binary. This file is ~700 lines with its docs and ~300 of tests (torn tail, corrupt record,
 //! reopen, bounds, group commit).
 
 use std::collections::{BTreeMap, HashMap};
