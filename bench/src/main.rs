@@ -1,7 +1,7 @@
 //! The benchmark harness of Ignition for Rust (see `docs/BENCHMARKS.md`).
 //!
 //! ```text
-//! cargo run --release -p ignition-bench -- [all|http|https|metrics|monitor|idle|jobs|latency]... [--smoke]
+//! cargo run --release -p ignition-bench -- [all|http|https|metrics|monitor|idle|jobs|latency|kafka-create]... [--smoke]
 //!     [--runs N] [--http-seconds S] [--idle-seconds S] [--kafka-config KEY=VALUE]...
 //!     [--jobs N] [--idle-tasks N] [--no-pin] [--json PATH]
 //! ```
@@ -14,6 +14,7 @@
 mod harness;
 mod https;
 mod kafka;
+mod kafka_create;
 mod metrics_cost;
 mod report;
 mod servers;
@@ -29,7 +30,7 @@ use report::Report;
 use suites::Opts;
 
 const USAGE: &str =
-    "usage: ignition-bench [all|http|https|metrics|monitor|idle|jobs|latency]... [--smoke] [--runs N] \
+    "usage: ignition-bench [all|http|https|metrics|monitor|idle|jobs|latency|kafka-create]... [--smoke] [--runs N] \
 [--http-seconds S] [--idle-seconds S] [--kafka-config KEY=VALUE]... [--jobs N] [--idle-tasks N] [--no-pin] [--json PATH]";
 
 fn main() {
@@ -57,9 +58,8 @@ fn main() {
                 .unwrap_or_else(|| fail(&format!("{name} needs a value")))
         };
         match arg.as_str() {
-            "all" | "http" | "https" | "metrics" | "monitor" | "idle" | "jobs" | "latency" => {
-                suites.push(arg)
-            }
+            "all" | "http" | "https" | "metrics" | "monitor" | "idle" | "jobs" | "latency"
+            | "kafka-create" => suites.push(arg),
             "--smoke" => smoke = true,
             "--no-pin" => pin = false,
             "--jobs" => jobs = Some(parse::<usize>(&value("--jobs"))),
@@ -84,7 +84,14 @@ fn main() {
     }
     if suites.is_empty() || suites.iter().any(|s| s == "all") {
         suites = [
-            "http", "https", "metrics", "monitor", "idle", "jobs", "latency",
+            "http",
+            "https",
+            "metrics",
+            "monitor",
+            "idle",
+            "jobs",
+            "latency",
+            "kafka-create",
         ]
         .map(String::from)
         .to_vec();
@@ -155,7 +162,11 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
         .build()
         .expect("HTTP client");
     let wants = |suite: &str| suites.iter().any(|s| s == suite);
-    let needs_kafka = wants("monitor") || wants("idle") || wants("jobs") || wants("latency");
+    let needs_kafka = wants("monitor")
+        || wants("idle")
+        || wants("jobs")
+        || wants("latency")
+        || wants("kafka-create");
     // Started from this thread, which is pinned to the load CPU (see `main`): the broker
     // inherits that affinity.
     let broker = if needs_kafka {
@@ -206,6 +217,13 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
         if let Some(broker) = &broker {
             step("Kafka job-queue throughput vs raw rdkafka");
             report.jobs = Some(suites::jobs(opts, &client, &broker.bootstrap()).await);
+        }
+    }
+    if wants("kafka-create") {
+        if let Some(broker) = &broker {
+            step("create on Kafka: spool on vs spool off (wrk)");
+            report.kafka_create =
+                Some(kafka_create::kafka_create(opts, &client, &broker.bootstrap()).await);
         }
     }
     if wants("monitor") {

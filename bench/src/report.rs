@@ -24,6 +24,17 @@ pub mod python {
     pub const RSS_IDLE_MIB: f64 = 62.0;
     /// Polls per second of each task in progress.
     pub const POLLS_PER_TASK: &str = "67–81";
+    /// create on Kafka (Tansu), measured beside this framework with the same wrk script
+    /// (issue 12): (concurrency, req/s, p99 ms).
+    pub const KAFKA_CREATE: [(usize, f64, f64); 2] = [(1, 249.0, 8.8), (16, 305.0, 100.6)];
+
+    /// (req/s, p99 ms) of a create on Kafka at concurrency `c`, if measured.
+    pub fn kafka_create(c: usize) -> Option<(f64, f64)> {
+        KAFKA_CREATE
+            .iter()
+            .find(|(at, _, _)| *at == c)
+            .map(|&(_, rps, p99)| (rps, p99))
+    }
 }
 
 /// Everything measured in one run of the harness.
@@ -40,6 +51,8 @@ pub struct Report {
     pub idle: Vec<Result<IdleRow, String>>,
     /// Kafka job-queue throughput.
     pub jobs: Option<Result<JobsRow, String>>,
+    /// create on Kafka, spool on vs off.
+    pub kafka_create: Option<Result<Vec<crate::kafka_create::KafkaCreateRow>, String>>,
     /// Latency rows.
     pub latency: Vec<Result<LatencyRow, String>>,
     /// Why the Kafka parts did not run.
@@ -67,6 +80,7 @@ impl Report {
             monitor: Vec::new(),
             idle: Vec::new(),
             jobs: None,
+            kafka_create: None,
             latency: Vec::new(),
             kafka_skipped: None,
             broker_cpu_seconds: None,
@@ -201,6 +215,9 @@ impl Report {
         }
         if let Some(rows) = &self.metrics {
             metrics_cost::render(o, opts, rows);
+        }
+        if let Some(rows) = &self.kafka_create {
+            o.push_str(&crate::kafka_create::render(rows, opts));
         }
 
         if !self.latency.is_empty() {
@@ -386,6 +403,11 @@ impl Report {
         if let Some(Err(err)) = &self.metrics {
             errors.push(err);
         }
+        if let Some(Err(err)) = &self.kafka_create {
+            if !err.starts_with("skipped") {
+                errors.push(err);
+            }
+        }
         let rows = self.monitor.iter().filter_map(|r| r.as_ref().err());
         let rows = rows.chain(self.idle.iter().filter_map(|r| r.as_ref().err()));
         errors.extend(rows.chain(self.latency.iter().filter_map(|r| r.as_ref().err())));
@@ -402,6 +424,9 @@ impl Report {
     /// (goal, figure, met) for each goal of issue 5 that was measured.
     pub fn goals(&self) -> Vec<(String, String, bool)> {
         let mut goals = Vec::new();
+        if let Some(Ok(rows)) = &self.kafka_create {
+            goals.extend(crate::kafka_create::goals(rows));
+        }
         if let Some(Ok(rows)) = &self.http {
             for r in rows.iter().filter(|r| r.concurrency == 16) {
                 let what = if r.http_layer_ratio.is_some() {
@@ -500,6 +525,7 @@ impl Report {
             "metrics": match &self.metrics { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "latency": rows(&self.latency),
             "jobs": match &self.jobs { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
+            "kafka_create": match &self.kafka_create { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "monitor": rows(&self.monitor),
             "idle": rows(&self.idle),
             "kafka_skipped": self.kafka_skipped,

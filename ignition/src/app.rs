@@ -253,7 +253,7 @@ impl App {
                 .metrics_enabled
                 .then(|| Arc::new(Metrics::new())),
         );
-        let connected = boot::connect(&config, &self.supplied, &metrics).await?;
+        let connected = boot::connect(&config, &self.name, &self.supplied, &metrics).await?;
         let wiring = boot::wire(
             &config,
             self.supplied,

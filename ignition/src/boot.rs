@@ -129,6 +129,7 @@ pub(crate) struct Connected {
 #[cfg_attr(not(feature = "kafka"), allow(unused_variables))]
 pub(crate) async fn connect(
     config: &IgnitionConfig,
+    app_name: &str,
     supplied: &Supplied,
     metrics: &Recorder,
 ) -> Result<Connected, BootError> {
@@ -138,7 +139,7 @@ pub(crate) async fn connect(
     }
     #[cfg(feature = "kafka")]
     {
-        let kafka = crate::kafka::KafkaServices::connect(config).await?;
+        let kafka = crate::kafka::KafkaServices::connect(config, app_name).await?;
         kafka.record(metrics, supplied.job_queue.is_none());
         Ok(Connected {
             delivery: Some(kafka.delivery),

@@ -378,8 +378,14 @@ pub struct Setup {
     pub poll_interval: String,
     /// `job_queue.max_poll_interval` (default `2s`).
     pub max_poll_interval: String,
+    /// `messaging.spool_enabled` (default true).
+    pub spool_enabled: bool,
     /// The files [`Setup::write`] wrote: deleted when the last clone of the setup goes.
     files: Arc<Mutex<Vec<tempfile::TempPath>>>,
+    /// Where each configuration's own `messaging.spool_dir` is made (deleted with the
+    /// setup): every [`Setup::value`] names a fresh one, so two apps never share one,
+    /// while a process started again with the same file finds its spool.
+    spools: Arc<tempfile::TempDir>,
 }
 
 impl Setup {
@@ -399,17 +405,27 @@ impl Setup {
             },
             poll_interval: "200ms".into(),
             max_poll_interval: "2s".into(),
+            spool_enabled: true,
             files: Arc::default(),
+            spools: Arc::new(
+                tempfile::Builder::new()
+                    .prefix("ignition-spools-")
+                    .tempdir()
+                    .expect("a temp directory for the spools"),
+            ),
         }
     }
 
     /// The configuration as a JSON value (mirrors the YAML), HTTP on `port`.
     pub fn value(&self, port: u16) -> Value {
+        let spool_dir = self.spools.path().join(random_suffix(10));
         json!({
             "application": {"port": port},
             "messaging": {
                 "connection_address": self.bootstrap,
                 "config": self.client_config,
+                "spool_enabled": self.spool_enabled,
+                "spool_dir": spool_dir,
                 "topics": {
                     "infrastructure_task_events": {
                         "name": self.names.events, "auto_create": true,
@@ -1017,13 +1033,21 @@ pub struct Replica {
 impl Replica {
     /// Starts `binary` (pass `env!("CARGO_BIN_EXE_replica")`) with the configuration
     /// file `config`; returns at once (see [`Replica::wait_ready`]).
+    ///
+    /// Each replica name gets its own spool: `<messaging.spool_dir of the file>/<name>`
+    /// (`REPLICA_SPOOL_DIR`), so replicas sharing one file do not share a spool, and a
+    /// replica started again under the same name finds its own.
     pub fn spawn(binary: &str, name: &str, config: &Path) -> Self {
         Self::spawn_with(binary, name, config, &[])
     }
 
     /// [`Replica::spawn`] with extra environment variables (e.g. `LOG_TYPE`).
     pub fn spawn_with(binary: &str, name: &str, config: &Path, env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        if let Some(dir) = spool_dir_of(config) {
+            command.env("REPLICA_SPOOL_DIR", dir.join(name));
+        }
+        let mut child = command
             .envs(env.iter().copied())
             .env("REPLICA_CONFIG", config)
             .env("REPLICA_NAME", name)
@@ -1135,6 +1159,13 @@ impl Replica {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// `messaging.spool_dir` of a configuration file, if it names one.
+fn spool_dir_of(config: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(config).ok()?;
+    let value: Value = serde_yaml::from_str(&text).ok()?;
+    value["messaging"]["spool_dir"].as_str().map(PathBuf::from)
 }
 
 impl Drop for Replica {

@@ -173,6 +173,20 @@ pub struct MessagingProperties {
     pub config: BTreeMap<String, String>,
     /// The topics Ignition uses.
     pub topics: TopicsProperties,
+    /// On Kafka, where monitoring jobs, re-queues and events wait (fsync'ed) until the
+    /// broker confirmed them, so that a crash during an outage loses none; what is left
+    /// there is sent again at the next start. Default (unset):
+    /// `$TMPDIR/ignition-spool/<app name>` (the first of `<app name>`, `<app name>.1`,
+    /// ... that no other process holds). Not used by the embedded default.
+    pub spool_dir: Option<std::path::PathBuf>,
+    /// On Kafka, spool what is not yet confirmed (`messaging.spool_dir`). Default true;
+    /// false: a create waits (up to 5 s) for the broker, as before the spool.
+    pub spool_enabled: bool,
+    /// Most bytes of messages waiting in the spool; past it a create answers 503.
+    /// Default 256MiB.
+    pub spool_max_bytes: ByteSize,
+    /// Most messages waiting in the spool; past it a create answers 503. Default 100000.
+    pub spool_max_records: usize,
 }
 
 /// `messaging.topics.*`
@@ -493,6 +507,10 @@ impl IgnitionConfig {
                 connection_address: None,
                 connect_timeout: Duration::from_secs(30),
                 config: BTreeMap::new(),
+                spool_dir: None,
+                spool_enabled: true,
+                spool_max_bytes: ByteSize(256 * 1024 * 1024),
+                spool_max_records: 100_000,
                 topics: TopicsProperties {
                     infrastructure_task_events: topic(
                         "lm_vim_infrastructure_task_events".into(),
@@ -661,6 +679,18 @@ fn validate(config: &IgnitionConfig) -> Result<(), ConfigError> {
                 format!("{} (at least 1)", topic.replication_factor),
             ));
         }
+    }
+    if config.messaging.spool_max_bytes.0 == 0 {
+        return Err(ConfigError::invalid(
+            "messaging.spool_max_bytes",
+            "must be at least 1 byte (turn the spool off with `messaging.spool_enabled: false`)",
+        ));
+    }
+    if config.messaging.spool_max_records == 0 {
+        return Err(ConfigError::invalid(
+            "messaging.spool_max_records",
+            "must be at least 1 (turn the spool off with `messaging.spool_enabled: false`)",
+        ));
     }
     if matches!(&config.messaging.connection_address, Some(a) if a.trim().is_empty()) {
         return Err(ConfigError::invalid(

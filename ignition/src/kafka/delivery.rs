@@ -11,7 +11,9 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use tokio::sync::{oneshot, Notify};
 
+use super::spool::{Message, Spool, SpoolError, Ticket};
 use super::{KafkaConfig, KafkaError};
+use crate::backoff::backoff;
 use crate::jobqueue::BoxFuture;
 use crate::messaging::{Delivery, DeliveryError, Envelope};
 
@@ -56,16 +58,30 @@ impl ProducerContext for Reports {
     }
 }
 
-/// The Kafka [`Delivery`].
+/// The Kafka [`Delivery`]. With a spool (`messaging.spool_dir`), each message is
+/// written there (fsync'ed) before it is handed to the producer, and removed once the
+/// broker confirmed it.
 pub struct KafkaDelivery {
     producer: Arc<BaseProducer<Reports>>,
     /// Tells the poll thread to end (when this is dropped).
     stop: Arc<AtomicBool>,
+    spool: Option<Arc<Spool>>,
+    /// Cancelled at shutdown (flush): spooled messages still failing stop being retried
+    /// (they stay in the spool for the next start).
+    closing: tokio_util::sync::CancellationToken,
 }
 
 impl KafkaDelivery {
     /// A producer for `kafka`, with a thread that hands delivery reports to their sends.
     pub fn new(kafka: &KafkaConfig) -> Result<Self, KafkaError> {
+        Self::with_spool(kafka, None)
+    }
+
+    /// [`KafkaDelivery::new`], spooling what is not yet confirmed in `spool`.
+    pub(crate) fn with_spool(
+        kafka: &KafkaConfig,
+        spool: Option<Arc<Spool>>,
+    ) -> Result<Self, KafkaError> {
         let producer: BaseProducer<Reports> = kafka
             .client(PRODUCER_DEFAULTS)
             .create_with_context(Reports::default())
@@ -81,10 +97,23 @@ impl KafkaDelivery {
                 }
             })
             .map_err(KafkaError::PollThread)?;
-        Ok(Self { producer, stop })
+        Ok(Self {
+            producer,
+            stop,
+            spool,
+            closing: tokio_util::sync::CancellationToken::new(),
+        })
+    }
+
+    /// Whether messages are spooled.
+    pub(crate) fn spooled(&self) -> bool {
+        self.spool.is_some()
     }
 
     /// Sends one message and waits for the broker's confirmation (as long as it takes).
+    /// With a spool, the message is in it (fsync'ed) until then. When the spool is full
+    /// or cannot be written, the message is sent unspooled (re-queues and events are
+    /// also kept by the job queue's commits: their job runs again after a crash).
     pub async fn send(
         &self,
         topic: &str,
@@ -94,7 +123,9 @@ impl KafkaDelivery {
         self.send_with_headers(topic, key, payload, &[]).await
     }
 
-    /// [`KafkaDelivery::send`] with record headers (name, value).
+    /// [`KafkaDelivery::send`] with record headers (name, value), e.g. a task's trace
+    /// context. The spool keeps the message without its headers: one sent again after a
+    /// crash goes without them.
     pub async fn send_with_headers(
         &self,
         topic: &str,
@@ -102,6 +133,145 @@ impl KafkaDelivery {
         payload: &[u8],
         headers: &[(String, String)],
     ) -> Result<(), DeliveryError> {
+        let ticket = match &self.spool {
+            Some(spool) => match spool.append(topic, key, payload).await {
+                Ok(ticket) => Some(ticket),
+                Err(err) => {
+                    tracing::warn!(error = %err, topic, "message sent without spooling it");
+                    None
+                }
+            },
+            None => None,
+        };
+        let sent = self.produce(topic, key, payload, headers).await;
+        // Confirmed, or failed: the caller decides whether to send it again (a new
+        // message), so this one leaves the spool either way.
+        if let (Some(spool), Some(ticket)) = (&self.spool, ticket) {
+            spool.remove(ticket);
+        }
+        sent
+    }
+
+    /// Writes a message to the spool (fsync'ed); `Ok(None)` when there is no spool. Hand
+    /// the ticket to [`KafkaDelivery::send_spooled`]. Refused when the spool is full.
+    pub(crate) async fn spool(
+        &self,
+        topic: &str,
+        key: Option<&str>,
+        payload: &[u8],
+    ) -> Result<Option<Ticket>, SpoolError> {
+        match &self.spool {
+            Some(spool) => spool.append(topic, key, payload).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Sends a spooled message until the broker confirms it (then removes it from the
+    /// spool), retrying failures with a growing delay, or until `stop` (it stays in the
+    /// spool and is sent again at the next start).
+    pub(crate) async fn send_spooled(&self, ticket: Ticket, message: &Message) -> bool {
+        let mut failures = 0u32;
+        loop {
+            let sent = self
+                .produce(
+                    &message.topic,
+                    message.key.as_deref(),
+                    &message.payload,
+                    &[],
+                )
+                .await;
+            match sent {
+                Ok(()) => {
+                    if let Some(spool) = &self.spool {
+                        spool.remove(ticket);
+                    }
+                    return true;
+                }
+                Err(err) => {
+                    failures += 1;
+                    let wait = backoff(
+                        Duration::from_millis(200),
+                        failures,
+                        Duration::from_secs(10),
+                    );
+                    tracing::error!(error = %err, ?wait, "a spooled message was not delivered; trying again");
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = self.closing.cancelled() => return false,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Hands the messages left in the spool by an earlier process to the producer, in
+    /// their order, before anything else is sent; each is removed once confirmed (in
+    /// the background).
+    pub(crate) async fn resend(self: &Arc<Self>, left: Vec<(Ticket, Message)>) {
+        let Some(spool) = &self.spool else {
+            return;
+        };
+        if left.is_empty() {
+            return;
+        }
+        let count = left.len();
+        tracing::info!(messages = count, dir = %spool.dir().display(), "sending again what the spool holds from an earlier run");
+        let confirmed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for (ticket, message) in left {
+            let handed = self
+                .enqueue(
+                    &message.topic,
+                    message.key.as_deref(),
+                    &message.payload,
+                    &[],
+                )
+                .await;
+            let (delivery, confirmed) = (self.clone(), confirmed.clone());
+            tokio::spawn(async move {
+                let first = match handed {
+                    Ok(report) => Self::confirmation(report, &message.topic).await,
+                    Err(err) => Err(err),
+                };
+                let done = match first {
+                    Ok(()) => {
+                        if let Some(spool) = &delivery.spool {
+                            spool.remove(ticket);
+                        }
+                        true
+                    }
+                    Err(_) => delivery.send_spooled(ticket, &message).await,
+                };
+                if done && confirmed.fetch_add(1, Ordering::Relaxed) + 1 == count {
+                    tracing::info!(
+                        messages = count,
+                        "what the spool held from an earlier run is confirmed by the broker"
+                    );
+                }
+            });
+        }
+    }
+
+    /// Hands one message to the producer and waits for the broker's confirmation.
+    async fn produce(
+        &self,
+        topic: &str,
+        key: Option<&str>,
+        payload: &[u8],
+        headers: &[(String, String)],
+    ) -> Result<(), DeliveryError> {
+        let report = self.enqueue(topic, key, payload, headers).await?;
+        Self::confirmation(report, topic).await
+    }
+
+    /// Hands one message to the producer (waiting for room in its buffer); the receiver
+    /// gets the broker's answer.
+    async fn enqueue(
+        &self,
+        topic: &str,
+        key: Option<&str>,
+        payload: &[u8],
+        headers: &[(String, String)],
+    ) -> Result<oneshot::Receiver<Result<(), RdKafkaError>>, DeliveryError> {
         let failed = |reason: String| DeliveryError {
             topic: topic.to_string(),
             reason,
@@ -133,6 +303,18 @@ impl KafkaDelivery {
                 err => return Err(failed(err.to_string())),
             }
         }
+        Ok(confirmed)
+    }
+
+    /// The broker's answer about one message.
+    async fn confirmation(
+        confirmed: oneshot::Receiver<Result<(), RdKafkaError>>,
+        topic: &str,
+    ) -> Result<(), DeliveryError> {
+        let failed = |reason: String| DeliveryError {
+            topic: topic.to_string(),
+            reason,
+        };
         match confirmed.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(err)) => Err(failed(err.to_string())),
@@ -164,6 +346,7 @@ impl KafkaDelivery {
 
     /// Waits up to `timeout` for every message in flight to be confirmed.
     pub(crate) async fn flush_within(&self, timeout: Duration) {
+        self.closing.cancel();
         let producer = self.producer.clone();
         let flushed = tokio::task::spawn_blocking(move || {
             let result = producer.flush(timeout);

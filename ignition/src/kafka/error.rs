@@ -89,6 +89,10 @@ pub enum KafkaError {
         #[source]
         source: Box<rdkafka::error::KafkaError>,
     },
+    /// The spool (`messaging.spool_dir`) cannot be opened: locked by another process,
+    /// or not writable.
+    #[error(transparent)]
+    Spool(#[from] super::spool::SpoolError),
     /// The thread that hands delivery reports to their sends did not start.
     #[error("cannot start the Kafka producer's poll thread: {0}")]
     PollThread(#[source] std::io::Error),

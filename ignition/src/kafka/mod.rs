@@ -7,7 +7,10 @@
 //! `queue.buffering.max.messages`, 100 000 by default, and `queue.buffering.max.kbytes`,
 //! 1 GiB) for as long as the broker is away; when the buffer is full, senders wait for
 //! room instead of dropping. Jobs not yet committed are delivered again after a
-//! rebalance or a restart: delivery is at least once.
+//! rebalance or a restart: delivery is at least once. With the spool
+//! (`messaging.spool_dir`, [`spool`]), what was handed to the producer and not yet
+//! confirmed is also on disk, and is sent again at the next start: a process killed
+//! during an outage loses nothing, and a create answers once its job is on disk.
 //!
 //! Security: `messaging.config` goes to librdkafka as is, which is built with OpenSSL,
 //! so `security.protocol` may be `SSL`, `SASL_SSL` or `SASL_PLAINTEXT`, with
@@ -20,6 +23,7 @@ mod client;
 mod delivery;
 mod error;
 mod jobqueue;
+mod spool;
 mod topics;
 mod watch;
 
@@ -30,6 +34,7 @@ pub use client::{redacted, KafkaConfig};
 pub use delivery::KafkaDelivery;
 pub use error::KafkaError;
 pub use jobqueue::{KafkaJobQueue, QueuedJob};
+pub use spool::SpoolError;
 
 use crate::config::IgnitionConfig;
 use crate::jobqueue::BoxFuture;
@@ -45,17 +50,27 @@ pub(crate) struct KafkaServices {
 }
 
 impl KafkaServices {
-    /// Connects: creates the topics that are to be auto-created, then the producer and
-    /// the (not yet consuming) job queue. Fails when the broker cannot be reached.
-    pub(crate) async fn connect(config: &IgnitionConfig) -> Result<Self, KafkaError> {
+    /// Connects: opens the spool (`messaging.spool_dir`), creates the topics that are
+    /// to be auto-created, then the producer, which is handed what the spool holds from
+    /// an earlier run before anything else, and the (not yet consuming) job queue.
+    /// Fails when the broker cannot be reached or the spool cannot be opened.
+    pub(crate) async fn connect(
+        config: &IgnitionConfig,
+        app_name: &str,
+    ) -> Result<Self, KafkaError> {
         let kafka = KafkaConfig::from_config(config)?;
+        let (spool, left) = match open_spool(config, app_name)? {
+            Some((spool, left)) => (Some(Arc::new(spool)), left),
+            None => (None, Vec::new()),
+        };
         tracing::info!(
             bootstrap = %kafka.bootstrap,
             settings = %redacted(&kafka.settings),
             "connecting to Kafka"
         );
         topics::ensure(&kafka, config).await?;
-        let delivery = Arc::new(KafkaDelivery::new(&kafka)?);
+        let delivery = Arc::new(KafkaDelivery::with_spool(&kafka, spool)?);
+        delivery.resend(left).await;
         let job_queue = Arc::new(KafkaJobQueue::new(
             &kafka,
             delivery.clone(),
@@ -99,6 +114,61 @@ impl KafkaServices {
             });
         }
     }
+}
+
+/// How many default spool directories (`<app>`, `<app>.1`, ...) are tried before
+/// start-up gives up because every one is held by another process.
+const DEFAULT_SPOOL_SLOTS: usize = 16;
+
+/// An open spool with what it holds from an earlier run.
+type OpenedSpool = (spool::Spool, Vec<(spool::Ticket, spool::Message)>);
+
+/// Opens the spool `messaging.spool_*` asks for, if any, with what it holds.
+fn open_spool(config: &IgnitionConfig, app_name: &str) -> Result<Option<OpenedSpool>, KafkaError> {
+    let messaging = &config.messaging;
+    if !messaging.spool_enabled {
+        return Ok(None);
+    }
+    let limits = spool::SpoolLimits {
+        max_bytes: messaging.spool_max_bytes.bytes(),
+        max_records: messaging.spool_max_records,
+    };
+    let opened = match &messaging.spool_dir {
+        Some(dir) => spool::Spool::open(dir, limits)?,
+        None => {
+            // Replicas on one machine each take the first free slot; a slot left by a
+            // process that died is taken (and its messages sent) by the next one.
+            let base = default_spool_dir(app_name);
+            let mut slot = 0;
+            loop {
+                let dir = match slot {
+                    0 => base.clone(),
+                    n => base.with_file_name(format!(
+                        "{}.{n}",
+                        base.file_name().unwrap_or_default().to_string_lossy()
+                    )),
+                };
+                match spool::Spool::open(&dir, limits) {
+                    Err(spool::SpoolError::Locked { .. }) if slot + 1 < DEFAULT_SPOOL_SLOTS => {
+                        slot += 1;
+                    }
+                    opened => break opened?,
+                }
+            }
+        }
+    };
+    tracing::info!(dir = %opened.0.dir().display(), waiting = opened.1.len(), "spool open (`messaging.spool_dir`)");
+    Ok(Some(opened))
+}
+
+/// `$TMPDIR/ignition-spool/<app name>` (characters other than letters, digits, `-`,
+/// `_` and `.` left out, spaces as `_`).
+pub(crate) fn default_spool_dir(app_name: &str) -> std::path::PathBuf {
+    let mut name = crate::config::job_queue_topic_name(app_name);
+    if name.is_empty() || name.starts_with('.') {
+        name.insert_str(0, "app");
+    }
+    std::env::temp_dir().join("ignition-spool").join(name)
 }
 
 /// The `kafka` vital: can the broker be reached (a metadata request within 3 s)?

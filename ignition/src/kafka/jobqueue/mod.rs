@@ -167,9 +167,13 @@ impl JobQueue for KafkaJobQueue {
         self.inner.handlers.register(job_type, handler);
     }
 
-    /// Waits up to `QUEUE_CONFIRM_WAIT` (5 s) for the broker to confirm the job; past that
-    /// (the broker is away), the job stays in the producer's buffer, is delivered when
-    /// the broker is back, and `Ok` is returned so the API keeps answering.
+    /// With the spool (`messaging.spool_enabled`, the default on Kafka): returns once the
+    /// job is in the spool (fsync'ed, the fsync shared with concurrent creates), and sends
+    /// it in the background until the broker confirms it; a full spool is an error (the
+    /// API answers 503). Without: waits up to `QUEUE_CONFIRM_WAIT` (5 s) for the broker to
+    /// confirm the job; past that (the broker is away), the job stays in the producer's
+    /// buffer, is delivered when the broker is back, and `Ok` is returned so the API
+    /// keeps answering.
     fn queue(&self, job: Job) -> BoxFuture<'_, Result<(), JobQueueError>> {
         Box::pin(async move {
             if self.inner.stop.is_cancelled() {
@@ -177,6 +181,9 @@ impl JobQueue for KafkaJobQueue {
             }
             let inner = self.inner.clone();
             let queued = QueuedJob::new(job, now_ms());
+            if inner.producer.spooled() {
+                return inner.spool_and_produce(&queued).await;
+            }
             let mut sent = tokio::spawn(async move { inner.produce(&queued).await });
             match tokio::time::timeout(QUEUE_CONFIRM_WAIT, &mut sent).await {
                 Ok(result) => result.map_err(|err| JobQueueError::Storage(err.to_string()))?,

@@ -11,6 +11,7 @@ use super::message::{now_ms, QueuedJob};
 use super::Inner;
 use crate::backoff::backoff;
 use crate::jobqueue::JobQueueError;
+use crate::kafka::spool::Message;
 
 impl Inner {
     /// Produces a job and waits until the broker has it.
@@ -21,6 +22,30 @@ impl Inner {
             .send(&self.topic, queued.job.key.as_deref(), &payload)
             .await
             .map_err(|err| JobQueueError::Storage(err.to_string()))
+    }
+
+    /// Writes a new job to the spool (returns once it is on disk), then sends it in the
+    /// background until the broker confirms it.
+    pub(super) async fn spool_and_produce(&self, queued: &QueuedJob) -> Result<(), JobQueueError> {
+        let payload = serde_json::to_vec(queued)
+            .map_err(|err| JobQueueError::Storage(format!("cannot serialise the job: {err}")))?;
+        let key = queued.job.key.clone();
+        let ticket = self
+            .producer
+            .spool(&self.topic, key.as_deref(), &payload)
+            .await
+            .map_err(|err| JobQueueError::Storage(err.to_string()))?;
+        let Some(ticket) = ticket else {
+            return self.produce(queued).await;
+        };
+        let producer = self.producer.clone();
+        let message = Message {
+            topic: self.topic.clone(),
+            key,
+            payload,
+        };
+        tokio::spawn(async move { producer.send_spooled(ticket, &message).await });
+        Ok(())
     }
 
     /// Produces until confirmed or the queue stops (`false`: not re-queued).

@@ -11,6 +11,7 @@ mod metrics;
 mod outage;
 mod replicas;
 mod security;
+mod spool;
 mod tracectx;
 
 use std::collections::HashSet;

@@ -1,0 +1,166 @@
+//! Create on Kafka, spool on vs spool off: the same wrk script against two no-op drivers
+//! on one Tansu broker, one with the durable spool (`messaging.spool_enabled: true`, the
+//! default: a create answers once its job is fsync'ed in the spool), one without (a
+//! create waits for the broker to confirm its job). Runs alternate between the two.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::harness::{self, Backend, DriverProc};
+use crate::report::python;
+use crate::suites::{HttpFigures, Opts};
+use crate::{stats, sys, wrk};
+
+/// Concurrencies measured (those the Python framework's figures are for).
+pub const CONCURRENCIES: [usize; 2] = [1, 16];
+
+/// One row: a concurrency, both drivers.
+#[derive(Debug, Clone, Serialize)]
+pub struct KafkaCreateRow {
+    /// wrk connections.
+    pub concurrency: usize,
+    /// With the spool.
+    pub spool_on: HttpFigures,
+    /// Without it.
+    pub spool_off: HttpFigures,
+    /// Median over runs of spool-on req/s ÷ spool-off req/s, each pair back to back.
+    pub ratio: f64,
+}
+
+/// Measures the rows.
+pub async fn kafka_create(
+    opts: &Opts,
+    client: &reqwest::Client,
+    bootstrap: &str,
+) -> Result<Vec<KafkaCreateRow>, String> {
+    if !sys::have_program("wrk") {
+        return Err("skipped: wrk is not installed (apt-get install -y wrk)".into());
+    }
+    let backend = Backend::Kafka(bootstrap.to_string());
+    let spool_dir = sys::temp_path("spool", "d");
+    let mut on = opts.driver(&backend, false);
+    on.extra
+        .insert("messaging.spool_dir".into(), json!(spool_dir));
+    on.extra
+        .insert("messaging.spool_enabled".into(), json!(true));
+    let mut off = opts.driver(&backend, false);
+    off.extra
+        .insert("messaging.spool_enabled".into(), json!(false));
+    let on = DriverProc::start(on, opts.layout, client).await?;
+    let off = DriverProc::start(off, opts.layout, client).await?;
+    let servers = [("spool on", &on), ("spool off", &off)];
+    let script = wrk::script(&harness::create_body("0"));
+    let url = |base: &str| format!("{base}/api/infrastructure/create");
+    let load_cpu = opts.layout.load_cpu;
+    let warm_up = if opts.smoke { 1.0 } else { 2.0 };
+    for (_, server) in &servers {
+        wrk::run(&url(&server.base), &script, 16, warm_up, load_cpu)?;
+    }
+    let mut rows = Vec::new();
+    for c in CONCURRENCIES {
+        let mut results: [Vec<wrk::WrkResult>; 2] = [Vec::new(), Vec::new()];
+        for run in 0..opts.runs {
+            for turn in 0..2 {
+                let index = (turn + run) % 2;
+                let (_, server) = servers[index];
+                let result = wrk::run(&url(&server.base), &script, c, opts.http_seconds, load_cpu)?;
+                server.child.truncate_log();
+                results[index].push(result);
+            }
+            let (a, b) = (results[0][run], results[1][run]);
+            eprintln!(
+                "  kafka create c={c} run {}: spool on {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), spool off {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), ratio {:.3}",
+                run + 1, a.rps, a.p50_ms, a.p99_ms, b.rps, b.p50_ms, b.p99_ms, a.rps / b.rps
+            );
+        }
+        let ratios: Vec<f64> = (0..opts.runs)
+            .map(|run| results[0][run].rps / results[1][run].rps)
+            .collect();
+        rows.push(KafkaCreateRow {
+            concurrency: c,
+            spool_on: crate::suites::http_figures(&results[0]),
+            spool_off: crate::suites::http_figures(&results[1]),
+            ratio: stats::median(&ratios),
+        });
+    }
+    on.stop();
+    off.stop();
+    let _ = std::fs::remove_file(script);
+    let _ = std::fs::remove_dir_all(spool_dir);
+    // Let the broker settle before whatever runs next.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(rows)
+}
+
+/// The Markdown section.
+pub fn render(rows: &Result<Vec<KafkaCreateRow>, String>, opts: &Opts) -> String {
+    let mut o = format!(
+        "## create on Kafka: spool on vs spool off\n\nwrk, {} s per run, the same script (a no-op driver, each create \
+         queues its monitoring job on the Kafka job topic); one Tansu broker. Spool on (the default): a create \
+         answers once its job is fsync'ed in `messaging.spool_dir` (group commit), the broker confirms it in the \
+         background. Spool off: a create waits for the broker's confirmation. Python: the Python framework on Tansu \
+         (issue 12). Latencies in ms.\n\n",
+        opts.http_seconds
+    );
+    match rows {
+        Err(err) => o.push_str(&format!("not measured: {err}\n\n")),
+        Ok(rows) => {
+            o.push_str("| c | spool on req/s | p50 | p99 | spool off req/s | p50 | p99 | on ÷ off | Python req/s | p99 | on ÷ Python req/s | on p99 ÷ Python p99 |\n");
+            o.push_str("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+            for r in rows {
+                let (py_rps, py_p99) =
+                    python::kafka_create(r.concurrency).unwrap_or((f64::NAN, f64::NAN));
+                let errors = if r.spool_on.errors + r.spool_off.errors > 0 {
+                    format!(
+                        " (errors: on {} off {})",
+                        r.spool_on.errors, r.spool_off.errors
+                    )
+                } else {
+                    String::new()
+                };
+                o.push_str(&format!(
+                    "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.3}{errors} | {:.0} | {:.1} | {:.1}× | {:.3} |\n",
+                    r.concurrency, r.spool_on.rps, r.spool_on.p50_ms, r.spool_on.p99_ms,
+                    r.spool_off.rps, r.spool_off.p50_ms, r.spool_off.p99_ms, r.ratio,
+                    py_rps, py_p99, r.spool_on.rps / py_rps, r.spool_on.p99_ms / py_p99
+                ));
+            }
+            o.push('\n');
+        }
+    }
+    o
+}
+
+/// The goals of issue 12: create p99 at c=1 ≤ 1/3 of Python's, req/s at c=16 ≥ 25×.
+pub fn goals(rows: &[KafkaCreateRow]) -> Vec<(String, String, bool)> {
+    let mut goals = Vec::new();
+    for r in rows {
+        let Some((py_rps, py_p99)) = python::kafka_create(r.concurrency) else {
+            continue;
+        };
+        match r.concurrency {
+            1 => goals.push((
+                "Kafka create p99 at c=1 ≤ 1/3 of Python's (spool on)".to_string(),
+                format!(
+                    "{:.2} ms vs {py_p99:.1} ms ({:.3})",
+                    r.spool_on.p99_ms,
+                    r.spool_on.p99_ms / py_p99
+                ),
+                r.spool_on.p99_ms <= py_p99 / 3.0,
+            )),
+            16 => goals.push((
+                "Kafka create req/s at c=16 ≥ 25× Python's (spool on)".to_string(),
+                format!(
+                    "{:.0} vs {py_rps:.0} ({:.1}×)",
+                    r.spool_on.rps,
+                    r.spool_on.rps / py_rps
+                ),
+                r.spool_on.rps >= 25.0 * py_rps,
+            )),
+            _ => {}
+        }
+    }
+    goals
+}
