@@ -106,7 +106,10 @@ impl Vitals {
 
 /// `routes` plus the management endpoints.
 pub(crate) fn routes(routes: Route, vitals: Vitals) -> Route {
-    routes.at("/management/health", get(health).data(vitals))
+    routes.at(
+        "/management/health",
+        crate::response::Allow::new("GET, HEAD", get(health).data(vitals)),
+    )
 }
 
 /// Checks one vital, within [`VITAL_TIMEOUT`].
