@@ -412,6 +412,25 @@ mod tests {
 
     use super::*;
 
+    /// Found by the `prop_value_map` fuzz target: without serde_json's `float_roundtrip`
+    /// a long mantissa is read 1 ulp off the correctly rounded value, and the JSON written
+    /// back reads as another number.
+    #[test]
+    fn floats_round_trip_exactly() {
+        let text = "1844674814741910323348802.5e3";
+        let body = format!("{{\"flavour\": \t\t\t\t{text}}}\n");
+        let map: PropValueMap = serde_json::from_str(&body).unwrap();
+        let exact: f64 = text.parse().unwrap();
+        let read = match map.get_value("flavour") {
+            Some(PropValue::Plain(Value::Number(n))) => n.as_f64().unwrap(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(read, exact, "correctly rounded");
+        let again: PropValueMap =
+            serde_json::from_str(&serde_json::to_string(&map).unwrap()).unwrap();
+        assert_eq!(again, map);
+    }
+
     fn parse(value: Value) -> Result<PropValueMap, String> {
         serde_json::from_value(value).map_err(|e| e.to_string())
     }

@@ -100,6 +100,10 @@ mod tracectx;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(feature = "fuzz-internals")]
+#[doc(hidden)] // for the fuzz targets in fuzz/ only; changes without notice
+pub mod __fuzz;
+
 /// The README's Rust examples, compiled as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -109,9 +109,15 @@ impl Vitals {
 
 /// `routes` plus the management endpoints (metrics when there are any).
 pub(crate) fn routes(routes: Route, vitals: Vitals, metrics: Option<Arc<Metrics>>) -> Route {
-    let routes = routes.at("/management/health", get(health).data(vitals));
+    let routes = routes.at(
+        "/management/health",
+        crate::response::Allow::new("GET, HEAD", get(health).data(vitals)),
+    );
     match metrics {
-        Some(metrics) => routes.at("/management/metrics", get(scrape).data(metrics)),
+        Some(metrics) => routes.at(
+            "/management/metrics",
+            crate::response::Allow::new("GET, HEAD", get(scrape).data(metrics)),
+        ),
         None => routes,
     }
 }

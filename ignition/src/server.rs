@@ -23,6 +23,10 @@ use crate::metrics::Recorder;
 use crate::tls::{self, CertFiles, TlsError};
 use crate::tracectx::{self, TraceCtx};
 
+mod limits;
+
+pub(crate) use limits::Limited;
+
 /// Why the HTTP listener could not be opened.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -50,8 +54,20 @@ pub enum ListenError {
 
 /// Binds the configured address. Without `application.host`: `[::]` as a dual-stack
 /// socket (IPv6 and IPv4) where the machine has IPv6, else `0.0.0.0`. With
-/// `application.ssl.enabled`: HTTPS, the certificate and key checked now.
-pub(crate) fn bind(application: &ApplicationProperties) -> Result<HttpAcceptor, ListenError> {
+/// `application.ssl.enabled`: HTTPS, the certificate and key checked now. At most
+/// `application.max_connections` connections are open at once, and each request header
+/// must arrive within `application.header_read_timeout`.
+pub(crate) fn bind(
+    application: &ApplicationProperties,
+) -> Result<Limited<HttpAcceptor>, ListenError> {
+    let limits = limits::ConnectionLimits {
+        max_connections: application.max_connections,
+        header_read_timeout: application.header_read_timeout,
+    };
+    Ok(Limited::new(bind_unlimited(application)?, limits))
+}
+
+fn bind_unlimited(application: &ApplicationProperties) -> Result<HttpAcceptor, ListenError> {
     let port = application.port;
     let listener = match &application.host {
         Some(host) => {
@@ -206,6 +222,14 @@ impl<E: Endpoint> Guarded<E> {
             Ok(Err(err)) => ErrorBody::from_poem(&err).into_response(),
             Err(panic) => panic_response(panic),
         };
+        let mut response = response;
+        if response.status() == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the body may still be on its way: this connection is done.
+            response.headers_mut().insert(
+                poem::http::header::CONNECTION,
+                poem::http::HeaderValue::from_static("close"),
+            );
+        }
         let status = response.status();
         let elapsed = started.elapsed();
         if status.is_server_error() {

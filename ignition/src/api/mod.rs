@@ -26,6 +26,8 @@ use poem_openapi::{OpenApi, OpenApiService};
 use serde::de::DeserializeOwned;
 
 pub(crate) use error::ErrorBody;
+#[cfg(feature = "fuzz-internals")]
+pub(crate) use payload::parse_body;
 use payload::{BodyLimit, ContractJson, OperationResponse};
 
 use crate::config::IgnitionConfig;
@@ -37,6 +39,7 @@ use crate::models::{
     InfrastructureTask, InfrastructureTaskQuery,
 };
 use crate::monitor::InfrastructureTaskMonitoringService;
+use crate::response::Allow;
 use crate::service::InfrastructureService;
 
 /// Where the Infrastructure API is served.
@@ -203,45 +206,60 @@ fn infrastructure_routes<D: Driver>(
     if config.application.swagger_ui_enabled {
         routes = routes.nest(format!("{API_PATH}/ui"), docs.swagger_ui());
     }
-    let limit = BodyLimit(config.application.max_body_size.bytes());
+    let limit = BodyLimit {
+        max: config.application.max_body_size.bytes(),
+        timeout: config.application.body_read_timeout,
+    };
     for operation in Operation::ALL {
         let path = format!("{API_PATH}/{}", operation.name());
         routes = match operation {
             Operation::Create => routes.at(
                 path,
-                post(OperationEndpoint::new(
-                    &api,
-                    limit,
-                    (operation, metrics),
-                    |api, body| async move { api.create(body).await },
-                )),
+                Allow::new(
+                    "POST",
+                    post(OperationEndpoint::new(
+                        &api,
+                        limit,
+                        (operation, metrics),
+                        |api, body| async move { api.create(body).await },
+                    )),
+                ),
             ),
             Operation::Query => routes.at(
                 path,
-                post(OperationEndpoint::new(
-                    &api,
-                    limit,
-                    (operation, metrics),
-                    |api, body| async move { api.query(body).await },
-                )),
+                Allow::new(
+                    "POST",
+                    post(OperationEndpoint::new(
+                        &api,
+                        limit,
+                        (operation, metrics),
+                        |api, body| async move { api.query(body).await },
+                    )),
+                ),
             ),
             Operation::Delete => routes.at(
                 path,
-                post(OperationEndpoint::new(
-                    &api,
-                    limit,
-                    (operation, metrics),
-                    |api, body| async move { api.delete(body).await },
-                )),
+                Allow::new(
+                    "POST",
+                    post(OperationEndpoint::new(
+                        &api,
+                        limit,
+                        (operation, metrics),
+                        |api, body| async move { api.delete(body).await },
+                    )),
+                ),
             ),
             Operation::Find => routes.at(
                 path,
-                post(OperationEndpoint::new(
-                    &api,
-                    limit,
-                    (operation, metrics),
-                    |api, body| async move { api.find(body).await },
-                )),
+                Allow::new(
+                    "POST",
+                    post(OperationEndpoint::new(
+                        &api,
+                        limit,
+                        (operation, metrics),
+                        |api, body| async move { api.find(body).await },
+                    )),
+                ),
             ),
         };
     }

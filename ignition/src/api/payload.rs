@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use poem::http::StatusCode;
 use poem::{IntoResponse, Request, RequestBody, Response};
@@ -31,9 +32,14 @@ const JSON: &str = "application/json";
 /// [`BodyLimit`] bytes.
 pub(crate) struct ContractJson<T>(pub(crate) T);
 
-/// `application.max_body_size`.
+/// `application.max_body_size` and `application.body_read_timeout`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct BodyLimit(pub(crate) u64);
+pub(crate) struct BodyLimit {
+    /// Largest body read, in bytes.
+    pub(crate) max: u64,
+    /// Longest the whole body may take to arrive.
+    pub(crate) timeout: Duration,
+}
 
 impl<T: Type + DeserializeOwned + Send> Payload for ContractJson<T> {
     const CONTENT_TYPE: &'static str = JSON;
@@ -57,7 +63,15 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for ContractJson<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        Self::parse(request, body.take()?, BodyLimit(u64::MAX)).await
+        Self::parse(
+            request,
+            body.take()?,
+            BodyLimit {
+                max: u64::MAX,
+                timeout: Duration::MAX,
+            },
+        )
+        .await
     }
 }
 
@@ -68,7 +82,7 @@ impl<T: Type + DeserializeOwned + Send> ContractJson<T> {
         body: poem::Body,
         limit: BodyLimit,
     ) -> poem::Result<Self> {
-        let bytes = read_limited(request, body, limit.0).await?;
+        let bytes = read_limited(request, body, limit).await?;
         parse_body(&bytes).map(ContractJson).map_err(|message| {
             tracing::debug!(path = %request.uri().path(), %message, "request rejected");
             bad_request(message)
@@ -78,14 +92,21 @@ impl<T: Type + DeserializeOwned + Send> ContractJson<T> {
 
 poem_openapi::impl_apirequest_for_payload!(ContractJson<T>, T: Type + DeserializeOwned + Send);
 
-/// Reads a body of at most `limit` bytes: a declared `Content-Length` over it is refused
-/// before anything is read, and a chunked body as soon as it passes it (413 either way).
-async fn read_limited(request: &Request, body: poem::Body, limit: u64) -> poem::Result<Vec<u8>> {
+/// Reads a body of at most `limit.max` bytes within `limit.timeout`: a declared
+/// `Content-Length` over the size is refused before anything is read, and a chunked body
+/// as soon as it passes it (413 either way); a body still arriving after the timeout is
+/// answered 408 (and its connection closed).
+async fn read_limited(
+    request: &Request,
+    body: poem::Body,
+    limit: BodyLimit,
+) -> poem::Result<Vec<u8>> {
+    let BodyLimit { max, timeout } = limit;
     let too_large = || {
         poem::Error::from_string(
             format!(
                 "the request body is larger than {} (`application.max_body_size`)",
-                crate::config::ByteSize(limit)
+                crate::config::ByteSize(max)
             ),
             StatusCode::PAYLOAD_TOO_LARGE,
         )
@@ -95,18 +116,29 @@ async fn read_limited(request: &Request, body: poem::Body, limit: u64) -> poem::
         .get(poem::http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit) {
+    if declared.is_some_and(|length| length > max) {
         return Err(too_large());
     }
     use tokio::io::AsyncReadExt;
-    let capacity = declared.unwrap_or(0).min(limit).min(1 << 20) as usize;
+    let capacity = declared.unwrap_or(0).min(max).min(1 << 20) as usize;
     let mut bytes = Vec::with_capacity(capacity);
-    let mut reader = body.into_async_read().take(limit.saturating_add(1));
-    reader
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|err| bad_request(format!("cannot read the request body: {err}")))?;
-    if bytes.len() as u64 > limit {
+    let mut reader = body.into_async_read().take(max.saturating_add(1));
+    match tokio::time::timeout(timeout, reader.read_to_end(&mut bytes)).await {
+        Ok(read) => {
+            read.map_err(|err| bad_request(format!("cannot read the request body: {err}")))?;
+        }
+        Err(_) => {
+            tracing::debug!(path = %request.uri().path(), received = bytes.len(), ?timeout, "request body too slow; answered 408");
+            return Err(poem::Error::from_string(
+                format!(
+                    "the request body did not arrive within {timeout:?} (`application.body_read_timeout`); {} bytes received",
+                    bytes.len()
+                ),
+                StatusCode::REQUEST_TIMEOUT,
+            ));
+        }
+    }
+    if bytes.len() as u64 > max {
         return Err(too_large());
     }
     Ok(bytes)

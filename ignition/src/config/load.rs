@@ -50,15 +50,33 @@ impl ConfigSources {
         for (key, value) in &self.properties {
             figment = figment.merge(Serialized::global(key, value));
         }
-        let config: IgnitionConfig = figment.extract().map_err(config_error)?;
-        let warnings = check_keys(&figment, app_name)?;
-        validate(&config)?;
-        Ok(LoadedConfig {
-            config,
-            warnings,
-            figment,
-        })
+        checked(figment, app_name)
     }
+}
+
+/// Extracts and checks the framework's properties from the layers in `figment`.
+fn checked(figment: Figment, app_name: &str) -> Result<LoadedConfig, ConfigError> {
+    let config: IgnitionConfig = figment.extract().map_err(config_error)?;
+    let warnings = check_keys(&figment, app_name)?;
+    validate(&config)?;
+    Ok(LoadedConfig {
+        config,
+        warnings,
+        figment,
+    })
+}
+
+/// The defaults, then `yaml` as if it were the configuration file (no environment
+/// variables): what the config loader fuzz target feeds.
+#[cfg(feature = "fuzz-internals")]
+pub(crate) fn load_yaml_text(yaml: &str, app_name: &str) -> Result<LoadedConfig, ConfigError> {
+    let figment = Figment::from(Serialized::defaults(IgnitionConfig::defaults(app_name)));
+    let figment = if yaml.trim().is_empty() {
+        figment
+    } else {
+        figment.merge(Yaml::string(yaml))
+    };
+    checked(figment, app_name)
 }
 
 impl LoadedConfig {

@@ -24,6 +24,8 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use keys::PYTHON_ERA_KEYS;
+#[cfg(feature = "fuzz-internals")]
+pub(crate) use load::load_yaml_text;
 pub(crate) use load::{ConfigSources, LoadedConfig};
 pub use size::ByteSize;
 
@@ -144,6 +146,18 @@ pub struct ApplicationProperties {
     /// Serve `GET /management/metrics` (Prometheus text format) and record the figures
     /// behind it; `false`: the endpoint is 404 and nothing is recorded. Default true.
     pub metrics_enabled: bool,
+    /// Longest a client may take to send a request's header (from the connection's
+    /// start, TLS handshake included, or from the first byte of a next request on a
+    /// kept-alive connection); past it the connection is closed. Default 10s.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Longest an operation waits for its request body once the header is in; past it
+    /// the answer is 408 (contract JSON) and the connection is closed. Default 30s.
+    #[serde(with = "humantime_serde")]
+    pub body_read_timeout: Duration,
+    /// Connections open at once; past it new connections wait in the listen backlog
+    /// until one closes (one WARN line per 10 s says so). Default 1024.
+    pub max_connections: usize,
     /// `application.ssl.*`: HTTPS (as in the Python framework).
     pub ssl: SslProperties,
 }
@@ -501,6 +515,9 @@ impl IgnitionConfig {
                 max_body_size: ByteSize(16 * 1024 * 1024),
                 swagger_ui_enabled: true,
                 metrics_enabled: true,
+                header_read_timeout: Duration::from_secs(10),
+                body_read_timeout: Duration::from_secs(30),
+                max_connections: 1024,
                 ssl: SslProperties::default(),
             },
             messaging: MessagingProperties {
@@ -631,6 +648,32 @@ fn validate(config: &IgnitionConfig) -> Result<(), ConfigError> {
         if timeout.is_some_and(|t| t.is_zero()) {
             return Err(ConfigError::invalid(key, "must be greater than 0"));
         }
+    }
+    let application = &config.application;
+    for (property, value) in [
+        (
+            "application.header_read_timeout",
+            application.header_read_timeout,
+        ),
+        (
+            "application.body_read_timeout",
+            application.body_read_timeout,
+        ),
+    ] {
+        if value.is_zero() {
+            return Err(ConfigError::invalid(property, "must be greater than 0"));
+        }
+    }
+    if application.max_connections == 0
+        || application.max_connections > tokio::sync::Semaphore::MAX_PERMITS
+    {
+        return Err(ConfigError::invalid(
+            "application.max_connections",
+            format!(
+                "must be between 1 and {}",
+                tokio::sync::Semaphore::MAX_PERMITS
+            ),
+        ));
     }
     if config.application.max_body_size.0 == 0 {
         return Err(ConfigError::invalid(

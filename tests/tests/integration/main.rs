@@ -7,6 +7,7 @@ mod deployment;
 mod example;
 mod example_lifecycle;
 mod extension_points;
+mod hostile;
 mod http;
 mod kafka;
 mod logs;

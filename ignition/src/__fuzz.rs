@@ -1,0 +1,55 @@
+//! What the fuzz targets in `fuzz/` drive: the parsers behind the HTTP API and the
+//! configuration loader, which are crate-private. Not an API: it changes without notice
+//! (feature `fuzz-internals`).
+
+use crate::models::{
+    CreateInfrastructureRequest, DeleteInfrastructureRequest, FindInfrastructureRequest,
+    InfrastructureTaskQuery,
+};
+
+/// A create request body, parsed as `POST /api/infrastructure/create` parses it; `Err` is
+/// the message of the 400.
+pub fn parse_create(body: &[u8]) -> Result<CreateInfrastructureRequest, String> {
+    crate::api::parse_body(body)
+}
+
+/// A delete request body, parsed as `POST /api/infrastructure/delete` parses it.
+pub fn parse_delete(body: &[u8]) -> Result<DeleteInfrastructureRequest, String> {
+    crate::api::parse_body(body)
+}
+
+/// A query request body, parsed as `POST /api/infrastructure/query` parses it.
+pub fn parse_query(body: &[u8]) -> Result<InfrastructureTaskQuery, String> {
+    crate::api::parse_body(body)
+}
+
+/// A find request body, parsed as `POST /api/infrastructure/find` parses it.
+pub fn parse_find(body: &[u8]) -> Result<FindInfrastructureRequest, String> {
+    crate::api::parse_body(body)
+}
+
+/// Loads `yaml` as the configuration file over the defaults (no environment variables)
+/// and reads the driver section `section` as a JSON value, as `App` does at start-up;
+/// `Err` is the `BootError` message.
+pub fn load_config(yaml: &str, section: &str) -> Result<serde_json::Value, String> {
+    let loaded =
+        crate::config::load_yaml_text(yaml, "Fuzz VIM Driver").map_err(|err| err.to_string())?;
+    // Start-up logs the configuration and its warnings.
+    let _ = format!("{:?} {:?}", loaded.config, loaded.warnings);
+    loaded
+        .section::<serde_json::Value>(section)
+        .map_err(|err| err.to_string())
+}
+
+/// The job-queue topic's message (`ignition::kafka::QueuedJob`), here also without the
+/// `kafka` feature, so the fuzz build needs no librdkafka.
+#[cfg(feature = "kafka")]
+pub use crate::kafka::QueuedJob;
+
+#[cfg(not(feature = "kafka"))]
+#[allow(dead_code, unreachable_pub)] // the producer's and consumer's helpers
+#[path = "kafka/jobqueue/message.rs"]
+mod message;
+
+#[cfg(not(feature = "kafka"))]
+pub use message::QueuedJob;
