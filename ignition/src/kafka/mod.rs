@@ -8,7 +8,7 @@
 //! 1 GiB) for as long as the broker is away; when the buffer is full, senders wait for
 //! room instead of dropping. Jobs not yet committed are delivered again after a
 //! rebalance or a restart: delivery is at least once. With the spool
-//! (`messaging.spool_dir`, [`spool`]), what was handed to the producer and not yet
+//! (`messaging.spool_dir`, `spool`), what was handed to the producer and not yet
 //! confirmed is also on disk, and is sent again at the next start: a process killed
 //! during an outage loses nothing, and a create answers once its job is on disk.
 //!
