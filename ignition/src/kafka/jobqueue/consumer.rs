@@ -115,7 +115,7 @@ pub(super) async fn consume(inner: Arc<Inner>, consumer: Arc<StreamConsumer<JobQ
             _ = commit.tick() => inner.commit(&consumer, CommitMode::Async),
             // Its own task: it asks the broker, which may take seconds.
             _ = idle_check.tick() => {
-                tokio::spawn(check_idle_member(health.clone(), consumer.clone(), inner.topic.clone(), inner.group.clone()));
+                tokio::spawn(check_idle_member(health.clone(), Arc::downgrade(&consumer), inner.topic.clone(), inner.group.clone()));
             }
             message = consumer.recv() => match message {
                 Ok(message) => {

@@ -11,7 +11,7 @@
 //!   naming `messaging.topics.job_queue.num_partitions`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -138,7 +138,9 @@ impl Vital for ConsumerVital {
 /// for that long, asks the broker who holds what and warns when the work is not shared.
 pub(super) async fn check_idle_member(
     health: Arc<ConsumerHealth>,
-    consumer: Arc<StreamConsumer<JobQueueContext>>,
+    // Weak: the last reference to a consumer closes it, which can block (see
+    // `close_consumer`); that must not happen on a blocking-pool thread.
+    consumer: Weak<StreamConsumer<JobQueueContext>>,
     topic: String,
     group: String,
 ) {
@@ -148,6 +150,7 @@ pub(super) async fn check_idle_member(
     health.warned.store(true, Ordering::SeqCst);
     let (owned_topic, owned_group) = (topic.clone(), group.clone());
     let looked = tokio::task::spawn_blocking(move || {
+        let consumer = consumer.upgrade()?;
         let timeout = Duration::from_secs(5);
         let partitions = consumer
             .fetch_metadata(Some(&owned_topic), timeout)
@@ -172,10 +175,10 @@ pub(super) async fn check_idle_member(
                     })
                     .collect::<Vec<_>>())
             });
-        (partitions, members)
+        Some((partitions, members))
     })
     .await;
-    let Ok((partitions, members)) = looked else {
+    let Ok(Some((partitions, members))) = looked else {
         return;
     };
     let held = members.as_ref().ok();

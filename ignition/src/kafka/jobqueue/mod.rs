@@ -251,18 +251,41 @@ impl JobQueue for KafkaJobQueue {
                 .unwrap_or_else(|e| e.into_inner())
                 .take();
             if let Some(consumer) = consumer {
-                inner.commit(&consumer, CommitMode::Sync);
-                // Dropping the consumer leaves the group (its partitions move at once);
-                // librdkafka can block there, so not on a runtime thread, and not forever.
-                let closed = tokio::task::spawn_blocking(move || drop(consumer));
-                if tokio::time::timeout(Duration::from_secs(10), closed)
-                    .await
-                    .is_err()
-                {
-                    tracing::warn!("the job-queue consumer did not close within 10 s");
-                }
+                close_consumer(inner.clone(), consumer).await;
             }
             tracing::info!(topic = %inner.topic, "job queue stopped");
         })
+    }
+}
+
+/// How long stopping waits for the consumer's last commit and its leaving the group.
+const CONSUMER_CLOSE_WAIT: Duration = Duration::from_secs(10);
+
+/// Commits the last positions and drops the consumer, which leaves the group (its
+/// partitions move at once). librdkafka can block in both when the broker is gone, so
+/// they run on a thread of their own that nobody joins: not on a runtime thread, and not
+/// in `spawn_blocking` either, whose tasks a runtime waits for, forever, when it is
+/// dropped (a process that never exits after SIGTERM). Stopping waits for it up to
+/// [`CONSUMER_CLOSE_WAIT`].
+async fn close_consumer(inner: Arc<Inner>, consumer: Arc<StreamConsumer<JobQueueContext>>) {
+    let (closed_tx, closed) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("job-queue-close".into())
+        .spawn(move || {
+            inner.commit(&consumer, CommitMode::Sync);
+            drop(consumer);
+            let _ = closed_tx.send(());
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(error = %err, "cannot start a thread to close the job-queue consumer");
+        return;
+    }
+    if tokio::time::timeout(CONSUMER_CLOSE_WAIT, closed)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the job-queue consumer did not close within {CONSUMER_CLOSE_WAIT:?}; the broker may be unreachable"
+        );
     }
 }
