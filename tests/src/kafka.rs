@@ -208,7 +208,10 @@ impl Broker {
                 paused: AtomicBool::new(false),
                 output,
             };
-            let ready = if options.authentication {
+            // A broker that advertises another port (a proxy's, not started yet) sends
+            // every client there after the first metadata answer, so a metadata request
+            // cannot tell whether it is ready: that it listens must do.
+            let ready = if options.authentication || options.advertised_port.is_some() {
                 broker.wait_until_listening()
             } else {
                 broker.wait_until_ready()

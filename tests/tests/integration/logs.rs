@@ -175,7 +175,17 @@ impl Driver {
             .status()
             .unwrap()
             .success());
-        let status = self.child.wait().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the driver did not exit within 30 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
         assert_eq!(status.code(), Some(0), "exit status");
         self.stderr.take().unwrap().join().unwrap()
     }

@@ -57,7 +57,9 @@ async fn messages_buffered_rise_during_a_broker_pause_and_drain_after() {
     }
 
     // Tasks in progress, re-queued every 200 ms: once they are consumed, pause the
-    // broker; then each one's next re-queue (or its event) waits in the producer.
+    // broker; then the next re-queue (or event) of each task being polled waits in the
+    // producer. A task whose re-queue the broker took just before the pause stays in the
+    // broker, unread, so not every one of the 5 need be waiting: at least one is.
     let mut ids = vec![warm.clone()];
     for _ in 0..5 {
         ids.push(api.create("complete_after:3000").await);
@@ -75,7 +77,7 @@ async fn messages_buffered_rise_during_a_broker_pause_and_drain_after() {
     broker.pause();
     let paused = scrape_until(&base, |s| {
         s.get("ignition_messages_buffered", &[])
-            .is_some_and(|n| n >= 5.0)
+            .is_some_and(|n| n >= 1.0)
     })
     .await;
     let buffered = paused
@@ -83,8 +85,8 @@ async fn messages_buffered_rise_during_a_broker_pause_and_drain_after() {
         .expect("the gauge");
     println!("buffered during the pause: {buffered}");
     assert!(
-        buffered >= 5.0,
-        "re-queues of 5 tasks wait in the producer during the pause: {}",
+        buffered >= 1.0,
+        "re-queues wait in the producer during the pause: {}",
         paused.text
     );
     broker.resume();
