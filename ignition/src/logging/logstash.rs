@@ -18,7 +18,7 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::tracectx::{self, TraceCtx};
+use crate::tracectx;
 
 /// The keys every line has, in order; an event or span field of the same name is written
 /// as `fields.<name>` instead.
@@ -119,20 +119,14 @@ where
             })();
             fixed.map_err(|_| fmt::Error)?;
 
-            // The trace context of the request or poll (the innermost), then the rest.
-            let trace = ctx.event_scope().and_then(|scope| {
-                scope
-                    .into_iter()
-                    .find_map(|span| span.extensions().get::<TraceCtx>().cloned())
-            });
-            if let Some(trace) = &trace {
-                for (key, value) in trace.fields() {
-                    map.serialize_entry(key, value).map_err(|_| fmt::Error)?;
-                }
+            // The trace context of the request or poll being served, then the rest.
+            let trace = tracectx::current();
+            for (key, value) in trace.fields() {
+                map.serialize_entry(key, value).map_err(|_| fmt::Error)?;
             }
             let mut written: Vec<&str> = Vec::new();
             let mut entry = |map: &mut _, key: &'static str, value: &Value| -> fmt::Result {
-                if written.contains(&key) || trace.as_ref().is_some_and(|t| t.has_key(key)) {
+                if written.contains(&key) || trace.has_key(key) {
                     return Ok(());
                 }
                 written.push(key);
@@ -289,10 +283,6 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if attrs.metadata().target() == tracectx::SPAN_TARGET {
-            // Its entries are in its TraceCtx extension; its one field is the flat text.
-            return;
-        }
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         if fields.0.is_empty() {
@@ -337,6 +327,7 @@ impl<'writer> FormatFields<'writer> for NoFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tracectx::TraceCtx;
     use std::io;
     use std::sync::{Arc, Mutex};
     use tracing_subscriber::layer::SubscriberExt;
@@ -439,15 +430,17 @@ mod tests {
     }
 
     #[test]
-    fn the_trace_context_comes_after_the_fixed_fields_and_its_span_text_is_not_a_field() {
+    fn the_trace_context_comes_after_the_fixed_fields_and_wins_over_a_span_field() {
         let mut headers = poem::http::HeaderMap::new();
         headers.insert("x-tracectx-transactionid", "t-1".parse().unwrap());
         headers.insert("x-tracectx-processid", "p-1".parse().unwrap());
         let ctx = TraceCtx::from_headers(&headers);
         let lines = logged(|| {
-            let _request = ctx.span().entered();
-            let _driver = tracing::info_span!("driver", "traceCtx.processid" = "shadow").entered();
-            tracing::info!(n = 1, "inside");
+            tracectx::sync_run(ctx.clone(), || {
+                let _driver =
+                    tracing::info_span!("driver", "traceCtx.processid" = "shadow").entered();
+                tracing::info!(n = 1, "inside");
+            });
         });
         let line = &lines[0];
         let keys: Vec<&str> = line.keys().map(String::as_str).skip(10).collect();
@@ -459,30 +452,6 @@ mod tests {
         assert_eq!(line["traceCtx.transactionid"], "t-1");
         assert_eq!(line["traceCtx.processid"], "p-1", "the context wins");
         assert_eq!(line["message"], "inside");
-    }
-
-    #[test]
-    fn flat_lines_show_the_trace_context_as_fields() {
-        let mut headers = poem::http::HeaderMap::new();
-        headers.insert("x-tracectx-transactionid", "t-1".parse().unwrap());
-        headers.insert("x-tracectx-processid", "p 1".parse().unwrap());
-        let ctx = TraceCtx::from_headers(&headers);
-        let lines = Lines::default();
-        let sink = lines.clone();
-        let subscriber = tracing_subscriber::registry().with(
-            tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer(move || sink.clone()),
-        );
-        tracing::subscriber::with_default(subscriber, || {
-            let _request = ctx.span().entered();
-            tracing::warn!(n = 1, "inside");
-        });
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        assert!(
-            text.contains(r#"tracectx{traceCtx.transactionid=t-1 traceCtx.processid="p 1"}:"#),
-            "{text}"
-        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! the configured level, every line passing through the private key filter, written by a
 //! background thread.
 
+mod flat;
 mod logstash;
 mod redact;
 
@@ -31,11 +32,6 @@ pub(crate) fn init(
         return None;
     }
     let (filter, refused) = filter(settings.level, std::env::var("RUST_LOG").ok());
-    // The trace context's span, at every level (its fields are on every line).
-    let filter = match crate::tracectx::FILTER_DIRECTIVE.parse() {
-        Ok(directive) => filter.add_directive(directive),
-        Err(_) => filter,
-    };
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         // The channel is allocated (and touched) up front: the default 128k lines are
@@ -55,13 +51,17 @@ pub(crate) fn init(
                     .with_writer(writer),
             )
             .try_init(),
-        LogType::Flat => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_ansi(std::io::stderr().is_terminal())
-                    .with_writer(writer),
-            )
-            .try_init(),
+        LogType::Flat => {
+            let ansi = std::io::stderr().is_terminal();
+            registry
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .event_format(flat::Flat::new(ansi))
+                        .with_ansi(ansi)
+                        .with_writer(writer),
+                )
+                .try_init()
+        }
     };
     installed.ok()?;
     std::panic::set_hook(Box::new(log_panic));
