@@ -124,8 +124,8 @@ impl KafkaDelivery {
     }
 
     /// [`KafkaDelivery::send`] with record headers (name, value), e.g. a task's trace
-    /// context. The spool keeps the message without its headers: one sent again after a
-    /// crash goes without them.
+    /// context. The spool keeps them with the message: one sent again after a crash
+    /// carries them too.
     pub async fn send_with_headers(
         &self,
         topic: &str,
@@ -134,7 +134,10 @@ impl KafkaDelivery {
         headers: &[(String, String)],
     ) -> Result<(), DeliveryError> {
         let ticket = match &self.spool {
-            Some(spool) => match spool.append(topic, key, payload).await {
+            Some(spool) => match spool
+                .append_with_headers(topic, key, payload, headers)
+                .await
+            {
                 Ok(ticket) => Some(ticket),
                 Err(err) => {
                     tracing::warn!(error = %err, topic, "message sent without spooling it");
@@ -177,7 +180,7 @@ impl KafkaDelivery {
                     &message.topic,
                     message.key.as_deref(),
                     &message.payload,
-                    &[],
+                    &message.headers,
                 )
                 .await;
             match sent {
@@ -223,7 +226,7 @@ impl KafkaDelivery {
                     &message.topic,
                     message.key.as_deref(),
                     &message.payload,
-                    &[],
+                    &message.headers,
                 )
                 .await;
             let (delivery, confirmed) = (self.clone(), confirmed.clone());

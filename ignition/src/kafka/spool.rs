@@ -49,8 +49,12 @@ use tokio::sync::oneshot;
 const MAGIC: [u8; 4] = *b"IGSP";
 /// magic, body length, CRC-32.
 const HEADER: usize = 12;
+/// A message without record headers.
 const MESSAGE: u8 = 1;
 const REMOVAL: u8 = 2;
+/// A message with record headers (a task's trace context): written only when there are
+/// headers, so a spool without any is read the same by an earlier version.
+const MESSAGE_WITH_HEADERS: u8 = 3;
 /// A segment is rolled past this size.
 pub(crate) const SEGMENT_SIZE: u64 = 64 * 1024 * 1024;
 /// A segment with nothing pending is rolled (and deleted) past this size.
@@ -111,6 +115,8 @@ pub(crate) struct Message {
     pub(crate) topic: String,
     pub(crate) key: Option<String>,
     pub(crate) payload: Vec<u8>,
+    /// Record headers (name, value).
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 /// A message in the spool, to be given back to [`Spool::remove`] once confirmed.
@@ -317,8 +323,19 @@ impl Spool {
         key: Option<&str>,
         payload: &[u8],
     ) -> Result<Ticket, SpoolError> {
+        self.append_with_headers(topic, key, payload, &[]).await
+    }
+
+    /// [`Spool::append`] of a message with record headers, kept with it.
+    pub(crate) async fn append_with_headers(
+        &self,
+        topic: &str,
+        key: Option<&str>,
+        payload: &[u8],
+        headers: &[(String, String)],
+    ) -> Result<Ticket, SpoolError> {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        let record = encode_message(seq, topic, key, payload);
+        let record = encode_message(seq, topic, key, payload, headers);
         let size = record.len() as u64;
         let (done, written) = oneshot::channel();
         {
@@ -557,9 +574,22 @@ fn frame(body: Vec<u8>) -> Vec<u8> {
     record
 }
 
-fn encode_message(seq: u64, topic: &str, key: Option<&str>, payload: &[u8]) -> Vec<u8> {
+/// kind, seq, topic (u16 length), key (u32 length, `u32::MAX` for none), then with
+/// [`MESSAGE_WITH_HEADERS`] the headers (u16 count; each name with a u16 length, value
+/// with a u32 length), then the payload.
+fn encode_message(
+    seq: u64,
+    topic: &str,
+    key: Option<&str>,
+    payload: &[u8],
+    headers: &[(String, String)],
+) -> Vec<u8> {
     let mut body = Vec::with_capacity(1 + 8 + 2 + topic.len() + 4 + 64 + payload.len());
-    body.push(MESSAGE);
+    body.push(if headers.is_empty() {
+        MESSAGE
+    } else {
+        MESSAGE_WITH_HEADERS
+    });
     body.extend_from_slice(&seq.to_le_bytes());
     body.extend_from_slice(&(topic.len() as u16).to_le_bytes());
     body.extend_from_slice(topic.as_bytes());
@@ -569,6 +599,18 @@ fn encode_message(seq: u64, topic: &str, key: Option<&str>, payload: &[u8]) -> V
             body.extend_from_slice(key.as_bytes());
         }
         None => body.extend_from_slice(&u32::MAX.to_le_bytes()),
+    }
+    if !headers.is_empty() {
+        // Trace contexts are bounded far below these (16 headers, 64-byte names).
+        let headers = &headers[..headers.len().min(u16::MAX as usize)];
+        body.extend_from_slice(&(headers.len() as u16).to_le_bytes());
+        for (name, value) in headers {
+            let name = &name.as_bytes()[..name.len().min(u16::MAX as usize)];
+            body.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            body.extend_from_slice(name);
+            body.extend_from_slice(&(value.len() as u32).to_le_bytes());
+            body.extend_from_slice(value.as_bytes());
+        }
     }
     body.extend_from_slice(payload);
     frame(body)
@@ -583,7 +625,16 @@ fn encode_removal(seq: u64) -> Vec<u8> {
 
 fn encoded_size(message: &Message) -> u64 {
     let key = message.key.as_ref().map_or(0, String::len);
-    (HEADER + 1 + 8 + 2 + message.topic.len() + 4 + key + message.payload.len()) as u64
+    let headers = if message.headers.is_empty() {
+        0
+    } else {
+        2 + message
+            .headers
+            .iter()
+            .map(|(name, value)| 2 + name.len() + 4 + value.len())
+            .sum::<usize>()
+    };
+    (HEADER + 1 + 8 + 2 + message.topic.len() + 4 + key + headers + message.payload.len()) as u64
 }
 
 /// The record at the start of `bytes`, with its length, if it checks out.
@@ -606,25 +657,40 @@ fn decode(body: &[u8]) -> Option<Record> {
     let rest = &rest[8..];
     match kind {
         REMOVAL if rest.is_empty() => Some(Record::Removal { seq }),
-        MESSAGE => {
+        MESSAGE | MESSAGE_WITH_HEADERS => {
             let topic_len = u16::from_le_bytes(rest.get(..2)?.try_into().ok()?) as usize;
             let topic = std::str::from_utf8(rest.get(2..2 + topic_len)?).ok()?;
             let rest = &rest[2 + topic_len..];
             let key_len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?);
             let rest = &rest[4..];
-            let (key, payload) = if key_len == u32::MAX {
+            let (key, mut rest) = if key_len == u32::MAX {
                 (None, rest)
             } else {
                 let key_len = key_len as usize;
                 let key = std::str::from_utf8(rest.get(..key_len)?).ok()?;
                 (Some(key.to_string()), &rest[key_len..])
             };
+            let mut headers = Vec::new();
+            if kind == MESSAGE_WITH_HEADERS {
+                let count = u16::from_le_bytes(rest.get(..2)?.try_into().ok()?);
+                rest = &rest[2..];
+                for _ in 0..count {
+                    let name_len = u16::from_le_bytes(rest.get(..2)?.try_into().ok()?) as usize;
+                    let name = std::str::from_utf8(rest.get(2..2 + name_len)?).ok()?;
+                    rest = &rest[2 + name_len..];
+                    let value_len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+                    let value = std::str::from_utf8(rest.get(4..4 + value_len)?).ok()?;
+                    rest = &rest[4 + value_len..];
+                    headers.push((name.to_string(), value.to_string()));
+                }
+            }
             Some(Record::Message {
                 seq,
                 message: Message {
                     topic: topic.to_string(),
                     key,
-                    payload: payload.to_vec(),
+                    payload: rest.to_vec(),
+                    headers,
                 },
             })
         }
@@ -729,14 +795,48 @@ mod tests {
             topic: "jobs".into(),
             key: (i % 2 == 0).then(|| format!("key-{i}")),
             payload: format!("payload {i}").into_bytes(),
+            // Every third one with record headers (a trace context), the others without.
+            headers: if i % 3 == 1 {
+                vec![
+                    ("X-Tracectx-TransactionId".into(), format!("t-{i}")),
+                    ("X-Tracectx-ProcessId".into(), "p é".into()),
+                ]
+            } else {
+                Vec::new()
+            },
         }
     }
 
     async fn append(spool: &Spool, m: &Message) -> Ticket {
         spool
-            .append(&m.topic, m.key.as_deref(), &m.payload)
+            .append_with_headers(&m.topic, m.key.as_deref(), &m.payload, &m.headers)
             .await
             .expect("appended")
+    }
+
+    #[test]
+    fn a_record_decodes_to_its_message_and_its_size_is_known_without_encoding() {
+        for i in 0..6 {
+            let m = message(i);
+            let record = encode_message(7, &m.topic, m.key.as_deref(), &m.payload, &m.headers);
+            assert_eq!(encoded_size(&m), record.len() as u64, "{m:?}");
+            let (decoded, len) = parse_at(&record).expect("checks out");
+            assert_eq!(len, record.len());
+            assert_eq!(
+                decoded,
+                Record::Message {
+                    seq: 7,
+                    message: m.clone()
+                }
+            );
+            let kind = record[HEADER];
+            let expected = if m.headers.is_empty() {
+                MESSAGE
+            } else {
+                MESSAGE_WITH_HEADERS
+            };
+            assert_eq!(kind, expected, "headers only where there are some");
+        }
     }
 
     #[test]
@@ -804,7 +904,7 @@ mod tests {
         let segment = segments(&dir).pop().unwrap();
         let bytes = fs::read(&segment).unwrap();
         // Cut the last record in the middle, as a crash during its write would.
-        let last = encode_message(5, "jobs", None, b"payload 4").len();
+        let last = encoded_size(&message(4)) as usize;
         fs::write(&segment, &bytes[..bytes.len() - last / 2]).unwrap();
         let (spool, left) = Spool::open(&dir, ROOMY).unwrap();
         let got: Vec<_> = left.into_iter().map(|(_, m)| m).collect();
@@ -823,12 +923,12 @@ mod tests {
         drop(spool);
         let segment = segments(&dir).pop().unwrap();
         let mut bytes = fs::read(&segment).unwrap();
-        let first = encode_message(1, "jobs", Some("key-0"), b"payload 0").len();
+        let first = encoded_size(&message(0)) as usize;
         // Flip a payload byte of the second record: its checksum no longer holds.
         bytes[first + HEADER + 20] ^= 0xFF;
         // And garbage in the length field of the fourth.
-        let second = encode_message(2, "jobs", None, b"payload 1").len();
-        let third = encode_message(3, "jobs", Some("key-2"), b"payload 2").len();
+        let second = encoded_size(&message(1)) as usize;
+        let third = encoded_size(&message(2)) as usize;
         let fourth_at = first + second + third;
         bytes[fourth_at + 4..fourth_at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
         fs::write(&segment, &bytes).unwrap();

@@ -43,6 +43,7 @@ impl Inner {
             topic: self.topic.clone(),
             key,
             payload,
+            headers: Vec::new(),
         };
         tokio::spawn(async move { producer.send_spooled(ticket, &message).await });
         Ok(())
