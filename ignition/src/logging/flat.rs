@@ -84,24 +84,9 @@ impl fmt::Write for HoldNewline<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logging::test_lines::Lines;
     use crate::tracectx::TraceCtx;
-    use std::io;
-    use std::sync::{Arc, Mutex};
     use tracing_subscriber::layer::SubscriberExt;
-
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
 
     fn logged(f: impl FnOnce()) -> String {
         let lines = Lines::default();
@@ -112,8 +97,7 @@ mod tests {
                 .with_writer(move || sink.clone()),
         );
         tracing::subscriber::with_default(subscriber, f);
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        text
+        lines.text()
     }
 
     #[test]

@@ -327,25 +327,9 @@ impl<'writer> FormatFields<'writer> for NoFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logging::test_lines::Lines;
     use crate::tracectx::TraceCtx;
-    use std::io;
-    use std::sync::{Arc, Mutex};
     use tracing_subscriber::layer::SubscriberExt;
-
-    /// Lines written to a shared buffer.
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
 
     fn logged(f: impl FnOnce()) -> Vec<serde_json::Map<String, Value>> {
         let lines = Lines::default();
@@ -357,7 +341,7 @@ mod tests {
                 .with_writer(move || sink.clone()),
         );
         tracing::subscriber::with_default(subscriber, f);
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let text = lines.text();
         text.lines()
             .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
             .collect()

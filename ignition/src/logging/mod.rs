@@ -7,6 +7,9 @@ mod flat;
 mod logstash;
 mod redact;
 
+#[cfg(test)]
+mod test_lines;
+
 use std::io::IsTerminal;
 
 use tracing_subscriber::layer::SubscriberExt;
