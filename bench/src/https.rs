@@ -11,8 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::harness::{self, Backend, DriverProc};
-use crate::stats::median;
-use crate::suites::{http_figures, HttpFigures, Opts};
+use crate::suites::{paired, HttpFigures, Opts, Side};
 use crate::sys::{self, Spawn};
 use crate::wrk;
 
@@ -82,40 +81,30 @@ pub async fn https(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpsRow
             }
         }
     }
+    let sides = [
+        Side {
+            name: "framework",
+            base: &framework.base,
+            process: Some(&framework.child),
+        },
+        Side {
+            name: "bare",
+            base: &bare_base,
+            process: None,
+        },
+    ];
     let mut rows = Vec::new();
     for (op, script) in &ops {
         for &c in &opts.concurrencies {
-            let mut results: [Vec<wrk::WrkResult>; 2] = [Vec::new(), Vec::new()];
-            for run in 0..opts.runs {
-                for turn in 0..2 {
-                    let index = (turn + run) % 2;
-                    let (_, base, log) = &servers[index];
-                    results[index].push(wrk::run(
-                        &url(base, op),
-                        script,
-                        c,
-                        opts.http_seconds,
-                        load_cpu,
-                    )?);
-                    if let Some(log) = log {
-                        log.truncate_log();
-                    }
-                }
-                let (fw, b) = (results[0][run], results[1][run]);
-                eprintln!(
-                    "  https {op} c={c} run {}: framework {:.0} req/s (p99 {:.2} ms), bare {:.0} req/s (p99 {:.2} ms), ratio {:.3}",
-                    run + 1, fw.rps, fw.p99_ms, b.rps, b.p99_ms, fw.rps / b.rps
-                );
-            }
-            let ratios: Vec<f64> = (0..opts.runs)
-                .map(|run| results[0][run].rps / results[1][run].rps)
-                .collect();
+            let path = format!("/api/infrastructure/{op}");
+            let label = format!("https {op}");
+            let pair = paired(&label, [&sides[0], &sides[1]], &path, script, c, opts)?;
             rows.push(HttpsRow {
                 op,
                 concurrency: c,
-                framework: http_figures(&results[0]),
-                bare: http_figures(&results[1]),
-                ratio: median(&ratios),
+                framework: pair.a,
+                bare: pair.b,
+                ratio: pair.ratio,
             });
         }
     }

@@ -10,8 +10,8 @@ use serde_json::json;
 
 use crate::harness::{self, Backend, DriverProc};
 use crate::report::python;
-use crate::suites::{HttpFigures, Opts};
-use crate::{stats, sys, wrk};
+use crate::suites::{paired, HttpFigures, Opts, Side};
+use crate::{sys, wrk};
 
 /// Concurrencies measured (those the Python framework's figures are for).
 pub const CONCURRENCIES: [usize; 2] = [1, 16];
@@ -58,31 +58,33 @@ pub async fn kafka_create(
     for (_, server) in &servers {
         wrk::run(&url(&server.base), &script, 16, warm_up, load_cpu)?;
     }
+    let sides = [
+        Side {
+            name: "spool on",
+            base: &on.base,
+            process: Some(&on.child),
+        },
+        Side {
+            name: "spool off",
+            base: &off.base,
+            process: Some(&off.child),
+        },
+    ];
     let mut rows = Vec::new();
     for c in CONCURRENCIES {
-        let mut results: [Vec<wrk::WrkResult>; 2] = [Vec::new(), Vec::new()];
-        for run in 0..opts.runs {
-            for turn in 0..2 {
-                let index = (turn + run) % 2;
-                let (_, server) = servers[index];
-                let result = wrk::run(&url(&server.base), &script, c, opts.http_seconds, load_cpu)?;
-                server.child.truncate_log();
-                results[index].push(result);
-            }
-            let (a, b) = (results[0][run], results[1][run]);
-            eprintln!(
-                "  kafka create c={c} run {}: spool on {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), spool off {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), ratio {:.3}",
-                run + 1, a.rps, a.p50_ms, a.p99_ms, b.rps, b.p50_ms, b.p99_ms, a.rps / b.rps
-            );
-        }
-        let ratios: Vec<f64> = (0..opts.runs)
-            .map(|run| results[0][run].rps / results[1][run].rps)
-            .collect();
+        let pair = paired(
+            "kafka create",
+            [&sides[0], &sides[1]],
+            "/api/infrastructure/create",
+            &script,
+            c,
+            opts,
+        )?;
         rows.push(KafkaCreateRow {
             concurrency: c,
-            spool_on: crate::suites::http_figures(&results[0]),
-            spool_off: crate::suites::http_figures(&results[1]),
-            ratio: stats::median(&ratios),
+            spool_on: pair.a,
+            spool_off: pair.b,
+            ratio: pair.ratio,
         });
     }
     on.stop();

@@ -8,8 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::harness::{self, Backend, DriverProc};
-use crate::stats::median;
-use crate::suites::{HttpFigures, Opts};
+use crate::suites::{paired, HttpFigures, Opts, Side};
 use crate::sys;
 use crate::wrk;
 
@@ -28,16 +27,6 @@ pub struct MetricsRow {
     pub ratio: f64,
     /// Every per-pair ratio, in run order.
     pub ratios: Vec<f64>,
-}
-
-fn figures(runs: &[wrk::WrkResult]) -> HttpFigures {
-    let med = |f: fn(&wrk::WrkResult) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
-    HttpFigures {
-        rps: med(|r| r.rps),
-        p50_ms: med(|r| r.p50_ms),
-        p99_ms: med(|r| r.p99_ms),
-        errors: runs.iter().map(|r| r.errors).sum(),
-    }
 }
 
 /// The `metrics` part: two drivers (on, off) on the embedded default, wrk against each
@@ -67,45 +56,31 @@ pub async fn run(opts: &Opts, client: &reqwest::Client) -> Result<Vec<MetricsRow
             wrk::run(&url(&server.base, op), script, 16, warm_up, load_cpu)?;
         }
     }
+    let sides = [
+        Side {
+            name: "on",
+            base: &on.base,
+            process: Some(&on.child),
+        },
+        Side {
+            name: "off",
+            base: &off.base,
+            process: Some(&off.child),
+        },
+    ];
     let mut rows = Vec::new();
     for (op, script) in &ops {
         for &c in &opts.concurrencies {
-            let mut results: [Vec<wrk::WrkResult>; 2] = [Vec::new(), Vec::new()];
-            for run in 0..opts.runs {
-                for turn in 0..2 {
-                    let index = (turn + run) % 2;
-                    let (server, _) = servers[index];
-                    let result = wrk::run(
-                        &url(&server.base, op),
-                        script,
-                        c,
-                        opts.http_seconds,
-                        load_cpu,
-                    )?;
-                    results[index].push(result);
-                    server.child.truncate_log();
-                }
-                let (a, b) = (results[0][run], results[1][run]);
-                eprintln!(
-                    "  metrics {op} c={c} run {}: on {:.0} req/s (p99 {:.2} ms), off {:.0} req/s (p99 {:.2} ms), on/off {:.3}",
-                    run + 1,
-                    a.rps,
-                    a.p99_ms,
-                    b.rps,
-                    b.p99_ms,
-                    a.rps / b.rps
-                );
-            }
-            let ratios: Vec<f64> = (0..opts.runs)
-                .map(|run| results[0][run].rps / results[1][run].rps)
-                .collect();
+            let path = format!("/api/infrastructure/{op}");
+            let label = format!("metrics {op}");
+            let pair = paired(&label, [&sides[0], &sides[1]], &path, script, c, opts)?;
             rows.push(MetricsRow {
                 op,
                 concurrency: c,
-                on: figures(&results[0]),
-                off: figures(&results[1]),
-                ratio: median(&ratios),
-                ratios,
+                on: pair.a,
+                off: pair.b,
+                ratio: pair.ratio,
+                ratios: pair.ratios,
             });
         }
     }

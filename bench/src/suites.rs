@@ -153,6 +153,77 @@ pub(crate) fn http_figures(runs: &[wrk::WrkResult]) -> HttpFigures {
     }
 }
 
+/// One of the two servers of a paired comparison ([`paired`]).
+pub(crate) struct Side<'a> {
+    /// Its name in the progress lines.
+    pub(crate) name: &'static str,
+    /// Its base URL.
+    pub(crate) base: &'a str,
+    /// Its process, whose log is emptied after each run (none when it keeps none).
+    pub(crate) process: Option<&'a sys::Child>,
+}
+
+/// What [`paired`] measured of two servers at one concurrency.
+pub(crate) struct Paired {
+    /// The first server's figures (medians over the runs).
+    pub(crate) a: HttpFigures,
+    /// The second server's.
+    pub(crate) b: HttpFigures,
+    /// a req/s ÷ b req/s of each pair, in run order.
+    pub(crate) ratios: Vec<f64>,
+    /// Their median.
+    pub(crate) ratio: f64,
+}
+
+/// wrk with the same `script` at `c` connections against `path` of both servers,
+/// `opts.runs` pairs back to back, who goes first alternating per pair (so neither
+/// always gets the warmer or the quieter turn); one progress line per pair.
+pub(crate) fn paired(
+    label: &str,
+    sides: [&Side<'_>; 2],
+    path: &str,
+    script: &std::path::PathBuf,
+    c: usize,
+    opts: &Opts,
+) -> Result<Paired, String> {
+    let mut results: [Vec<wrk::WrkResult>; 2] = [Vec::new(), Vec::new()];
+    for run in 0..opts.runs {
+        for turn in 0..2 {
+            let index = (turn + run) % 2;
+            let side = sides[index];
+            let url = format!("{}{path}", side.base);
+            let result = wrk::run(&url, script, c, opts.http_seconds, opts.layout.load_cpu)?;
+            results[index].push(result);
+            if let Some(process) = side.process {
+                process.truncate_log();
+            }
+        }
+        let (a, b) = (results[0][run], results[1][run]);
+        eprintln!(
+            "  {label} c={c} run {}: {} {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), {} {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), ratio {:.3}",
+            run + 1,
+            sides[0].name,
+            a.rps,
+            a.p50_ms,
+            a.p99_ms,
+            sides[1].name,
+            b.rps,
+            b.p50_ms,
+            b.p99_ms,
+            a.rps / b.rps
+        );
+    }
+    let ratios: Vec<f64> = (0..opts.runs)
+        .map(|run| results[0][run].rps / results[1][run].rps)
+        .collect();
+    Ok(Paired {
+        a: http_figures(&results[0]),
+        b: http_figures(&results[1]),
+        ratio: median(&ratios),
+        ratios,
+    })
+}
+
 /// HTTP: wrk against the framework and bare poem, run pairs back to back.
 pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>, String> {
     if !sys::have_program("wrk") {
