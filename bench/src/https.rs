@@ -82,11 +82,7 @@ pub async fn https(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpsRow
         }
     }
     let sides = [
-        Side {
-            name: "framework",
-            base: &framework.base,
-            process: Some(&framework.child),
-        },
+        Side::driver("framework", &framework),
         Side {
             name: "bare",
             base: &bare_base,

@@ -59,16 +59,8 @@ pub async fn kafka_create(
         wrk::run(&url(&server.base), &script, 16, warm_up, load_cpu)?;
     }
     let sides = [
-        Side {
-            name: "spool on",
-            base: &on.base,
-            process: Some(&on.child),
-        },
-        Side {
-            name: "spool off",
-            base: &off.base,
-            process: Some(&off.child),
-        },
+        Side::driver("spool on", &on),
+        Side::driver("spool off", &off),
     ];
     let mut rows = Vec::new();
     for c in CONCURRENCIES {

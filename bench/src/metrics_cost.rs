@@ -56,18 +56,7 @@ pub async fn run(opts: &Opts, client: &reqwest::Client) -> Result<Vec<MetricsRow
             wrk::run(&url(&server.base, op), script, 16, warm_up, load_cpu)?;
         }
     }
-    let sides = [
-        Side {
-            name: "on",
-            base: &on.base,
-            process: Some(&on.child),
-        },
-        Side {
-            name: "off",
-            base: &off.base,
-            process: Some(&off.child),
-        },
-    ];
+    let sides = [Side::driver("on", &on), Side::driver("off", &off)];
     let mut rows = Vec::new();
     for (op, script) in &ops {
         for &c in &opts.concurrencies {

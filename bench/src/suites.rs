@@ -163,6 +163,17 @@ pub(crate) struct Side<'a> {
     pub(crate) process: Option<&'a sys::Child>,
 }
 
+impl<'a> Side<'a> {
+    /// A driver the harness started (its log emptied after each run).
+    pub(crate) fn driver(name: &'static str, driver: &'a DriverProc) -> Self {
+        Self {
+            name,
+            base: &driver.base,
+            process: Some(&driver.child),
+        }
+    }
+}
+
 /// What [`paired`] measured of two servers at one concurrency.
 pub(crate) struct Paired {
     /// The first server's figures (medians over the runs).
