@@ -363,11 +363,19 @@ impl Spool {
             pending.records += 1;
             pending.bytes += size;
         }
+        // Dropped before the write is known (a create cancelled by its call timeout, or
+        // by its client going away): nobody will send the message, so it leaves the
+        // spool, instead of holding its slot and being sent at the next start.
+        let abandoned = Abandoned {
+            spool: self,
+            ticket: Some(Ticket { seq, size }),
+        };
         let written = written
             .await
             .unwrap_or_else(|_| Err("the spool's writer stopped".into()));
+        let ticket = abandoned.disarm();
         match written {
-            Ok(()) => Ok(Ticket { seq, size }),
+            Ok(()) => Ok(ticket),
             Err(reason) => {
                 self.release(size);
                 Err(self.write_failed(reason))
@@ -401,6 +409,28 @@ impl Spool {
         SpoolError::Write {
             dir: self.dir.clone(),
             reason,
+        }
+    }
+}
+
+/// Removes an appended message whose append was dropped before it returned.
+struct Abandoned<'a> {
+    spool: &'a Spool,
+    ticket: Option<Ticket>,
+}
+
+impl Abandoned<'_> {
+    /// The append returned: the ticket is its caller's.
+    fn disarm(mut self) -> Ticket {
+        self.ticket.take().expect("disarmed once")
+    }
+}
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            // Queued after the append, so the writer sees the record first.
+            self.spool.remove(ticket);
         }
     }
 }
@@ -448,7 +478,10 @@ impl Writer {
                     }
                     Op::Remove { seq } => {
                         buffer.extend_from_slice(&encode_removal(seq));
-                        if let Some(id) = self.segment_of.remove(&seq) {
+                        // An abandoned append can be removed in its own batch.
+                        if let Some(at) = appended.iter().position(|&s| s == seq) {
+                            appended.swap_remove(at);
+                        } else if let Some(id) = self.segment_of.remove(&seq) {
                             if let Some(count) = self.segments.get_mut(&id) {
                                 *count = count.saturating_sub(1);
                             }
@@ -1042,6 +1075,51 @@ mod tests {
         payloads.dedup();
         assert_eq!(payloads.len(), 400);
         eprintln!("400 concurrent appends in {elapsed:?}");
+        drop(spool);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_append_dropped_before_its_write_leaves_the_spool() {
+        let dir = fresh_dir("abandoned");
+        let (open, gate) = mpsc::channel();
+        let (spool, _) = Spool::open_gated(&dir, ROOMY, Some(gate)).unwrap();
+        let spool = Arc::new(spool);
+        let kept = message(1);
+        let dropped = message(2);
+        let keeper = {
+            let spool = spool.clone();
+            let m = kept.clone();
+            tokio::spawn(async move {
+                spool
+                    .append_with_headers(&m.topic, m.key.as_deref(), &m.payload, &m.headers)
+                    .await
+            })
+        };
+        let abandoned = {
+            let spool = spool.clone();
+            let m = dropped.clone();
+            tokio::spawn(async move {
+                spool
+                    .append_with_headers(&m.topic, m.key.as_deref(), &m.payload, &m.headers)
+                    .await
+            })
+        };
+        // Both queued while the writer is held; then the second append is cancelled
+        // (what a call timeout does to a create waiting for its fsync).
+        while spool.pending() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        abandoned.abort();
+        assert!(abandoned.await.unwrap_err().is_cancelled());
+        assert_eq!(spool.pending(), 1, "the cancelled append freed its slot");
+        open.send(()).unwrap();
+        let _ticket = keeper.await.unwrap().unwrap();
+        drop(Arc::into_inner(spool).unwrap());
+        // Its record and its removal went out in one batch: only the kept one comes back.
+        let (spool, left) = Spool::open(&dir, ROOMY).unwrap();
+        let left: Vec<Message> = left.into_iter().map(|(_, m)| m).collect();
+        assert_eq!(left, vec![kept]);
         drop(spool);
         fs::remove_dir_all(&dir).unwrap();
     }
