@@ -444,6 +444,16 @@ pub fn create_body(template: &str) -> Value {
     })
 }
 
+/// [`create_body`] with every property typed (`{"type", "value"}`): the Python
+/// framework's schema refuses bare values, so what is compared with it sends this one.
+pub fn typed_create_body(template: &str) -> Value {
+    let mut body = create_body(template);
+    body["systemProperties"]["resourceId"] =
+        json!({"type": "string", "value": body["systemProperties"]["resourceId"]});
+    body["properties"]["image"] = json!({"type": "string", "value": body["properties"]["image"]});
+    body
+}
+
 /// The find body.
 pub fn find_body() -> Value {
     json!({

@@ -16,6 +16,7 @@ mod https;
 mod kafka;
 mod kafka_create;
 mod metrics_cost;
+mod python;
 mod report;
 mod servers;
 mod stats;

@@ -198,10 +198,12 @@ pub(crate) fn paired(
     opts: &Opts,
 ) -> Result<Paired, String> {
     let mut results: [Vec<wrk::WrkResult>; 2] = [Vec::new(), Vec::new()];
+    let processes: Vec<&sys::Child> = sides.iter().filter_map(|side| side.process).collect();
     for run in 0..opts.runs {
         for turn in 0..2 {
             let index = (turn + run) % 2;
             let side = sides[index];
+            settle(&processes);
             let url = format!("{}{path}", side.base);
             let result = wrk::run(&url, script, c, opts.http_seconds, opts.layout.load_cpu)?;
             results[index].push(result);
@@ -234,6 +236,32 @@ pub(crate) fn paired(
         ratios,
     })
 }
+
+/// Waits until none of `processes` uses more than [`SETTLED_CPU_PERCENT`] of a CPU
+/// (over 250 ms), for up to [`SETTLE_LIMIT`]: after a run, a driver still monitors the
+/// tasks it was just asked to create (the Python framework takes seconds at 100 % of a
+/// CPU after 5 s of creates at c=16), and that backlog must not run during, and be
+/// counted against, the next run of the other side.
+fn settle(processes: &[&sys::Child]) {
+    let deadline = Instant::now() + SETTLE_LIMIT;
+    for process in processes {
+        while Instant::now() < deadline {
+            let Some(before) = process.sample() else {
+                break;
+            };
+            std::thread::sleep(Duration::from_millis(250));
+            let Some(after) = process.sample() else { break };
+            if after.cpu_percent_since(&before) <= SETTLED_CPU_PERCENT {
+                break;
+            }
+        }
+    }
+}
+
+/// What [`settle`] counts as idle.
+const SETTLED_CPU_PERCENT: f64 = 10.0;
+/// How long [`settle`] waits at most.
+const SETTLE_LIMIT: Duration = Duration::from_secs(30);
 
 /// HTTP: wrk against the framework and bare poem, run pairs back to back.
 pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>, String> {

@@ -150,6 +150,8 @@ pub struct Spawn {
     pub cpu: Option<usize>,
     /// Its stdout.
     pub stdout: Stdout,
+    /// Its working directory (this one's when `None`).
+    pub cwd: Option<PathBuf>,
 }
 
 /// A child process: its stderr goes to a log file; killed (SIGKILL) when dropped, and
@@ -173,6 +175,7 @@ impl Spawn {
             env: Vec::new(),
             cpu: None,
             stdout: Stdout::Null,
+            cwd: None,
         }
     }
 
@@ -185,6 +188,9 @@ impl Spawn {
             .open(&log)
             .expect("create a log file");
         let mut command = Command::new(&self.program);
+        if let Some(cwd) = &self.cwd {
+            command.current_dir(cwd);
+        }
         command
             .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
