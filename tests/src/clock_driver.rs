@@ -3,7 +3,10 @@
 //!
 //! - create: the template is a plan. `complete_after:MS` (IN_PROGRESS until MS after the
 //!   create, then COMPLETE), `fail_after:MS` (then FAILED with INSUFFICIENT_CAPACITY),
-//!   `temporary_until:MS` (a `Temporary` error until then, then COMPLETE), `not_found`
+//!   `temporary_until:MS` (a `Temporary` error until then, then COMPLETE), `slow_poll:MS`
+//!   (each poll takes MS, logged when it starts, then COMPLETE with the polling process's
+//!   `pid` in the outputs too: a test tells an event sent again from a spool from one
+//!   polled again by the next process), `not_found`
 //!   (`NotFound` at every poll: the task is forgotten, no event), or `error:<Name>` (the
 //!   create itself fails with that error, see [`error_named`](crate::error_named)). The
 //!   infrastructure id is `inf-<random>-<created ms since the epoch>-<plan>`, the request
@@ -49,6 +52,8 @@ pub enum Plan {
     FailAfter(u64),
     /// `Temporary` errors until this many ms after the create, then COMPLETE.
     TemporaryUntil(u64),
+    /// Each poll takes this many ms, then COMPLETE (with `pid` in the outputs).
+    SlowPoll(u64),
     /// `NotFound` at every poll.
     NotFound,
 }
@@ -64,6 +69,7 @@ impl Plan {
             ("complete_after", Some(ms)) => Some(Plan::CompleteAfter(ms)),
             ("fail_after", Some(ms)) => Some(Plan::FailAfter(ms)),
             ("temporary_until", Some(ms)) => Some(Plan::TemporaryUntil(ms)),
+            ("slow_poll", Some(ms)) => Some(Plan::SlowPoll(ms)),
             ("not_found", None) => Some(Plan::NotFound),
             _ => None,
         }
@@ -253,6 +259,18 @@ impl ClockDriver {
                 "no infrastructure {infrastructure_id}"
             )));
         };
+        if let Plan::SlowPoll(ms) = task.plan {
+            if self.log_polls {
+                eprintln!("clock-driver polling {infrastructure_id}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            let mut task = self.complete(infrastructure_id.clone(), request_id.clone());
+            if let Some(outputs) = task.outputs.as_mut() {
+                outputs.insert("pid".into(), json!(std::process::id()));
+            }
+            self.record(&infrastructure_id, &request_id, PollOutcome::Complete);
+            return Ok(task);
+        }
         let elapsed = now_ms().saturating_sub(task.created_ms);
         let (outcome, answer) = match task.plan {
             Plan::CompleteAfter(ms) | Plan::TemporaryUntil(ms) if elapsed >= ms => (
@@ -280,6 +298,7 @@ impl ClockDriver {
                     "{infrastructure_id} is not ready to be asked"
                 ))),
             ),
+            Plan::SlowPoll(_) => unreachable!("answered above"),
             Plan::NotFound => (
                 PollOutcome::Error("NotFound"),
                 Err(InfrastructureError::NotFound(format!(

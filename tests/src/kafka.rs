@@ -1047,8 +1047,8 @@ impl Replica {
     /// [`Replica::spawn`] with extra environment variables (e.g. `LOG_TYPE`).
     pub fn spawn_with(binary: &str, name: &str, config: &Path, env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(binary);
-        if let Some(dir) = spool_dir_of(config) {
-            command.env("REPLICA_SPOOL_DIR", dir.join(name));
+        if let Some(dir) = replica_spool_dir(config, name) {
+            command.env("REPLICA_SPOOL_DIR", dir);
         }
         let mut child = command
             .envs(env.iter().copied())
@@ -1162,6 +1162,11 @@ impl Replica {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// The spool of the replica named `name` started with `config` (see [`Replica::spawn`]).
+pub fn replica_spool_dir(config: &Path, name: &str) -> Option<PathBuf> {
+    spool_dir_of(config).map(|dir| dir.join(name))
 }
 
 /// `messaging.spool_dir` of a configuration file, if it names one.

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use ignition_tests::kafka::{Broker, EventCollector, Replica, Setup};
+use std::collections::HashSet;
+use std::path::Path;
+
+use ignition_tests::kafka::{replica_spool_dir, Broker, EventCollector, Replica, Setup};
 
 use super::REPLICA;
 
@@ -67,6 +70,118 @@ async fn creates_answered_during_an_outage_survive_kill_9_and_all_complete() {
     assert_eq!(tally.missing.len(), 0, "lost: {:?}", tally.missing);
     for event in tally.by_id.values().flatten() {
         assert_eq!(event.value["status"], "COMPLETE", "{:?}", event.value);
+    }
+}
+
+/// Whether a segment of the spool at `dir` holds `needle`.
+fn spool_holds(dir: &Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.path().extension().is_some_and(|e| e == "seg"))
+        .filter_map(|entry| std::fs::read(entry.path()).ok())
+        .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Kafka broker"]
+async fn an_event_spooled_with_its_trace_context_is_sent_again_with_it_after_kill_9() {
+    let broker = Broker::start();
+    let setup = Setup::new(&broker);
+    let config = setup.write(0);
+    let name = "traced-spool";
+    let spool = replica_spool_dir(&config, name).expect("the test configuration has a spool");
+    let mut first = Replica::spawn(REPLICA, name, &config);
+    let api = first.wait_ready().await;
+    let mut events = EventCollector::start(&setup.bootstrap, &setup.names.events).await;
+
+    // Each poll of the task takes 3 s; the broker is paused while it runs, so its event
+    // is spooled (with its record headers) and handed to a producer that cannot send it.
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/infrastructure/create", api.base))
+        .header("X-Tracectx-TransactionId", "t-spooled")
+        .header("X-Tracectx-ProcessId", "p-spooled")
+        .json(&ignition_tests::create_body("slow_poll:3000"))
+        .send()
+        .await
+        .expect("create answered");
+    assert_eq!(response.status().as_u16(), 202);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let iid = body["infrastructureId"].as_str().unwrap().to_string();
+    let polling = format!("clock-driver polling {iid}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !first.logs().iter().any(|line| line.contains(&polling)) {
+        assert!(Instant::now() < deadline, "the task was never polled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    broker.pause();
+    // The event's record is the only one with record headers (a job carries its trace
+    // context in its payload).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !spool_holds(&spool, b"X-Tracectx-TransactionId") {
+        assert!(
+            Instant::now() < deadline,
+            "the event was never spooled:\n{}",
+            first.logs().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let first_pid = first.pid();
+    first.kill9();
+    broker.resume();
+
+    let mut second = Replica::spawn(REPLICA, name, &config);
+    let _api = second.wait_ready().await;
+    let confirmed = "what the spool held from an earlier run is confirmed by the broker";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !second.logs().iter().any(|line| line.contains(confirmed)) {
+        assert!(
+            Instant::now() < deadline,
+            "the spooled event was not sent again:\n{}",
+            second.logs().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let tally = events
+        .wait_for(
+            &HashSet::from([iid.clone()]),
+            Duration::from_secs(30),
+            Duration::from_secs(5),
+        )
+        .await;
+    // Events polled by the first process: the one sent again from the spool, and maybe
+    // its own send too (SIGSTOP does not stop the kernel taking the producer's bytes,
+    // which the broker reads once resumed). The second process may also poll the job
+    // again (its offset was not committed): that event has the second's pid.
+    let from_first: Vec<_> = tally
+        .by_id
+        .get(&iid)
+        .into_iter()
+        .flatten()
+        .filter(|event| event.value["outputs"]["pid"] == first_pid)
+        .collect();
+    assert!(
+        !from_first.is_empty(),
+        "no event of {iid} polled by the first process: {:?}",
+        tally.by_id
+    );
+    for event in from_first {
+        assert_eq!(event.value["status"], "COMPLETE", "{:?}", event.value);
+        let headers: Vec<(&str, &str)> = event
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("X-Tracectx-TransactionId", "t-spooled"),
+                ("X-Tracectx-ProcessId", "p-spooled")
+            ],
+            "an event sent again from the spool keeps its record headers (offset {})",
+            event.offset
+        );
     }
 }
 
