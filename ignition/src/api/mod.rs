@@ -212,58 +212,53 @@ fn infrastructure_routes<D: Driver>(
     };
     for operation in Operation::ALL {
         let path = format!("{API_PATH}/{}", operation.name());
+        let on = (&api, limit, operation, metrics);
+        // One arm per operation only for the method it calls (and so its body type).
         routes = match operation {
             Operation::Create => routes.at(
                 path,
-                Allow::new(
-                    "POST",
-                    post(OperationEndpoint::new(
-                        &api,
-                        limit,
-                        (operation, metrics),
-                        |api, body| async move { api.create(body).await },
-                    )),
-                ),
+                route(on, |a, body| async move { a.create(body).await }),
             ),
             Operation::Query => routes.at(
                 path,
-                Allow::new(
-                    "POST",
-                    post(OperationEndpoint::new(
-                        &api,
-                        limit,
-                        (operation, metrics),
-                        |api, body| async move { api.query(body).await },
-                    )),
-                ),
+                route(on, |a, body| async move { a.query(body).await }),
             ),
             Operation::Delete => routes.at(
                 path,
-                Allow::new(
-                    "POST",
-                    post(OperationEndpoint::new(
-                        &api,
-                        limit,
-                        (operation, metrics),
-                        |api, body| async move { api.delete(body).await },
-                    )),
-                ),
+                route(on, |a, body| async move { a.delete(body).await }),
             ),
-            Operation::Find => routes.at(
-                path,
-                Allow::new(
-                    "POST",
-                    post(OperationEndpoint::new(
-                        &api,
-                        limit,
-                        (operation, metrics),
-                        |api, body| async move { api.find(body).await },
-                    )),
-                ),
-            ),
+            Operation::Find => {
+                routes.at(path, route(on, |a, body| async move { a.find(body).await }))
+            }
         };
     }
     routes
+}
+
+/// The route of one operation: POST only (405 with `Allow: POST` otherwise), served by an
+/// [`OperationEndpoint`] that calls `call`.
+fn route<D, T, F, Fut>(
+    (api, limit, operation, metrics): (&InfrastructureApi<D>, BodyLimit, Operation, &Recorder),
+    call: F,
+) -> Allow<poem::RouteMethod>
+where
+    D: Driver,
+    T: Type + DeserializeOwned + Send + 'static,
+    F: Fn(InfrastructureApi<D>, ContractJson<T>) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send,
+    Fut::Output: IntoResponse,
+{
+    Allow::new(
+        "POST",
+        post(OperationEndpoint {
+            api: api.clone(),
+            limit,
+            operation,
+            metrics: metrics.clone(),
+            call,
+            body: PhantomData,
+        }),
+    )
 }
 
 /// One operation as a plain poem endpoint: checks the content type, parses the body as
@@ -275,28 +270,6 @@ struct OperationEndpoint<D: Driver, T, F> {
     metrics: Recorder,
     call: F,
     body: PhantomData<fn() -> T>,
-}
-
-impl<D, T, F, Fut> OperationEndpoint<D, T, F>
-where
-    D: Driver,
-    F: Fn(InfrastructureApi<D>, ContractJson<T>) -> Fut,
-{
-    fn new(
-        api: &InfrastructureApi<D>,
-        limit: BodyLimit,
-        (operation, metrics): (Operation, &Recorder),
-        call: F,
-    ) -> Self {
-        Self {
-            api: api.clone(),
-            limit,
-            operation,
-            metrics: metrics.clone(),
-            call,
-            body: PhantomData,
-        }
-    }
 }
 
 impl<D, T, F, Fut> Endpoint for OperationEndpoint<D, T, F>
