@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::harness::{self, Backend, DriverProc};
-use crate::suites::{paired, HttpFigures, Opts, Side};
+use crate::suites::{paired, warm_up, HttpFigures, Opts, Side};
 use crate::sys::{self, Spawn};
 use crate::wrk;
 
@@ -67,19 +67,15 @@ pub async fn https(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpsRow
         ("create", wrk::script(&harness::create_body("0"))),
         ("find", wrk::script(&harness::find_body())),
     ];
-    let url = |base: &str, op: &str| format!("{base}/api/infrastructure/{op}");
-    let load_cpu = opts.layout.load_cpu;
-    let warm_up = if opts.smoke { 1.0 } else { 2.0 };
+    let bases: Vec<&str> = servers.iter().map(|(_, base, _)| base.as_str()).collect();
     for (op, script) in &ops {
-        for (name, base, _) in &servers {
-            let result = wrk::run(&url(base, op), script, 16, warm_up, load_cpu)?;
-            if result.errors > 0 || result.rps == 0.0 {
-                return Err(format!(
-                    "HTTPS warm-up of {name} {op}: {} errors, {:.0} req/s",
-                    result.errors, result.rps
-                ));
-            }
-        }
+        warm_up(
+            "HTTPS",
+            &bases,
+            &format!("/api/infrastructure/{op}"),
+            script,
+            opts,
+        )?;
     }
     let sides = [
         Side::driver("framework", &framework),

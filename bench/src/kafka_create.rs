@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::harness::{self, Backend, DriverProc};
 use crate::python::{self, PythonDriver};
 use crate::report::python as issue_figures;
-use crate::suites::{paired, HttpFigures, Opts, Side};
+use crate::suites::{paired, warm_up, HttpFigures, Opts, Side};
 use crate::{sys, wrk};
 
 /// Concurrencies measured (those the Python framework's figures are for).
@@ -93,14 +93,15 @@ pub async fn kafka_create(
     };
     // Every property typed: the Python framework's schema refuses bare values.
     let script = wrk::script(&harness::typed_create_body("0"));
-    let url = |base: &str| format!("{base}/api/infrastructure/create");
-    let load_cpu = opts.layout.load_cpu;
-    let warm_up = if opts.smoke { 1.0 } else { 2.0 };
-    let mut bases = vec![&on.base, &off.base];
-    bases.extend(py.as_ref().map(|py| &py.base));
-    for base in bases {
-        wrk::run(&url(base), &script, 16, warm_up, load_cpu)?;
-    }
+    let mut bases = vec![on.base.as_str(), off.base.as_str()];
+    bases.extend(py.as_ref().map(|py| py.base.as_str()));
+    warm_up(
+        "kafka create",
+        &bases,
+        "/api/infrastructure/create",
+        &script,
+        opts,
+    )?;
     let sides = [
         Side::driver("spool on", &on),
         Side::driver("spool off", &off),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::harness::{self, Backend, DriverProc};
-use crate::suites::{paired, HttpFigures, Opts, Side};
+use crate::suites::{paired, warm_up, HttpFigures, Opts, Side};
 use crate::sys;
 use crate::wrk;
 
@@ -48,13 +48,18 @@ pub async fn run(opts: &Opts, client: &reqwest::Client) -> Result<Vec<MetricsRow
         ("create", wrk::script(&harness::create_body("0"))),
         ("find", wrk::script(&harness::find_body())),
     ];
-    let url = |base: &str, op: &str| format!("{base}/api/infrastructure/{op}");
-    let load_cpu = opts.layout.load_cpu;
-    let warm_up = if opts.smoke { 1.0 } else { 2.0 };
+    let bases: Vec<&str> = servers
+        .iter()
+        .map(|(server, _)| server.base.as_str())
+        .collect();
     for (op, script) in &ops {
-        for (server, _) in &servers {
-            wrk::run(&url(&server.base, op), script, 16, warm_up, load_cpu)?;
-        }
+        warm_up(
+            "metrics",
+            &bases,
+            &format!("/api/infrastructure/{op}"),
+            script,
+            opts,
+        )?;
     }
     let sides = [Side::driver("on", &on), Side::driver("off", &off)];
     let mut rows = Vec::new();

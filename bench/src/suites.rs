@@ -263,6 +263,35 @@ const SETTLED_CPU_PERCENT: f64 = 10.0;
 /// How long [`settle`] waits at most.
 const SETTLE_LIMIT: Duration = Duration::from_secs(30);
 
+/// Warms each server at `bases` up: wrk with `script` against `path` at 16 connections
+/// for 2 s (1 s in a smoke run). A warm-up that answers nothing, or any error, fails the
+/// part: what follows would measure a broken server.
+pub(crate) fn warm_up(
+    label: &str,
+    bases: &[&str],
+    path: &str,
+    script: &std::path::Path,
+    opts: &Opts,
+) -> Result<(), String> {
+    let seconds = if opts.smoke { 1.0 } else { 2.0 };
+    for base in bases {
+        let result = wrk::run(
+            &format!("{base}{path}"),
+            &script.to_path_buf(),
+            16,
+            seconds,
+            opts.layout.load_cpu,
+        )?;
+        if result.errors > 0 || result.rps == 0.0 {
+            return Err(format!(
+                "{label} warm-up of {base}{path}: {} errors, {:.0} req/s",
+                result.errors, result.rps
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// HTTP: wrk against the framework and bare poem, run pairs back to back.
 pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>, String> {
     if !sys::have_program("wrk") {
@@ -318,11 +347,18 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
     ];
     let url = |base: &str, op: &str| format!("{base}/api/infrastructure/{op}");
     let load_cpu = opts.layout.load_cpu;
-    let warm_up = if opts.smoke { 1.0 } else { 2.0 };
+    let bases: Vec<&str> = servers
+        .iter()
+        .map(|(_, base, _, _)| base.as_str())
+        .collect();
     for (op, script) in &ops {
-        for (_, base, _, _) in &servers {
-            wrk::run(&url(base, op), script, 16, warm_up, load_cpu)?;
-        }
+        warm_up(
+            "http",
+            &bases,
+            &format!("/api/infrastructure/{op}"),
+            script,
+            opts,
+        )?;
     }
 
     let mut rows = Vec::new();
