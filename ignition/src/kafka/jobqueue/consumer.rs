@@ -66,9 +66,46 @@ const REPLAY_SETTLE: Duration = Duration::from_millis(500);
 /// How often finished offsets are committed.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
 
+/// The job-queue consumer, dropped on a thread of its own.
+///
+/// Dropping a librdkafka consumer closes it, which can block for as long as the broker
+/// does not answer. On a runtime thread that is a runtime whose shutdown never ends: a
+/// process that does not exit after SIGTERM, a test that never finishes. That happened
+/// when the consume loop, cancelled by the runtime's shutdown, held the last reference
+/// (a `shutdown` cut short, or none at all). So whoever lets go of it last, the close
+/// runs on a detached thread; [`JobConsumer::close`] closes it on the caller's thread,
+/// for the shutdown that waits for it with a time limit.
+pub(super) struct JobConsumer(Option<StreamConsumer<JobQueueContext>>);
+
+impl JobConsumer {
+    /// Closes it here, now (the caller is not a runtime thread).
+    pub(super) fn close(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl std::ops::Deref for JobConsumer {
+    type Target = StreamConsumer<JobQueueContext>;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().expect("taken only when closed or dropped")
+    }
+}
+
+impl Drop for JobConsumer {
+    fn drop(&mut self) {
+        if let Some(consumer) = self.0.take() {
+            // If no thread can be started, the closure (and the consumer) drops here.
+            let _ = std::thread::Builder::new()
+                .name("job-queue-drop".into())
+                .spawn(move || drop(consumer));
+        }
+    }
+}
+
 /// Creates the job-queue consumer of `inner` (in its group) and subscribes it to the
 /// topic; it joins the group once polled.
-pub(super) fn subscribe(inner: &Inner) -> Result<StreamConsumer<JobQueueContext>, KafkaError> {
+pub(super) fn subscribe(inner: &Inner) -> Result<JobConsumer, KafkaError> {
     let mut defaults = CONSUMER_DEFAULTS.to_vec();
     defaults.push(("group.id", inner.group.as_str()));
     let interval = LAG_INTERVAL.as_millis().to_string();
@@ -86,12 +123,12 @@ pub(super) fn subscribe(inner: &Inner) -> Result<StreamConsumer<JobQueueContext>
             topic: inner.topic.clone(),
             source: Box::new(source),
         })?;
-    Ok(consumer)
+    Ok(JobConsumer(Some(consumer)))
 }
 
 /// Reads messages until stopped; commits finished offsets every half second. Errors
 /// (broker gone, ...) are logged and the loop goes on: librdkafka reconnects.
-pub(super) async fn consume(inner: Arc<Inner>, consumer: Arc<StreamConsumer<JobQueueContext>>) {
+pub(super) async fn consume(inner: Arc<Inner>, consumer: Arc<JobConsumer>) {
     /// Tells the vital the loop ended, however it ends (a panic included).
     struct Ended(Arc<ConsumerHealth>);
     impl Drop for Ended {

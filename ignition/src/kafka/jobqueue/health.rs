@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::Consumer;
 
-use super::consumer::JobQueueContext;
+use super::consumer::JobConsumer;
 use crate::jobqueue::BoxFuture;
 use crate::management::{Vital, VitalStatus};
 
@@ -140,7 +140,7 @@ pub(super) async fn check_idle_member(
     health: Arc<ConsumerHealth>,
     // Weak: the last reference to a consumer closes it, which can block (see
     // `close_consumer`); that must not happen on a blocking-pool thread.
-    consumer: Weak<StreamConsumer<JobQueueContext>>,
+    consumer: Weak<JobConsumer>,
     topic: String,
     group: String,
 ) {

@@ -25,14 +25,14 @@ mod producer;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::consumer::{CommitMode, StreamConsumer};
+use rdkafka::consumer::CommitMode;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::{KafkaConfig, KafkaDelivery};
 use crate::jobqueue::{BoxFuture, Handlers, Job, JobHandler, JobQueue, JobQueueError};
-use consumer::{consume, session_timeout, subscribe, JobQueueContext};
+use consumer::{consume, session_timeout, subscribe, JobConsumer};
 use health::ConsumerHealth;
 pub(crate) use health::ConsumerVital;
 use message::now_ms;
@@ -73,7 +73,7 @@ struct Inner {
     offsets: Arc<Mutex<Offsets>>,
     stop: CancellationToken,
     jobs: TaskTracker,
-    consumer: Mutex<Option<Arc<StreamConsumer<JobQueueContext>>>>,
+    consumer: Mutex<Option<Arc<JobConsumer>>>,
     consumer_loop: Mutex<Option<tokio::task::JoinHandle<()>>>,
     joined: tokio::sync::watch::Sender<bool>,
     health: Arc<ConsumerHealth>,
@@ -267,13 +267,17 @@ const CONSUMER_CLOSE_WAIT: Duration = Duration::from_secs(10);
 /// in `spawn_blocking` either, whose tasks a runtime waits for, forever, when it is
 /// dropped (a process that never exits after SIGTERM). Stopping waits for it up to
 /// [`CONSUMER_CLOSE_WAIT`].
-async fn close_consumer(inner: Arc<Inner>, consumer: Arc<StreamConsumer<JobQueueContext>>) {
+async fn close_consumer(inner: Arc<Inner>, consumer: Arc<JobConsumer>) {
     let (closed_tx, closed) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("job-queue-close".into())
         .spawn(move || {
             inner.commit(&consumer, CommitMode::Sync);
-            drop(consumer);
+            // The last reference closes it here; one still held elsewhere (an idle-member
+            // check in flight) lets it close on its own thread when released.
+            if let Ok(consumer) = Arc::try_unwrap(consumer) {
+                consumer.close();
+            }
             let _ = closed_tx.send(());
         });
     if let Err(err) = spawned {

@@ -242,3 +242,45 @@ async fn sends_wait_while_the_producer_buffer_is_full_and_none_is_lost() {
     assert!(tally.missing.is_empty(), "missing: {:?}", tally.missing);
     assert_eq!(tally.duplicates(), 0, "{}", tally.summary(expected.len()));
 }
+
+/// A runtime dropped with its app still running (no `shutdown`, or one cut short by a
+/// time limit) while the broker is paused finishes dropping: the job-queue consumer,
+/// whose close blocks while the broker does not answer, is closed on a thread of its own,
+/// not on the runtime thread that cancels the consume loop. Before, that thread blocked
+/// in librdkafka and the runtime's drop waited for it forever (a test binary that never
+/// ended in CI, a driver that would not exit).
+#[test]
+#[ignore = "needs a Kafka broker"]
+fn a_runtime_dropped_during_an_outage_with_its_app_running_finishes_dropping() {
+    let broker = Broker::start();
+    let setup = Setup::new(&broker);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = runtime.block_on(async {
+        let mut app = super::InProcess::start(&setup).await;
+        // Its consumer has joined and been assigned: a task completes.
+        let task = app.api.create("complete_after:0").await;
+        let tally = app
+            .events
+            .wait_for(&super::id_set([&task]), OUTAGE, Duration::ZERO)
+            .await;
+        assert!(tally.missing.is_empty(), "no event for {task:?}");
+        app
+    });
+    broker.pause();
+    let (dropped_tx, dropped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        drop(app);
+        drop(runtime);
+        let _ = dropped_tx.send(());
+    });
+    let finished = dropped.recv_timeout(OUTAGE);
+    broker.resume();
+    assert!(
+        finished.is_ok(),
+        "the runtime did not finish dropping within {OUTAGE:?} with the broker paused"
+    );
+}
