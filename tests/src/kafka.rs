@@ -709,6 +709,14 @@ impl Event {
     pub fn infrastructure_id(&self) -> &str {
         self.value["infrastructureId"].as_str().unwrap_or_default()
     }
+
+    /// Its record headers as `(name, value)` pairs, for comparing with a literal.
+    pub fn header_pairs(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
 }
 
 /// What a collector saw for a set of expected tasks.
@@ -976,6 +984,25 @@ impl Api {
             .expect("create answered");
         assert_eq!(status, 202, "create {plan}: {body}");
         ids(&body)
+    }
+
+    /// POST /create of `plan` with extra request `headers` (e.g. `X-Tracectx-*`);
+    /// asserts 202; returns the answer (its headers and body unread).
+    pub async fn create_with_headers(
+        &self,
+        plan: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/api/infrastructure/create", self.base))
+            .json(&crate::create_body(plan));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("create answered");
+        assert_eq!(response.status().as_u16(), 202, "create {plan}");
+        response
     }
 
     /// POST /delete of `infrastructure_id`; asserts 202; returns the ids.

@@ -98,15 +98,11 @@ async fn an_event_spooled_with_its_trace_context_is_sent_again_with_it_after_kil
 
     // Each poll of the task takes 3 s; the broker is paused while it runs, so its event
     // is spooled (with its record headers) and handed to a producer that cannot send it.
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/infrastructure/create", api.base))
-        .header("X-Tracectx-TransactionId", "t-spooled")
-        .header("X-Tracectx-ProcessId", "p-spooled")
-        .json(&ignition_tests::create_body("slow_poll:3000"))
-        .send()
-        .await
-        .expect("create answered");
-    assert_eq!(response.status().as_u16(), 202);
+    let trace = [
+        ("X-Tracectx-TransactionId", "t-spooled"),
+        ("X-Tracectx-ProcessId", "p-spooled"),
+    ];
+    let response = api.create_with_headers("slow_poll:3000", &trace).await;
     let body: serde_json::Value = response.json().await.unwrap();
     let iid = body["infrastructureId"].as_str().unwrap().to_string();
     let polling = format!("clock-driver polling {iid}");
@@ -168,17 +164,9 @@ async fn an_event_spooled_with_its_trace_context_is_sent_again_with_it_after_kil
     );
     for event in from_first {
         assert_eq!(event.value["status"], "COMPLETE", "{:?}", event.value);
-        let headers: Vec<(&str, &str)> = event
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
         assert_eq!(
-            headers,
-            [
-                ("X-Tracectx-TransactionId", "t-spooled"),
-                ("X-Tracectx-ProcessId", "p-spooled")
-            ],
+            event.header_pairs(),
+            trace,
             "an event sent again from the spool keeps its record headers (offset {})",
             event.offset
         );

@@ -62,15 +62,11 @@ async fn the_trace_context_travels_with_the_job_to_another_replica_and_onto_the_
     // on Tansu (see the module docs of ignition_tests::kafka)
     settle(std::slice::from_ref(&api), &mut events, &["first"]).await;
 
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/infrastructure/create", api.base))
-        .header("X-Tracectx-TransactionId", "t-1")
-        .header("X-Tracectx-ProcessId", "p-1")
-        .json(&ignition_tests::create_body("complete_after:4000"))
-        .send()
-        .await
-        .expect("create answered");
-    assert_eq!(response.status().as_u16(), 202);
+    let trace = [
+        ("X-Tracectx-TransactionId", "t-1"),
+        ("X-Tracectx-ProcessId", "p-1"),
+    ];
+    let response = api.create_with_headers("complete_after:4000", &trace).await;
     assert_eq!(
         response.headers()["X-Tracectx-TransactionId"],
         "t-1",
@@ -108,19 +104,7 @@ async fn the_trace_context_travels_with_the_job_to_another_replica_and_onto_the_
         event.value["outputs"]["polledBy"], "second",
         "polled to the end by the second replica"
     );
-    let headers: Vec<(&str, &str)> = event
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    assert_eq!(
-        headers,
-        [
-            ("X-Tracectx-TransactionId", "t-1"),
-            ("X-Tracectx-ProcessId", "p-1")
-        ],
-        "the event's record headers"
-    );
+    assert_eq!(event.header_pairs(), trace, "the event's record headers");
 
     // Every line about the task has both fields: the create and polls on the first
     // replica, the polls on the second.
