@@ -944,6 +944,29 @@ mod tests {
         }
     }
 
+    /// Writes messages `0..count` (kept) to a new spool in `dir` and closes it: its
+    /// segment's path.
+    async fn spool_of(dir: &Path, count: usize) -> PathBuf {
+        let (spool, _) = Spool::open(dir, ROOMY).unwrap();
+        for i in 0..count {
+            let _kept = append(&spool, &message(i)).await;
+        }
+        drop(spool);
+        segments(dir).pop().unwrap()
+    }
+
+    /// Reopens `dir`: what it holds must be `expected`, in order; then removes `dir`.
+    fn assert_reopens_with(dir: &Path, expected: &[usize]) {
+        let (spool, left) = Spool::open(dir, ROOMY).unwrap();
+        let got: Vec<_> = left.into_iter().map(|(_, m)| m).collect();
+        assert_eq!(
+            got,
+            expected.iter().copied().map(message).collect::<Vec<_>>()
+        );
+        drop(spool);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
     async fn append(spool: &Spool, m: &Message) -> Ticket {
         spool
             .append_with_headers(&m.topic, m.key.as_deref(), &m.payload, &m.headers)
@@ -1033,12 +1056,7 @@ mod tests {
     #[tokio::test]
     async fn a_torn_tail_is_skipped_and_what_came_before_is_kept() {
         let dir = fresh_dir("torn");
-        let (spool, _) = Spool::open(&dir, ROOMY).unwrap();
-        for i in 0..5 {
-            let _kept = append(&spool, &message(i)).await;
-        }
-        drop(spool);
-        let segment = segments(&dir).pop().unwrap();
+        let segment = spool_of(&dir, 5).await;
         let bytes = fs::read(&segment).unwrap();
         // Cut the last record in the middle, as a crash during its write would, and
         // leave the preallocated zeros after it.
@@ -1056,22 +1074,13 @@ mod tests {
             last - last / 2,
             "the zeros are not counted"
         );
-        let (spool, left) = Spool::open(&dir, ROOMY).unwrap();
-        let got: Vec<_> = left.into_iter().map(|(_, m)| m).collect();
-        assert_eq!(got, (0..4).map(message).collect::<Vec<_>>());
-        drop(spool);
-        fs::remove_dir_all(&dir).unwrap();
+        assert_reopens_with(&dir, &[0, 1, 2, 3]);
     }
 
     #[tokio::test]
     async fn a_segment_is_preallocated_and_its_zeros_are_read_as_its_end() {
         let dir = fresh_dir("prealloc");
-        let (spool, _) = Spool::open(&dir, ROOMY).unwrap();
-        for i in 0..3 {
-            let _kept = append(&spool, &message(i)).await;
-        }
-        drop(spool);
-        let segment = segments(&dir).pop().unwrap();
+        let segment = spool_of(&dir, 3).await;
         let bytes = fs::read(&segment).unwrap();
         #[cfg(target_os = "linux")]
         assert_eq!(
@@ -1089,22 +1098,13 @@ mod tests {
         let found = scan(&spoilt);
         assert_eq!(found.records.len(), 3);
         assert_eq!(found.skipped.len(), 1);
-        let (spool, left) = Spool::open(&dir, ROOMY).unwrap();
-        let got: Vec<_> = left.into_iter().map(|(_, m)| m).collect();
-        assert_eq!(got, (0..3).map(message).collect::<Vec<_>>());
-        drop(spool);
-        fs::remove_dir_all(&dir).unwrap();
+        assert_reopens_with(&dir, &[0, 1, 2]);
     }
 
     #[tokio::test]
     async fn a_corrupt_record_in_the_middle_is_skipped_and_the_rest_is_read() {
         let dir = fresh_dir("corrupt");
-        let (spool, _) = Spool::open(&dir, ROOMY).unwrap();
-        for i in 0..5 {
-            let _kept = append(&spool, &message(i)).await;
-        }
-        drop(spool);
-        let segment = segments(&dir).pop().unwrap();
+        let segment = spool_of(&dir, 5).await;
         let mut bytes = fs::read(&segment).unwrap();
         let first = encoded_size(&message(0)) as usize;
         // Flip a payload byte of the second record: its checksum no longer holds.
@@ -1115,11 +1115,7 @@ mod tests {
         let fourth_at = first + second + third;
         bytes[fourth_at + 4..fourth_at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
         fs::write(&segment, &bytes).unwrap();
-        let (spool, left) = Spool::open(&dir, ROOMY).unwrap();
-        let got: Vec<_> = left.into_iter().map(|(_, m)| m).collect();
-        assert_eq!(got, vec![message(0), message(2), message(4)]);
-        drop(spool);
-        fs::remove_dir_all(&dir).unwrap();
+        assert_reopens_with(&dir, &[0, 2, 4]);
     }
 
     #[tokio::test]
