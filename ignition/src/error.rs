@@ -113,6 +113,51 @@ pub enum InfrastructureError {
     Internal(String),
 }
 
+/// The errors of a resource driver (the Python framework's `ignition.service.resourcedriver`
+/// exceptions, 3.x), with their statuses.
+///
+/// During monitoring (`get_lifecycle_execution`): `Temporary` and
+/// `UnreachableDeploymentLocation` make the monitor poll again later; `RequestNotFound`
+/// makes it forget the request (no event, as in Python: another replica may have handled
+/// it); any other error ends the execution with a FAILED event (`INTERNAL_ERROR` and the
+/// error's message).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, ApiError)]
+#[non_exhaustive]
+pub enum ResourceDriverError {
+    /// The driver files are not valid (a missing or unreadable file, a bad archive). 400.
+    #[error("{0}")]
+    #[api_error(status = 400)]
+    InvalidDriverFiles(String),
+    /// The driver has nothing to run for this lifecycle name. 400.
+    #[error("{0}")]
+    #[api_error(status = 400)]
+    InvalidLifecycleName(String),
+    /// The request is not valid (e.g. a missing property). 400.
+    #[error("{0}")]
+    #[api_error(status = 400)]
+    InvalidRequest(String),
+    /// No request with that id (a poll): monitoring forgets it, no event. 400.
+    #[error("{0}")]
+    #[api_error(status = 400)]
+    RequestNotFound(String),
+    /// The infrastructure the request names does not exist. 400.
+    #[error("{0}")]
+    #[api_error(status = 400)]
+    InfrastructureNotFound(String),
+    /// The deployment location cannot be reached. 400; monitoring retries.
+    #[error("{0}")]
+    #[api_error(status = 400, retry)]
+    UnreachableDeploymentLocation(String),
+    /// The request cannot be handled at this time. 503; monitoring retries.
+    #[error("{0}")]
+    #[api_error(status = 503, retry)]
+    Temporary(String),
+    /// Any other error. 500.
+    #[error("{0}")]
+    #[api_error(status = 500)]
+    Internal(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +190,33 @@ mod tests {
     #[test]
     fn statuses_lists_each_status_once_in_order() {
         assert_eq!(InfrastructureError::statuses(), [400, 500, 503]);
+    }
+}
+
+#[cfg(test)]
+mod resource_driver_error_tests {
+    use super::*;
+
+    #[test]
+    fn each_variant_has_its_status_and_retry() {
+        let m = || "m".to_string();
+        let cases = [
+            (ResourceDriverError::InvalidDriverFiles(m()), 400, false),
+            (ResourceDriverError::InvalidLifecycleName(m()), 400, false),
+            (ResourceDriverError::InvalidRequest(m()), 400, false),
+            (ResourceDriverError::RequestNotFound(m()), 400, false),
+            (ResourceDriverError::InfrastructureNotFound(m()), 400, false),
+            (
+                ResourceDriverError::UnreachableDeploymentLocation(m()),
+                400,
+                true,
+            ),
+            (ResourceDriverError::Temporary(m()), 503, true),
+            (ResourceDriverError::Internal(m()), 500, false),
+        ];
+        for (err, status, retry) in cases {
+            assert_eq!((err.status(), err.retry()), (status, retry), "{err:?}");
+        }
+        assert_eq!(ResourceDriverError::statuses(), [400, 500, 503]);
     }
 }

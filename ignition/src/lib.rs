@@ -125,7 +125,7 @@ pub use boot::BootError;
 /// helper `fn start<D: Driver>(driver: D)`); never implement it by hand — its methods are
 /// the generated glue between the author's four methods and the runtime, and may change.
 pub use driver::Driver;
-pub use error::{ApiError, InfrastructureError};
+pub use error::{ApiError, InfrastructureError, ResourceDriverError};
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
 #[doc = include_str!("docs/api_error.md")]
@@ -141,7 +141,7 @@ pub use tls::TlsError;
 
 /// Everything a driver needs: `use ignition::prelude::*;`.
 pub mod prelude {
-    pub use crate::error::{ApiError, InfrastructureError};
+    pub use crate::error::{ApiError, InfrastructureError, ResourceDriverError};
     pub use crate::models::*;
     pub use crate::vim_driver;
     pub use crate::{App, BootError, DriverContext, TaskEvents, Vital, VitalStatus};
