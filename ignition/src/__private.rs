@@ -9,8 +9,11 @@
 
 use std::future::Future;
 
-pub use crate::driver::{Driver, Operation};
+pub use crate::driver::{Operation, VimDriver};
 pub use crate::error::{ApiError, DriverError, InfrastructureError};
+pub use crate::serve::Serve;
+// Until `#[vim_driver]` names `VimDriver` and implements `ignition::Driver` itself.
+pub use crate::driver::VimDriver as Driver;
 pub use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
     DeleteInfrastructureResponse, DeploymentLocation, FindInfrastructureRequest,

@@ -85,17 +85,18 @@ mod logging;
 mod management;
 pub mod messaging;
 mod metrics;
-#[doc(hidden)] // for the bench only; changes without notice
-pub mod monitor;
+mod monitor;
 mod operations;
 mod response;
 mod runtime;
+mod serve;
 mod server;
 mod service;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
 mod tracectx;
+mod util;
 
 #[doc(hidden)]
 pub mod __private;
@@ -119,12 +120,8 @@ pub mod models {
     };
 }
 
-pub use app::{App, DriverContext, RunningApp};
-pub use boot::BootError;
-/// The trait `#[vim_driver]` implements for a driver type: name it in bounds (e.g. a test
-/// helper `fn start<D: Driver>(driver: D)`); never implement it by hand — its methods are
-/// the generated glue between the author's four methods and the runtime, and may change.
-pub use driver::Driver;
+pub use app::{App, DriverContext};
+pub use boot::{BootError, RunningApp};
 pub use error::{ApiError, InfrastructureError, ResourceDriverError};
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
@@ -136,6 +133,7 @@ pub use messaging::TaskEvents;
 /// `#[derive(ignition::serde::Deserialize)] #[serde(crate = "ignition::serde")]`.
 pub use serde;
 pub use serde_json;
+pub use serve::Driver;
 pub use server::ListenError;
 pub use tls::TlsError;
 
