@@ -191,27 +191,18 @@ impl Spool {
             .records
     }
 
-    /// Writes a message and returns once it is on disk (its fsync shared with every
-    /// append queued meanwhile). Refused, with the bound named, when the spool is full.
-    pub(crate) async fn append(
-        &self,
-        topic: &str,
-        key: Option<&str>,
-        payload: &[u8],
-    ) -> Result<Ticket, SpoolError> {
-        self.append_with_headers(topic, key, payload, &[]).await
-    }
-
-    /// [`Spool::append`] of a message with record headers, kept with it.
-    pub(crate) async fn append_with_headers(
-        &self,
-        topic: &str,
-        key: Option<&str>,
-        payload: &[u8],
-        headers: &[(String, String)],
-    ) -> Result<Ticket, SpoolError> {
+    /// Writes a message (with its record headers) and returns once it is on disk (its
+    /// fsync shared with every append queued meanwhile). Refused, with the bound named,
+    /// when the spool is full.
+    pub(crate) async fn append(&self, message: &Message) -> Result<Ticket, SpoolError> {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        let record = encode_message(seq, topic, key, payload, headers);
+        let record = encode_message(
+            seq,
+            &message.topic,
+            message.key.as_deref(),
+            &message.payload,
+            &message.headers,
+        );
         let size = record.len() as u64;
         let (done, written) = oneshot::channel();
         {
@@ -321,7 +312,7 @@ mod tests {
     use std::fs;
     use std::sync::Arc;
 
-    use super::test_support::{append, fresh_dir, message, ROOMY};
+    use super::test_support::{append, fresh_dir, message, plain, ROOMY};
     use super::*;
 
     #[tokio::test]
@@ -384,7 +375,7 @@ mod tests {
         for i in 0..3 {
             tickets.push(append(&spool, &message(i)).await);
         }
-        let err = spool.append("jobs", None, b"one more").await.unwrap_err();
+        let err = spool.append(&plain(b"one more")).await.unwrap_err();
         assert!(matches!(err, SpoolError::Full { .. }), "{err}");
         assert!(
             err.to_string().contains("`messaging.spool_max_records`: 3"),
@@ -401,7 +392,7 @@ mod tests {
         };
         let (spool, _) = Spool::open(&dir2, limits).unwrap();
         let small = append(&spool, &message(0)).await;
-        let err = spool.append("jobs", None, &[b'x'; 200]).await.unwrap_err();
+        let err = spool.append(&plain(&[b'x'; 200])).await.unwrap_err();
         assert!(
             err.to_string().contains("`messaging.spool_max_bytes`: 200"),
             "{err}"
@@ -418,7 +409,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(left.len(), 3);
-        assert!(spool.append("jobs", None, b"x").await.is_err());
+        assert!(spool.append(&plain(b"x")).await.is_err());
         drop(spool);
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_dir_all(&dir2).unwrap();
@@ -435,20 +426,12 @@ mod tests {
         let keeper = {
             let spool = spool.clone();
             let m = kept.clone();
-            tokio::spawn(async move {
-                spool
-                    .append_with_headers(&m.topic, m.key.as_deref(), &m.payload, &m.headers)
-                    .await
-            })
+            tokio::spawn(async move { spool.append(&m).await })
         };
         let abandoned = {
             let spool = spool.clone();
             let m = dropped.clone();
-            tokio::spawn(async move {
-                spool
-                    .append_with_headers(&m.topic, m.key.as_deref(), &m.payload, &m.headers)
-                    .await
-            })
+            tokio::spawn(async move { spool.append(&m).await })
         };
         // Both queued while the writer is held; then the second append is cancelled
         // (what a call timeout does to a create waiting for its fsync).

@@ -67,6 +67,16 @@ pub(super) fn message(i: usize) -> Message {
     }
 }
 
+/// A message on `jobs` with no key and no headers.
+pub(super) fn plain(payload: &[u8]) -> Message {
+    Message {
+        topic: "jobs".into(),
+        key: None,
+        payload: payload.to_vec(),
+        headers: Vec::new(),
+    }
+}
+
 /// Writes messages `0..count` (kept) to a new spool in `dir` and closes it: its
 /// segment's path.
 pub(super) async fn spool_of(dir: &Path, count: usize) -> PathBuf {
@@ -92,8 +102,5 @@ pub(super) fn assert_reopens_with(dir: &Path, expected: &[usize]) {
 
 /// Appends `m`, which must be taken.
 pub(super) async fn append(spool: &Spool, m: &Message) -> Ticket {
-    spool
-        .append_with_headers(&m.topic, m.key.as_deref(), &m.payload, &m.headers)
-        .await
-        .expect("appended")
+    spool.append(m).await.expect("appended")
 }

@@ -366,7 +366,7 @@ mod tests {
 
     use super::super::record::scan;
     use super::super::test_support::{
-        assert_reopens_with, fresh_dir, message, segments, spool_of, ROOMY,
+        assert_reopens_with, fresh_dir, message, plain, segments, spool_of, ROOMY,
     };
     use super::super::Spool;
     use super::*;
@@ -406,10 +406,7 @@ mod tests {
             let spool = spool.clone();
             tasks.push(tokio::spawn(async move {
                 let m = message(i);
-                let ticket = spool
-                    .append(&m.topic, m.key.as_deref(), &m.payload)
-                    .await
-                    .unwrap();
+                let ticket = spool.append(&m).await.unwrap();
                 drop(ticket); // not removed: it stays in the spool
             }));
         }
@@ -441,7 +438,7 @@ mod tests {
                 let spool = spool.clone();
                 tokio::spawn(async move {
                     let m = message(i);
-                    spool.append(&m.topic, m.key.as_deref(), &m.payload).await
+                    spool.append(&m).await
                 })
             })
             .collect();
@@ -454,7 +451,7 @@ mod tests {
             let _kept = task.await.unwrap().unwrap();
         }
         assert_eq!(spool.syncs(), 1, "50 appends queued together, one fsync");
-        let one_more = spool.append("jobs", None, b"alone").await.unwrap();
+        let one_more = spool.append(&plain(b"alone")).await.unwrap();
         assert_eq!(spool.syncs(), 2);
         spool.remove(one_more);
         drop(Arc::into_inner(spool).unwrap());
@@ -467,13 +464,13 @@ mod tests {
         let (spool, _) = Spool::open(&dir, ROOMY).unwrap();
         let big = vec![b'x'; 64 * 1024];
         for _ in 0..40 {
-            let ticket = spool.append("jobs", None, &big).await.unwrap();
+            let ticket = spool.append(&plain(&big)).await.unwrap();
             spool.remove(ticket);
         }
         // A last append makes the writer tidy up after the removals.
-        let last = spool.append("jobs", None, b"last").await.unwrap();
+        let last = spool.append(&plain(b"last")).await.unwrap();
         spool.remove(last);
-        let _ = spool.append("jobs", None, b"tidy").await.unwrap();
+        let _ = spool.append(&plain(b"tidy")).await.unwrap();
         let total: usize = segments(&dir)
             .iter()
             .map(|p| scan(&fs::read(p).unwrap()).end)
