@@ -21,22 +21,18 @@ impl DirLock {
     /// Locks `dir` (which must exist) without waiting: [`SpoolError::Locked`] when another
     /// process holds it.
     pub(super) fn acquire(dir: &Path) -> Result<Self, SpoolError> {
-        let io_err = |what: String| {
-            let dir = dir.to_path_buf();
-            move |source| SpoolError::Io { dir, what, source }
-        };
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(dir.join(LOCK_FILE))
-            .map_err(io_err(format!("cannot open {LOCK_FILE}")))?;
+            .map_err(SpoolError::io(dir, format!("cannot open {LOCK_FILE}")))?;
         match try_lock(&file) {
             Ok(true) => Ok(Self { _file: file }),
             Ok(false) => Err(SpoolError::Locked {
                 dir: dir.to_path_buf(),
             }),
-            Err(err) => Err(io_err(format!("cannot lock {LOCK_FILE}"))(err)),
+            Err(err) => Err(SpoolError::io(dir, format!("cannot lock {LOCK_FILE}"))(err)),
         }
     }
 }

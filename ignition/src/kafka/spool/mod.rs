@@ -90,6 +90,14 @@ pub enum SpoolError {
     },
 }
 
+impl SpoolError {
+    /// A map from the I/O error of `what` (e.g. "cannot read x") in `dir`.
+    fn io(dir: &Path, what: impl Into<String>) -> impl FnOnce(io::Error) -> Self {
+        let (dir, what) = (dir.to_path_buf(), what.into());
+        move |source| Self::Io { dir, what, source }
+    }
+}
+
 /// A message in the spool, to be given back to [`Spool::remove`] once confirmed. Dropped
 /// instead, the message stays in the spool and is sent again at the next start.
 #[derive(Debug)]
@@ -142,11 +150,7 @@ impl Spool {
         limits: SpoolLimits,
         gate: Option<mpsc::Receiver<()>>,
     ) -> Result<(Self, Vec<(Ticket, Message)>), SpoolError> {
-        std::fs::create_dir_all(dir).map_err(|source| SpoolError::Io {
-            dir: dir.to_path_buf(),
-            what: "cannot create it".into(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(SpoolError::io(dir, "cannot create it"))?;
         let lock = lock::DirLock::acquire(dir)?;
         let replayed = replay::replay(dir)?;
         let mut pending = Pending::default();

@@ -24,13 +24,9 @@ pub(super) struct Replayed {
 
 /// Reads the segments of `dir`.
 pub(super) fn replay(dir: &Path) -> Result<Replayed, SpoolError> {
-    let io_err = |what: String| {
-        let dir = dir.to_path_buf();
-        move |source| SpoolError::Io { dir, what, source }
-    };
     let mut ids = Vec::new();
-    for entry in fs::read_dir(dir).map_err(io_err("cannot list it".into()))? {
-        let entry = entry.map_err(io_err("cannot list it".into()))?;
+    for entry in fs::read_dir(dir).map_err(SpoolError::io(dir, "cannot list it"))? {
+        let entry = entry.map_err(SpoolError::io(dir, "cannot list it"))?;
         if let Some(id) = segment_id(&entry.file_name().to_string_lossy()) {
             ids.push(id);
         }
@@ -42,7 +38,10 @@ pub(super) fn replay(dir: &Path) -> Result<Replayed, SpoolError> {
     let mut max_seq = 0u64;
     for &id in &ids {
         let path = segment_path(dir, id);
-        let bytes = fs::read(&path).map_err(io_err(format!("cannot read {}", path.display())))?;
+        let bytes = fs::read(&path).map_err(SpoolError::io(
+            dir,
+            format!("cannot read {}", path.display()),
+        ))?;
         for record in read_records(&bytes, &path) {
             match record {
                 Record::Message { seq, message } => {

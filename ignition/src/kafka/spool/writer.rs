@@ -119,12 +119,9 @@ pub(super) fn start(
     mut segments: Segments,
     gate: Option<mpsc::Receiver<()>>,
 ) -> Result<WriterHandle, SpoolError> {
-    let io_err = |what: &str| {
-        let (dir, what) = (dir.to_path_buf(), what.to_string());
-        move |source| SpoolError::Io { dir, what, source }
-    };
     let active = segments.next_id();
-    let file = create_segment(dir, active).map_err(io_err("cannot create a segment"))?;
+    let file =
+        create_segment(dir, active).map_err(SpoolError::io(dir, "cannot create a segment"))?;
     segments.file(active);
     let syncs = Arc::new(AtomicU64::new(0));
     let mut writer = Writer {
@@ -147,7 +144,7 @@ pub(super) fn start(
             }
             writer.run(queued)
         })
-        .map_err(io_err("cannot start its writer thread"))?;
+        .map_err(SpoolError::io(dir, "cannot start its writer thread"))?;
     Ok(WriterHandle {
         ops: Some(ops),
         thread: Some(thread),
