@@ -32,12 +32,12 @@ const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     // default is 45 s; brokers such as Tansu also wait half of it before a first join).
     ("session.timeout.ms", "10000"),
     ("heartbeat.interval.ms", "3000"),
-    // How long a fetch may wait for data (librdkafka's default is 500 ms). Every fetch
-    // that returns wakes librdkafka's broker thread, ~110 us of CPU on a 2-core VM: with
-    // 100 tasks in progress an idle replica spent 1.0 % of a core at 10 ms and spends
-    // 0.65 % at 60 ms. On Tansu, which holds a fetch, create→event is then ~15 ms median
-    // (9 ms at 40, 30 ms at 100, 230 ms at 500; docs/BENCHMARKS.md). Apache Kafka answers
-    // a waiting fetch as soon as data arrives: there a longer wait costs no latency.
+    // How long a fetch may wait for data (librdkafka's default is 500 ms): a balance.
+    // Every fetch that returns wakes librdkafka's broker thread, so a shorter wait costs
+    // an idle replica CPU; on brokers that hold a fetch for its whole wait (Tansu) a longer
+    // one adds to create→event. Apache Kafka answers a waiting fetch as soon as data
+    // arrives: there a longer wait costs no latency. The figures behind 60:
+    // docs/BENCHMARKS.md, "idle CPU < 1 % on Kafka" and "create→event p50 ≤ 20 ms on Kafka".
     ("fetch.wait.max.ms", "60"),
 ];
 
