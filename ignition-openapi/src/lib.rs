@@ -7,10 +7,12 @@
 //! dependency of `ignition`, not something to name directly.
 
 pub mod compat;
+mod error_response;
 mod models;
 mod propvaluemap;
 pub mod schema;
 
+pub use error_response::ErrorResponse;
 pub use models::*;
 pub use propvaluemap::{PropValue, PropValueMap};
 

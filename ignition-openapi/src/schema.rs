@@ -22,7 +22,7 @@
 //! | [`TaskStatus`] | `InfrastructureTaskStatus` |
 //! | [`FailureDetails`] | `FailureDetails` |
 //! | [`FailureCode`] | `FailureCode` |
-//! | [`ErrorResponseSchema`] | `ErrorResponse` |
+//! | [`ErrorResponse`] | `ErrorResponse` |
 
 use std::borrow::Cow;
 
@@ -32,19 +32,16 @@ use serde::Serialize;
 
 use crate::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
-    DeleteInfrastructureResponse, DeploymentLocation, FailureCode, FailureDetails,
+    DeleteInfrastructureResponse, DeploymentLocation, ErrorResponse, FailureCode, FailureDetails,
     FindInfrastructureRequest, FindInfrastructureResponse, InfrastructureTask,
     InfrastructureTaskQuery, PropValue, PropValueMap, TaskStatus,
 };
 
 /// The schema of every error body (`{"localizedMessage", "status", ...}`), component
-/// `ErrorResponse`.
-///
-/// A marker type: it has no values, it only implements [`Type`] so that an API can name
-/// the error schema (`ErrorResponseSchema::register(registry)`, then
+/// `ErrorResponse`: [`ErrorResponse`]'s own [`Type`], under the name the API glue has
+/// always used (`ErrorResponseSchema::register(registry)`, then
 /// `ErrorResponseSchema::schema_ref()`).
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorResponseSchema;
+pub type ErrorResponseSchema = ErrorResponse;
 
 /// Implements [`Type`] for `$ty` as the component `$name`, whose schema `$schema` is
 /// built with `$registry` in scope (to register the components it refers to).
@@ -318,15 +315,13 @@ component!(FailureCode, "FailureCode", |_registry| string_enum(&[
     FailureCode::InternalError,
 ]));
 
-component!(ErrorResponseSchema, "ErrorResponse", |_registry| open(
-    object(
-        &["localizedMessage", "status"],
-        vec![
-            ("localizedMessage", string()),
-            ("status", inline(MetaSchema::new("integer"))),
-        ],
-    )
-));
+component!(ErrorResponse, "ErrorResponse", |_registry| open(object(
+    &["localizedMessage", "status"],
+    vec![
+        ("localizedMessage", string()),
+        ("status", inline(MetaSchema::new("integer"))),
+    ],
+)));
 
 /// Registers every component of the contract into `registry`.
 pub fn register_all(registry: &mut Registry) {
@@ -339,7 +334,7 @@ pub fn register_all(registry: &mut Registry) {
     InfrastructureTask::register(registry);
     FindInfrastructureRequest::register(registry);
     FindInfrastructureResponse::register(registry);
-    ErrorResponseSchema::register(registry);
+    ErrorResponse::register(registry);
 }
 
 #[cfg(test)]
