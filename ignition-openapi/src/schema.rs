@@ -2,9 +2,13 @@
 //!
 //! Only [`Type`] is implemented (it is what puts a schema into the generated document);
 //! the types are read and written with serde. Every type is a named component whose
-//! name and shape are those of `components.schemas` in the contract
-//! ([`crate::CONTRACT_YAML`]): `tests/schemas.rs` checks them with
+//! name and shape are those of `components.schemas` in its contract: the Infrastructure
+//! API's ([`crate::CONTRACT_YAML`]) here, the Resource Driver API's
+//! ([`crate::RESOURCE_DRIVER_CONTRACT_YAML`]) in [`resource_driver`].
+//! `tests/schemas.rs` and `tests/resource_driver.rs` check them with
 //! [`crate::compat::check_components`].
+//!
+//! Infrastructure API:
 //!
 //! | Rust type | component |
 //! | --- | --- |
@@ -74,6 +78,25 @@ macro_rules! component {
         }
     };
 }
+
+// The Resource Driver API's components: built with the macro and helpers above.
+pub mod resource_driver;
+
+/// Every [`TaskStatus`], in the contracts' order.
+const TASK_STATUSES: [TaskStatus; 3] = [
+    TaskStatus::InProgress,
+    TaskStatus::Complete,
+    TaskStatus::Failed,
+];
+
+/// Every [`FailureCode`], in the contracts' order.
+const FAILURE_CODES: [FailureCode; 5] = [
+    FailureCode::ResourceAlreadyExists,
+    FailureCode::ResourceNotFound,
+    FailureCode::InfrastructureError,
+    FailureCode::InsufficientCapacity,
+    FailureCode::InternalError,
+];
 
 /// A reference to `T`'s component, registering it.
 fn reference<T: Type>(registry: &mut Registry) -> MetaSchemaRef {
@@ -292,11 +315,7 @@ component!(InfrastructureTask, "InfrastructureTask", |registry| {
 });
 
 component!(TaskStatus, "InfrastructureTaskStatus", |_registry| {
-    string_enum(&[
-        TaskStatus::InProgress,
-        TaskStatus::Complete,
-        TaskStatus::Failed,
-    ])
+    string_enum(&TASK_STATUSES)
 });
 
 component!(FailureDetails, "FailureDetails", |registry| object(
@@ -307,13 +326,9 @@ component!(FailureDetails, "FailureDetails", |registry| object(
     ],
 ));
 
-component!(FailureCode, "FailureCode", |_registry| string_enum(&[
-    FailureCode::ResourceAlreadyExists,
-    FailureCode::ResourceNotFound,
-    FailureCode::InfrastructureError,
-    FailureCode::InsufficientCapacity,
-    FailureCode::InternalError,
-]));
+component!(FailureCode, "FailureCode", |_registry| string_enum(
+    &FAILURE_CODES
+));
 
 component!(ErrorResponse, "ErrorResponse", |_registry| open(object(
     &["localizedMessage", "status"],
@@ -323,7 +338,7 @@ component!(ErrorResponse, "ErrorResponse", |_registry| open(object(
     ],
 )));
 
-/// Registers every component of the contract into `registry`.
+/// Registers every component of the Infrastructure API contract into `registry`.
 pub fn register_all(registry: &mut Registry) {
     // The four requests and four responses reach every other component.
     CreateInfrastructureRequest::register(registry);
