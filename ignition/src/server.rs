@@ -16,10 +16,10 @@ use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use tokio_util::either::Either;
 
-use crate::api::ErrorBody;
 use crate::config::{ApplicationProperties, IgnitionConfig};
 use crate::management::Vitals;
 use crate::metrics::Recorder;
+use crate::response::ErrorBody;
 use crate::tls::{self, CertFiles, TlsError};
 use crate::tracectx::{self, TraceCtx};
 

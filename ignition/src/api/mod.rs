@@ -5,14 +5,13 @@
 //! Each kind has one file with its `#[OpenApi]` impl over a driver of that kind
 //! ([`infrastructure`], [`resource`]); what they share is here: the endpoint that serves
 //! one operation ([`OperationEndpoint`]), the spec and UI routes, the body parsing and
-//! the responses (`payload`), the error body (`error`).
+//! the responses (`payload`); every error's JSON is `response::ErrorBody`'s.
 //!
 //! Each route calls the very method the spec is generated from, with the same body type
 //! and the same response type, but skips poem-openapi's per-operation routing and
 //! extraction layers (request and response are moved through every layer, which shows in
 //! the throughput of a no-op driver; see docs/BENCHMARKS.md).
 
-mod error;
 mod infrastructure;
 mod payload;
 
@@ -26,7 +25,6 @@ use poem_openapi::types::Type;
 use poem_openapi::{OpenApi, OpenApiService};
 use serde::de::DeserializeOwned;
 
-pub(crate) use error::ErrorBody;
 pub(crate) use infrastructure::{infrastructure_api, infrastructure_spec};
 #[cfg(feature = "fuzz-internals")]
 pub(crate) use payload::parse_body;

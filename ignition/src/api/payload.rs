@@ -17,14 +17,13 @@ use poem_openapi::ApiResponse;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::ErrorBody;
 use crate::driver::VimDriver;
 use crate::models::{
     CreateInfrastructureResponse, DeleteInfrastructureResponse, FindInfrastructureResponse,
     InfrastructureTask,
 };
 use crate::operations::Operation;
-use crate::response::json_response;
+use crate::response::{json_response, ErrorBody};
 use crate::service::ServiceError;
 
 const JSON: &str = "application/json";

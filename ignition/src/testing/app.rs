@@ -510,22 +510,19 @@ impl std::fmt::Debug for TestApp {
 
 /// The contract's error body of an error answer, or why it is not one.
 fn parse_error_body(status: u16, body: &str) -> Result<ErrorBody, String> {
-    let value: serde_json::Value = serde_json::from_str(body)
-        .map_err(|err| format!("an error answer must be the contract's error JSON: {err}"))?;
-    let message = value
-        .get("localizedMessage")
-        .and_then(serde_json::Value::as_str)
-        .ok_or("the error body has no string `localizedMessage`")?;
-    match value.get("status").and_then(serde_json::Value::as_u64) {
-        Some(s) if s == u64::from(status) => Ok(ErrorBody {
-            status,
-            localized_message: message.to_string(),
-        }),
-        Some(s) => Err(format!(
-            "the error body says status {s}, the HTTP status is {status}"
-        )),
-        None => Err("the error body has no numeric `status`".into()),
+    let body: ignition_openapi::ErrorResponse = serde_json::from_str(body).map_err(|err| {
+        format!("an error answer must be the contract's error JSON (`localizedMessage`, `status`): {err}")
+    })?;
+    if body.status != status {
+        return Err(format!(
+            "the error body says status {}, the HTTP status is {status}",
+            body.status
+        ));
     }
+    Ok(ErrorBody {
+        status,
+        localized_message: body.localized_message,
+    })
 }
 
 /// `CreateInfrastructureResponse` from `ignition_openapi::models::CreateInfrastructureResponse`.

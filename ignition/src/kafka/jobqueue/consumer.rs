@@ -15,12 +15,14 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
 use super::health::{check_idle_member, ConsumerHealth};
-use super::message::{now_ms, QueuedJob};
+use super::message::QueuedJob;
 use super::offsets::Offsets;
 use super::{Inner, LAG_INTERVAL};
 use crate::backoff::backoff;
 use crate::jobqueue::Action;
 use crate::kafka::KafkaError;
+use crate::util::now_ms;
+use crate::util::Locked;
 
 /// Consumer settings Ignition needs; `messaging.config` may override them.
 const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
@@ -183,37 +185,26 @@ impl Inner {
             return true;
         };
         self.offsets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .locked()
             .current(partition, chain, queued.seq, observe)
     }
 
     fn chain_done(&self, partition: i32, queued: &QueuedJob) {
         if let Some(chain) = &queued.chain {
-            self.offsets
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .chain_done(partition, chain);
+            self.offsets.locked().chain_done(partition, chain);
         }
     }
 
     /// Marks the job consumed at `partition`/`offset` finished: its offset may be
     /// committed.
     pub(super) fn done(&self, partition: i32, offset: i64, generation: &CancellationToken) {
-        self.offsets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .done(partition, offset, generation);
+        self.offsets.locked().done(partition, offset, generation);
     }
 
     /// Takes one consumed message: a malformed one is logged and skipped, any other one
     /// waits for its time in a task of its own.
     fn take(self: &Arc<Self>, partition: i32, offset: i64, payload: Option<&[u8]>) {
-        let generation = self
-            .offsets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .received(partition, offset);
+        let generation = self.offsets.locked().received(partition, offset);
         let payload = payload.unwrap_or_default();
         match serde_json::from_slice::<QueuedJob>(payload) {
             Ok(queued) if !self.current(partition, &queued, true) => {
@@ -295,11 +286,7 @@ impl Inner {
 
     /// Commits, for each partition, the position up to which every job is finished.
     pub(super) fn commit(&self, consumer: &StreamConsumer<JobQueueContext>, mode: CommitMode) {
-        let positions = self
-            .offsets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .positions_to_commit();
+        let positions = self.offsets.locked().positions_to_commit();
         commit_positions(consumer, &self.topic, &positions, mode);
     }
 }
@@ -371,7 +358,7 @@ impl ClientContext for JobQueueContext {
             })
             .collect();
         lags.sort_unstable();
-        *self.lag.lock().unwrap_or_else(|e| e.into_inner()) = lags;
+        *self.lag.locked() = lags;
     }
 }
 
@@ -379,11 +366,7 @@ impl ConsumerContext for JobQueueContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(list) = rebalance {
             let partitions = partitions_of(list, &self.topic);
-            let positions = self
-                .offsets
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .revoke(&partitions);
+            let positions = self.offsets.locked().revoke(&partitions);
             // Hand over what is finished, so the next owner does not run it again.
             commit_positions(consumer, &self.topic, &positions, CommitMode::Sync);
             tracing::info!(?partitions, "job-queue partitions revoked");
@@ -398,10 +381,7 @@ impl ConsumerContext for JobQueueContext {
         match rebalance {
             Rebalance::Assign(list) => {
                 let partitions = partitions_of(list, &self.topic);
-                self.offsets
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .assign(&partitions);
+                self.offsets.locked().assign(&partitions);
                 self.joined.send_replace(true);
                 tracing::info!(?partitions, "job-queue partitions assigned");
             }

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::message::{now_ms, QueuedJob};
+use super::message::QueuedJob;
 use super::Inner;
 use crate::backoff::backoff;
 use crate::jobqueue::JobQueueError;
 use crate::kafka::delivery::OnFull;
 use crate::kafka::spool::Message;
+use crate::util::now_ms;
 
 impl Inner {
     /// The message of `queued` on the job-queue topic.

@@ -43,6 +43,8 @@ pub(crate) use record::Message;
 use record::{encode_message, encoded_size};
 use writer::WriterHandle;
 
+use crate::util::Locked;
+
 /// How much the spool may hold: messages not yet confirmed, and their bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SpoolLimits {
@@ -189,10 +191,7 @@ impl Spool {
     /// Messages pending (written, not yet removed).
     #[cfg(test)]
     pub(crate) fn pending(&self) -> usize {
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .records
+        self.pending.locked().records
     }
 
     /// Writes a message (with its record headers) and returns once it is on disk (its
@@ -210,7 +209,7 @@ impl Spool {
         let size = record.len() as u64;
         let (done, written) = oneshot::channel();
         {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let mut pending = self.pending.locked();
             if pending.records >= self.limits.max_records {
                 return Err(self.full(format!(
                     "{} messages wait for the broker (`messaging.spool_max_records`: {})",
@@ -260,7 +259,7 @@ impl Spool {
     }
 
     fn release(&self, size: u64) {
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = self.pending.locked();
         pending.records = pending.records.saturating_sub(1);
         pending.bytes = pending.bytes.saturating_sub(size);
     }
