@@ -76,6 +76,7 @@ mod backoff;
 mod boot;
 pub mod config;
 mod driver;
+mod driver_files;
 mod error;
 pub mod jobqueue;
 #[cfg(feature = "kafka")]
@@ -125,6 +126,7 @@ pub use boot::BootError;
 /// helper `fn start<D: Driver>(driver: D)`); never implement it by hand — its methods are
 /// the generated glue between the author's four methods and the runtime, and may change.
 pub use driver::Driver;
+pub use driver_files::DriverFiles;
 pub use error::{ApiError, InfrastructureError, ResourceDriverError};
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
@@ -141,6 +143,7 @@ pub use tls::TlsError;
 
 /// Everything a driver needs: `use ignition::prelude::*;`.
 pub mod prelude {
+    pub use crate::driver_files::DriverFiles;
     pub use crate::error::{ApiError, InfrastructureError, ResourceDriverError};
     pub use crate::models::*;
     pub use crate::vim_driver;
