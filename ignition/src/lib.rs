@@ -76,6 +76,7 @@ mod backoff;
 mod boot;
 pub mod config;
 mod driver;
+mod driver_files;
 mod error;
 pub mod jobqueue;
 #[cfg(feature = "kafka")]
@@ -122,6 +123,7 @@ pub mod models {
 
 pub use app::{App, DriverContext};
 pub use boot::{BootError, RunningApp};
+pub use driver_files::DriverFiles;
 pub use error::{ApiError, InfrastructureError, ResourceDriverError};
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
@@ -139,6 +141,7 @@ pub use tls::TlsError;
 
 /// Everything a driver needs: `use ignition::prelude::*;`.
 pub mod prelude {
+    pub use crate::driver_files::DriverFiles;
     pub use crate::error::{ApiError, InfrastructureError, ResourceDriverError};
     pub use crate::models::*;
     pub use crate::vim_driver;
