@@ -43,7 +43,8 @@ where
         todo!()
     }
 }
-impl<C: Cloud + Send + Sync + 'static> ::ignition::__private::Driver for CloudDriver<C>
+impl<C: Cloud + Send + Sync + 'static> ::ignition::__private::VimDriver
+for CloudDriver<C>
 where
     C::Handle: Send,
 {
@@ -222,5 +223,13 @@ where
             }
             _ => ::std::vec::Vec::new(),
         }
+    }
+}
+impl<C: Cloud + Send + Sync + 'static> ::ignition::Driver for CloudDriver<C>
+where
+    C::Handle: Send,
+{
+    fn __serve() -> ::ignition::__private::Serve<Self> {
+        ::ignition::__private::Serve::<Self>::vim()
     }
 }

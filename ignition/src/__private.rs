@@ -9,16 +9,20 @@
 
 use std::future::Future;
 
-pub use crate::driver::{Operation, VimDriver};
-pub use crate::error::{ApiError, DriverError, InfrastructureError};
-pub use crate::serve::Serve;
-// Until `#[vim_driver]` names `VimDriver` and implements `ignition::Driver` itself.
-pub use crate::driver::VimDriver as Driver;
-pub use crate::models::{
-    CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
-    DeleteInfrastructureResponse, DeploymentLocation, FindInfrastructureRequest,
-    FindInfrastructureResponse, InfrastructureTask, InfrastructureTaskQuery, PropValueMap,
+pub use crate::driver::{
+    FindReferenceCall, LifecycleExecuteCall, LifecycleExecutionQuery, Operation, ResourceDriver,
+    VimDriver,
 };
+pub use crate::driver_files::DriverFiles;
+pub use crate::error::{ApiError, DriverError, InfrastructureError};
+pub use crate::models::{
+    AssociatedTopology, CreateInfrastructureRequest, CreateInfrastructureResponse,
+    DeleteInfrastructureRequest, DeleteInfrastructureResponse, DeploymentLocation,
+    FindInfrastructureRequest, FindInfrastructureResponse, FindReferenceResponse,
+    InfrastructureTask, InfrastructureTaskQuery, LifecycleExecuteResponse, LifecycleExecution,
+    PropValueMap,
+};
+pub use crate::serve::Serve;
 pub use serde::Serialize;
 
 /// An operation's error type `E`, asserted `ApiError` once: the expansion names it
@@ -118,7 +122,10 @@ placeholder_error!(
     CreateInfrastructureResponse,
     InfrastructureTask,
     DeleteInfrastructureResponse,
-    FindInfrastructureResponse
+    FindInfrastructureResponse,
+    LifecycleExecuteResponse,
+    LifecycleExecution,
+    FindReferenceResponse
 );
 
 impl<T> OperationError for Option<T> {

@@ -111,13 +111,17 @@ pub mod __fuzz;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-/// The contract's types: requests, responses, tasks, deployment locations, properties.
+/// The contracts' types: requests, responses, tasks and executions, deployment locations,
+/// properties — of the Infrastructure API and of the Resource Driver API.
 pub mod models {
     pub use ignition_openapi::{
-        CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
-        DeleteInfrastructureResponse, DeploymentLocation, FailureCode, FailureDetails,
-        FindInfrastructureRequest, FindInfrastructureResponse, FindInfrastructureResult,
-        InfrastructureTask, InfrastructureTaskQuery, Outputs, PropValue, PropValueMap, TaskStatus,
+        AssociatedTopology, AssociatedTopologyEntry, CreateInfrastructureRequest,
+        CreateInfrastructureResponse, DeleteInfrastructureRequest, DeleteInfrastructureResponse,
+        DeploymentLocation, FailureCode, FailureDetails, FindInfrastructureRequest,
+        FindInfrastructureResponse, FindInfrastructureResult, FindReferenceRequest,
+        FindReferenceResponse, FindReferenceResult, InfrastructureTask, InfrastructureTaskQuery,
+        LifecycleExecuteResponse, LifecycleExecution, LifecycleExecutionRequest, Outputs,
+        PropValue, PropValueMap, TaskStatus,
     };
 }
 

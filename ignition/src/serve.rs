@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use crate::api::{self, ApiParts, ApiWiring};
-use crate::driver::VimDriver;
-use crate::monitor::{TaskPoller, VimPoller};
+use crate::driver::{ResourceDriver, VimDriver};
+use crate::monitor::{ResourcePoller, TaskPoller, VimPoller};
 use crate::operations::ApiKind;
 
 /// A driver of either API kind: what [`App::driver`](crate::App::driver) takes.
@@ -35,13 +35,6 @@ pub trait Driver: Send + Sync + 'static {
         Self: Sized;
 }
 
-// Until `#[vim_driver]` implements `Driver` itself (the macro crate's next change).
-impl<T: VimDriver> Driver for T {
-    fn __serve() -> Serve<Self> {
-        Serve::vim()
-    }
-}
-
 /// How the runtime serves a driver of type `D`: its API kind, how its parts are made and
 /// its spec without a driver. Not an API: the macros name it.
 #[doc(hidden)]
@@ -62,6 +55,21 @@ impl<D: VimDriver> Serve<D> {
                 api: Box::new(move |wiring| api::infrastructure_api(driver, wiring)),
             },
             spec: api::infrastructure_spec::<D>,
+        }
+    }
+}
+
+impl<D: ResourceDriver> Serve<D> {
+    /// A resource driver (`#[resource_driver]`).
+    pub fn resource_driver() -> Self {
+        Self {
+            kind: ApiKind::ResourceDriver,
+            parts: |driver| DriverParts {
+                kind: ApiKind::ResourceDriver,
+                poller: Arc::new(ResourcePoller(driver.clone())),
+                api: Box::new(move |wiring| api::resource_driver_api(driver, wiring)),
+            },
+            spec: api::resource_driver_spec::<D>,
         }
     }
 }

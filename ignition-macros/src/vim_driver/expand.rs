@@ -89,8 +89,13 @@ fn impl_driver(item: &ItemImpl, members: TokenStream) -> TokenStream {
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     quote! {
-        impl #impl_generics ::ignition::__private::Driver for #self_ty #where_clause {
+        impl #impl_generics ::ignition::__private::VimDriver for #self_ty #where_clause {
             #members
+        }
+        impl #impl_generics ::ignition::Driver for #self_ty #where_clause {
+            fn __serve() -> ::ignition::__private::Serve<Self> {
+                ::ignition::__private::Serve::<Self>::vim()
+            }
         }
     }
 }

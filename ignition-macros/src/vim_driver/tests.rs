@@ -336,7 +336,7 @@ fn a_struct_gets_no_placeholder_driver_impl() {
     assert_eq!(file.items.len(), 2, "the struct and the error");
 }
 
-/// The `impl ::ignition::__private::Driver` among the output's items.
+/// The `impl ::ignition::__private::VimDriver` among the output's items.
 fn driver_impl(file: &syn::File) -> &syn::ItemImpl {
     let impls: Vec<_> = file
         .items
@@ -346,11 +346,12 @@ fn driver_impl(file: &syn::File) -> &syn::ItemImpl {
             _ => None,
         })
         .collect();
-    assert_eq!(impls.len(), 1);
+    // The `VimDriver` impl, then the `ignition::Driver` one.
+    assert_eq!(impls.len(), 2);
     let (_, path, _) = impls[0].trait_.as_ref().unwrap();
     assert_eq!(
         quote!(#path).to_string(),
-        quote!(::ignition::__private::Driver).to_string()
+        quote!(::ignition::__private::VimDriver).to_string()
     );
     impls[0]
 }
@@ -361,7 +362,7 @@ fn valid_input_is_reemitted_then_implements_driver() {
     let output = vim_driver(quote!(), input.clone());
     assert!(compile_errors(&output).is_empty());
     let file: syn::File = syn::parse2(output).unwrap();
-    assert_eq!(file.items.len(), 2);
+    assert_eq!(file.items.len(), 3);
     assert_eq!(
         file.items[0],
         syn::parse2::<syn::Item>(input).unwrap(),
@@ -539,7 +540,7 @@ fn a_syntax_error_in_a_body_still_gets_the_placeholder_impl() {
         "re-emitted as written"
     );
     assert!(
-        output.contains("impl :: ignition :: __private :: Driver for EchoDriver"),
+        output.contains("impl :: ignition :: __private :: VimDriver for EchoDriver"),
         "with the placeholder impl: {output}"
     );
     assert!(

@@ -14,6 +14,7 @@
 
 mod infrastructure;
 mod payload;
+mod resource;
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -29,6 +30,7 @@ pub(crate) use infrastructure::{infrastructure_api, infrastructure_spec};
 #[cfg(feature = "fuzz-internals")]
 pub(crate) use payload::parse_body;
 use payload::{BodyLimit, ContractJson};
+pub(crate) use resource::{resource_driver_api, resource_driver_spec};
 
 use crate::config::IgnitionConfig;
 use crate::metrics::Recorder;
@@ -57,6 +59,12 @@ impl ApiWiring {
     /// watched by the monitor.
     fn calls(&self) -> Calls {
         Calls::new(self.monitor.clone(), &self.config.driver)
+    }
+
+    /// `resource_driver.driver_files.*`.
+    fn driver_files_limits(&self) -> crate::driver_files::DriverFilesLimits {
+        // TODO(config merge): resource_driver.driver_files.max_entries / max_size.
+        crate::driver_files::DriverFilesLimits::default()
     }
 
     /// `application.max_body_size` and `application.body_read_timeout`.

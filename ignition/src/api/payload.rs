@@ -17,10 +17,10 @@ use poem_openapi::ApiResponse;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::driver::VimDriver;
+use crate::driver::{ResourceDriver, VimDriver};
 use crate::models::{
     CreateInfrastructureResponse, DeleteInfrastructureResponse, FindInfrastructureResponse,
-    InfrastructureTask,
+    FindReferenceResponse, InfrastructureTask, LifecycleExecuteResponse,
 };
 use crate::operations::Operation;
 use crate::response::{json_response, ErrorBody};
@@ -232,6 +232,17 @@ impl OperationOutput for FindInfrastructureResponse {
     const DESCRIPTION: &'static str = "handled; result is null when nothing matched";
 }
 
+impl OperationOutput for LifecycleExecuteResponse {
+    const OPERATION: Operation = Operation::Execute;
+    const DESCRIPTION: &'static str =
+        "accepted; the outcome arrives later as a LifecycleExecution event on Kafka";
+}
+
+impl OperationOutput for FindReferenceResponse {
+    const OPERATION: Operation = Operation::FindReference;
+    const DESCRIPTION: &'static str = "handled; result is null when nothing was found";
+}
+
 /// Where the spec finds the error statuses of a driver's operations (each kind's driver
 /// trait has its own `error_statuses`).
 pub(crate) trait ErrorStatuses {
@@ -243,6 +254,15 @@ pub(crate) trait ErrorStatuses {
 pub(crate) struct VimStatuses<D>(PhantomData<fn() -> D>);
 
 impl<D: VimDriver> ErrorStatuses for VimStatuses<D> {
+    fn error_statuses(operation: Operation) -> Vec<u16> {
+        D::error_statuses(operation)
+    }
+}
+
+/// The [`ErrorStatuses`] of a resource driver `D`.
+pub(crate) struct ResourceStatuses<D>(PhantomData<fn() -> D>);
+
+impl<D: ResourceDriver> ErrorStatuses for ResourceStatuses<D> {
     fn error_statuses(operation: Operation) -> Vec<u16> {
         D::error_statuses(operation)
     }

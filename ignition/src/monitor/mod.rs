@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use job::MonitoringJob;
-pub(crate) use poller::{OnPollError, Polled, TaskPoller, VimPoller};
+pub(crate) use poller::{OnPollError, Polled, ResourcePoller, TaskPoller, VimPoller};
 
 use crate::config::IgnitionConfig;
 use crate::error::DriverError;

@@ -5,10 +5,12 @@
 use std::sync::Arc;
 
 use super::MonitoringJob;
-use crate::driver::VimDriver;
+use crate::driver::{LifecycleExecutionQuery, ResourceDriver, VimDriver};
 use crate::error::DriverError;
 use crate::jobqueue::BoxFuture;
-use crate::models::{FailureDetails, InfrastructureTask, InfrastructureTaskQuery, TaskStatus};
+use crate::models::{
+    FailureDetails, InfrastructureTask, InfrastructureTaskQuery, LifecycleExecution, TaskStatus,
+};
 use crate::operations::ApiKind;
 
 /// A poll's answer: the task's status and, as the contract's JSON, the event it is sent
@@ -38,7 +40,6 @@ pub(crate) enum OnPollError {
     /// Stop watching the task; no event.
     Forget,
     /// End the task with a FAILED event (`INTERNAL_ERROR`, the error's message).
-    #[allow(dead_code)] // the resource driver's policy (its poller comes next)
     Fail,
 }
 
@@ -104,5 +105,45 @@ fn failed_event<T: serde::Serialize>(task: &T) -> Polled {
         status: TaskStatus::Failed,
         // The monitor's own task: ids, a failure code and a description (strings).
         event: serde_json::to_string(task).expect("a failed task serialises to JSON"),
+    }
+}
+
+/// The [`TaskPoller`] of a resource driver, with the Python framework 3.x's policy: a
+/// `RequestNotFound` forgets the request (another replica may have handled it); any other
+/// error that is not retried ends the execution with a FAILED event.
+pub(crate) struct ResourcePoller<D>(pub(crate) Arc<D>);
+
+impl<D: ResourceDriver> TaskPoller for ResourcePoller<D> {
+    fn kind(&self) -> ApiKind {
+        ApiKind::ResourceDriver
+    }
+
+    fn poll(&self, task: &MonitoringJob) -> BoxFuture<'static, Result<Polled, DriverError>> {
+        let driver = self.0.clone();
+        let query = LifecycleExecutionQuery {
+            request_id: task.request_id.clone(),
+            deployment_location: task.deployment_location.clone(),
+        };
+        Box::pin(async move {
+            let execution = driver.query(query).await?;
+            Polled::of(execution.status, &execution)
+        })
+    }
+
+    fn failed(&self, task: &MonitoringJob, details: FailureDetails) -> Polled {
+        failed_event(&LifecycleExecution::failed(
+            task.request_id.clone(),
+            details,
+        ))
+    }
+
+    fn on_error(&self, err: &DriverError) -> OnPollError {
+        if err.retry {
+            OnPollError::Retry
+        } else if err.request_not_found {
+            OnPollError::Forget
+        } else {
+            OnPollError::Fail
+        }
     }
 }

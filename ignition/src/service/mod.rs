@@ -6,11 +6,13 @@
 //! an operation calls and which task it starts.
 
 mod infrastructure;
+mod resource;
 
 use std::future::Future;
 use std::time::Duration;
 
 pub(crate) use infrastructure::InfrastructureService;
+pub(crate) use resource::ResourceDriverService;
 
 use crate::config::DriverProperties;
 use crate::error::DriverError;
