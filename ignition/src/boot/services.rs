@@ -27,10 +27,21 @@ pub(crate) struct Supplied {
     pub(crate) delivery: Option<Arc<dyn Delivery>>,
 }
 
+/// The vitals of the built-in services that run, by the answer they show in (see
+/// `management`).
+#[derive(Default)]
+pub(super) struct ServiceVitals {
+    /// `/management/health` (e.g. `kafka`, `job_queue`).
+    pub(super) health: Vec<Arc<dyn Vital>>,
+    /// `/management/health/liveness` (e.g. `job_queue`).
+    pub(super) liveness: Vec<Arc<dyn Vital>>,
+    /// `/management/health/readiness` (e.g. `kafka`: the broker or the spool).
+    pub(super) readiness: Vec<Arc<dyn Vital>>,
+}
+
 /// The services that run.
 pub(super) struct Services {
-    /// Vitals of the built-in services that run (e.g. `kafka`, `job_queue`).
-    pub(super) vitals: Vec<Arc<dyn Vital>>,
+    pub(super) vitals: ServiceVitals,
     pub(super) delivery: Option<Arc<dyn Delivery>>,
     /// Set when the delivery is the built-in embedded bus.
     pub(super) embedded_bus: Option<EmbeddedBus>,
@@ -49,9 +60,9 @@ pub(super) struct Connected {
     pub(super) delivery: Option<Arc<dyn Delivery>>,
     pub(super) job_queue: Option<Arc<dyn JobQueue>>,
     /// Vitals of what was connected (e.g. `kafka`).
-    pub(super) vitals: Vec<Arc<dyn Vital>>,
-    /// The vital of the connected job queue's consumer: shown only when that job queue
-    /// is the one that runs (a supplied job queue replaces it).
+    pub(super) vitals: ServiceVitals,
+    /// The vital of the connected job queue's consumer (health and liveness): shown only
+    /// when that job queue is the one that runs (a supplied job queue replaces it).
     pub(super) job_queue_vital: Option<Arc<dyn Vital>>,
 }
 
@@ -75,7 +86,11 @@ pub(super) async fn connect(
         Ok(Connected {
             delivery: Some(kafka.delivery),
             job_queue: Some(kafka.job_queue),
-            vitals: vec![kafka.vital],
+            vitals: ServiceVitals {
+                health: vec![kafka.vital],
+                liveness: Vec::new(),
+                readiness: vec![kafka.readiness_vital],
+            },
             job_queue_vital: Some(kafka.consumer_vital),
         })
     }
@@ -229,7 +244,10 @@ pub(super) fn wire(wiring: Wiring<'_>) -> Result<Services, BootError> {
         None if !boot.job_queue.service_enabled => None,
         None => match kafka {
             Some(_) => {
-                vitals.extend(connected.job_queue_vital);
+                if let Some(vital) = connected.job_queue_vital {
+                    vitals.health.push(vital.clone());
+                    vitals.liveness.push(vital);
+                }
                 Some(connected.job_queue.ok_or_else(|| no_kafka("job queue"))?)
             }
             None => {

@@ -77,3 +77,35 @@ async fn driver_vitals_show_in_health_and_a_hanging_one_is_unhealthy() {
         .contains("no answer"));
     server.shutdown().await;
 }
+
+/// The probes Kubernetes asks: liveness and readiness answer with their own vitals; a
+/// driver's vital that fails (the VIM is down) shows in `/management/health` only, so
+/// it neither restarts the pod nor takes it out of the Service.
+#[tokio::test]
+async fn liveness_and_readiness_have_their_own_vitals_and_leave_the_drivers_out() {
+    let flaky = Flaky {
+        answer: Arc::new(Mutex::new(VitalStatus::Unhealthy {
+            reason: "keystone unreachable".into(),
+        })),
+    };
+    let (app, scripts) = scripted_app();
+    let server = TestServer::start_app(app.vital(flaky), scripts).await;
+    for probe in ["liveness", "readiness"] {
+        let path = format!("/management/health/{probe}");
+        let (status, body) = server.client.get(&path).await.unwrap();
+        assert_eq!(status, 200, "{probe}: {body}");
+        assert_eq!(
+            body,
+            json!({"vitals": {"app": {"status": "OK"}}}),
+            "{probe}: the embedded default has no other vital"
+        );
+        let (status, _) = server
+            .send(server.request(reqwest::Method::POST, &path))
+            .await;
+        assert_eq!(status, 405, "{probe}: GET and HEAD only");
+    }
+    let (status, body) = server.client.get("/management/health").await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["vitals"]["vim"]["status"], "UNHEALTHY", "{body}");
+    server.shutdown().await;
+}
