@@ -10,7 +10,6 @@
 mod path;
 // Reached from `testing`, the fuzz hook and the tests until the Resource Driver API's
 // service (written beside this) calls `unpack`; drop both allowances then.
-#[allow(dead_code)]
 mod unpack;
 
 #[cfg(test)]
@@ -24,10 +23,9 @@ use tokio::sync::watch;
 
 use crate::error::ResourceDriverError;
 
-#[allow(unused_imports)]
-pub(crate) use unpack::{
-    unpack, unpack_blocking, unpack_in, DriverFilesLimits, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_SIZE,
-};
+#[cfg(test)]
+use unpack::unpack_in;
+pub(crate) use unpack::{unpack, unpack_blocking, DriverFilesLimits};
 
 /// The request's driver files (`driverFiles`), unpacked into a private temporary directory
 /// before the driver is called, and removed when this value is dropped.
@@ -72,7 +70,6 @@ pub struct DriverFiles {
 }
 
 impl DriverFiles {
-    #[allow(dead_code)] // see `mod unpack`
     pub(crate) fn new(dir: TempDir, files: Vec<String>) -> Self {
         Self {
             root: dir.path().to_path_buf(),
@@ -86,7 +83,6 @@ impl DriverFiles {
     /// take it before handing the value to the driver, await [`Removal::settled`] after
     /// the call, then answer (so "nothing is left behind after the call" holds when the
     /// answer arrives).
-    #[allow(dead_code)] // see `mod unpack`
     pub(crate) fn removal(&self) -> Removal {
         Removal(self.stage.subscribe())
     }
@@ -165,7 +161,6 @@ pub(crate) struct Removal(watch::Receiver<Stage>);
 impl Removal {
     /// Returns once the directory is gone if the value has been dropped; at once if it is
     /// still alive (a driver that keeps its files past the call is not waited for).
-    #[allow(dead_code)] // see `mod unpack`
     pub(crate) async fn settled(mut self) {
         // An `Err` is the sender gone: the removal ran, or was dropped unrun (the runtime
         // shutting down), which removes the directory as the `TempDir` drops.
