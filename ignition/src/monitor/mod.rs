@@ -19,6 +19,7 @@
 
 mod job;
 mod poller;
+mod seal;
 
 use std::sync::Arc;
 use std::time::Duration;
