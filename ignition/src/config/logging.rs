@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::env::PREFIX;
+
 /// `logging.*`: what [`App::run`](crate::App::run) writes on stderr (`App::start` installs
 /// no log subscriber, so these do not apply there).
 ///
@@ -120,20 +122,28 @@ impl LoggingProperties {
     pub(crate) const ENV_DEFAULTS: [(&'static str, &'static str); 2] =
         [("LOG_TYPE", "type"), ("LOG_LEVEL", "level")];
 
-    /// From `LOG_TYPE` and `LOG_LEVEL` alone, a value that does not parse read as the
-    /// built-in default: for the lines written when the configuration itself is refused.
+    /// From the environment alone (`IGNITION__LOGGING__TYPE` over `LOG_TYPE`,
+    /// `IGNITION__LOGGING__LEVEL` over `LOG_LEVEL`, as the layers rank them), a value
+    /// that does not parse read as the built-in default: for the lines written when the
+    /// configuration itself is refused.
     pub(crate) fn from_env_or_default() -> Self {
         Self::from_vars(|name| std::env::var(name).ok())
     }
 
     fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        fn first<T: std::str::FromStr + Default>(
+            var: &impl Fn(&str) -> Option<String>,
+            names: [&str; 2],
+        ) -> T {
+            names
+                .into_iter()
+                .find_map(|name| var(name).and_then(|value| value.parse().ok()))
+                .unwrap_or_default()
+        }
+        let [(type_var, _), (level_var, _)] = Self::ENV_DEFAULTS;
         Self {
-            r#type: var("LOG_TYPE")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_default(),
-            level: var("LOG_LEVEL")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_default(),
+            r#type: first(&var, [&format!("{PREFIX}LOGGING__TYPE"), type_var]),
+            level: first(&var, [&format!("{PREFIX}LOGGING__LEVEL"), level_var]),
         }
     }
 }
@@ -177,5 +187,14 @@ mod tests {
         let logging = LoggingProperties::from_vars(vars);
         assert_eq!(logging.r#type, LogType::Logstash);
         assert_eq!(logging.level, LogLevel::Info, "unparsable: the default");
+        let vars = |name: &str| match name {
+            "LOG_TYPE" => Some("logstash".to_string()),
+            "IGNITION__LOGGING__TYPE" => Some("flat".to_string()),
+            "IGNITION__LOGGING__LEVEL" => Some("error".to_string()),
+            _ => None,
+        };
+        let logging = LoggingProperties::from_vars(vars);
+        assert_eq!(logging.r#type, LogType::Flat, "IGNITION__ over LOG_TYPE");
+        assert_eq!(logging.level, LogLevel::Error);
     }
 }
