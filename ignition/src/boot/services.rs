@@ -12,12 +12,12 @@
 use std::sync::Arc;
 
 use super::BootError;
-use crate::config::{IgnitionConfig, InfrastructureBootstrap};
+use crate::config::IgnitionConfig;
 use crate::jobqueue::{EmbeddedJobQueue, JobQueue};
 use crate::management::Vital;
 use crate::messaging::{Delivery, EmbeddedBus, MessagingService};
 use crate::metrics::Recorder;
-use crate::monitor::{MonitorSettings, PollObserver, TaskMonitor, TaskPoller};
+use crate::monitor::{JobSeal, MonitorSettings, PollObserver, TaskMonitor, TaskPoller};
 use crate::operations::ApiKind;
 
 /// Implementations the user supplied in place of built-in services.
@@ -72,6 +72,7 @@ pub(super) struct Connected {
 pub(super) async fn connect(
     config: &IgnitionConfig,
     app_name: &str,
+    kind: ApiKind,
     supplied: &Supplied,
     metrics: &Recorder,
 ) -> Result<Connected, BootError> {
@@ -81,7 +82,7 @@ pub(super) async fn connect(
     }
     #[cfg(feature = "kafka")]
     {
-        let kafka = crate::kafka::KafkaServices::connect(config, app_name).await?;
+        let kafka = crate::kafka::KafkaServices::connect(config, app_name, kind).await?;
         kafka.record(metrics, supplied.job_queue.is_none());
         Ok(Connected {
             delivery: Some(kafka.delivery),
@@ -135,29 +136,61 @@ fn names(kind: ApiKind) -> &'static Names {
             messaging: "LifecycleMessagingService",
             api_service_flag: "bootstrap.resource_driver.api_service_enabled",
             service_flag: "bootstrap.resource_driver.service_enabled",
-            monitoring_flag: "bootstrap.resource_driver.monitoring_service_enabled",
-            messaging_flag: "bootstrap.resource_driver.messaging_service_enabled",
+            monitoring_flag: "bootstrap.resource_driver.lifecycle_monitoring_service_enabled",
+            messaging_flag: "bootstrap.resource_driver.lifecycle_messaging_service_enabled",
             service_sending_own_events: "ResourceDriverService (with resource_driver.async_messaging_enabled: false, the driver sends its own events)",
         },
     }
 }
 
+/// A kind's `bootstrap.*` flags.
+struct KindFlags {
+    api_enabled: bool,
+    api_service_enabled: bool,
+    service_enabled: bool,
+    monitoring_service_enabled: bool,
+    messaging_service_enabled: bool,
+}
+
 /// What the configuration says of one kind: its `bootstrap.*` flags, whether the
-/// framework monitors its tasks, and its events topic.
+/// framework monitors its tasks (`*.async_messaging_enabled`), and its events topic.
 struct KindSettings<'a> {
-    bootstrap: &'a InfrastructureBootstrap,
+    bootstrap: KindFlags,
     monitors: bool,
     events_topic: &'a str,
 }
 
 fn kind_settings(config: &IgnitionConfig, kind: ApiKind) -> KindSettings<'_> {
+    let topics = &config.messaging.topics;
     match kind {
-        // TODO(config merge): the resource driver's own keys.
-        ApiKind::Infrastructure | ApiKind::ResourceDriver => KindSettings {
-            bootstrap: &config.bootstrap.infrastructure,
-            monitors: config.infrastructure.async_messaging_enabled,
-            events_topic: &config.messaging.topics.infrastructure_task_events.name,
-        },
+        ApiKind::Infrastructure => {
+            let flags = &config.bootstrap.infrastructure;
+            KindSettings {
+                bootstrap: KindFlags {
+                    api_enabled: flags.api_enabled,
+                    api_service_enabled: flags.api_service_enabled,
+                    service_enabled: flags.service_enabled,
+                    monitoring_service_enabled: flags.monitoring_service_enabled,
+                    messaging_service_enabled: flags.messaging_service_enabled,
+                },
+                monitors: config.infrastructure.async_messaging_enabled,
+                events_topic: &topics.infrastructure_task_events.name,
+            }
+        }
+        ApiKind::ResourceDriver => {
+            let flags = &config.bootstrap.resource_driver;
+            KindSettings {
+                bootstrap: KindFlags {
+                    api_enabled: flags.api_enabled,
+                    api_service_enabled: flags.api_service_enabled,
+                    service_enabled: flags.service_enabled,
+                    monitoring_service_enabled: flags.lifecycle_monitoring_service_enabled,
+                    messaging_service_enabled: flags.lifecycle_messaging_service_enabled,
+                },
+                monitors: config.resource_driver.async_messaging_enabled,
+                events_topic: &topics.lifecycle_execution_events.name,
+            }
+        }
     }
 }
 
@@ -275,6 +308,11 @@ pub(super) fn wire(wiring: Wiring<'_>) -> Result<Services, BootError> {
                 None,
             ));
         };
+        let seal = config
+            .job_queue
+            .encryption_key
+            .as_ref()
+            .map(|key| Arc::new(JobSeal::new(key.bytes())));
         Some(TaskMonitor::new(
             queue,
             poller,
@@ -282,6 +320,7 @@ pub(super) fn wire(wiring: Wiring<'_>) -> Result<Services, BootError> {
             MonitorSettings::from_config(config),
             metrics.clone(),
             observer,
+            seal,
         ))
     } else {
         None

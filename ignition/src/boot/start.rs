@@ -48,7 +48,7 @@ pub(crate) async fn start(inputs: StartInputs) -> Result<RunningApp, BootError> 
             .metrics_enabled
             .then(|| Arc::new(Metrics::new(driver.kind))),
     );
-    let connected = services::connect(&config, &name, &supplied, &metrics).await?;
+    let connected = services::connect(&config, &name, driver.kind, &supplied, &metrics).await?;
     let mut services = services::wire(Wiring {
         config: &config,
         supplied,
@@ -120,6 +120,7 @@ pub(crate) async fn start(inputs: StartInputs) -> Result<RunningApp, BootError> 
         delivery: services.delivery,
         events: services.embedded_bus.map(|bus| bus.subscribe()),
         app_vital,
+        shutdown_grace: config.application.shutdown_grace,
     })
 }
 

@@ -25,8 +25,6 @@ impl std::fmt::Debug for EncryptionKey {
 
 impl EncryptionKey {
     /// The key's bytes, for the sealing of monitoring jobs.
-    // Read by the job sealing, which is wired into the job queue separately.
-    #[allow(dead_code)]
     pub(crate) fn bytes(&self) -> &[u8; KEY_LEN] {
         &self.0
     }

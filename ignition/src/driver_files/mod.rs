@@ -23,9 +23,11 @@ use tokio::sync::watch;
 
 use crate::error::ResourceDriverError;
 
+#[cfg(any(test, feature = "fuzz-internals"))]
+pub(crate) use unpack::unpack_blocking;
 #[cfg(test)]
 use unpack::unpack_in;
-pub(crate) use unpack::{unpack, unpack_blocking, DriverFilesLimits};
+pub(crate) use unpack::{unpack, DriverFilesLimits};
 
 /// The request's driver files (`driverFiles`), unpacked into a private temporary directory
 /// before the driver is called, and removed when this value is dropped.

@@ -72,6 +72,7 @@ impl KafkaServices {
     pub(crate) async fn connect(
         config: &IgnitionConfig,
         app_name: &str,
+        kind: crate::operations::ApiKind,
     ) -> Result<Self, KafkaError> {
         let kafka = KafkaConfig::from_config(config)?;
         let (spool, left) = match open_spool(config, app_name)? {
@@ -83,7 +84,7 @@ impl KafkaServices {
             settings = %redacted(&kafka.settings),
             "connecting to Kafka"
         );
-        topics::ensure(&kafka, config).await?;
+        topics::ensure(&kafka, config, kind).await?;
         let delivery = Arc::new(KafkaDelivery::with_spool(&kafka, spool)?);
         delivery.resend(left).await;
         let job_queue = Arc::new(KafkaJobQueue::new(

@@ -66,6 +66,7 @@ impl JobSeal {
 
     /// Restores the properties of a sealed `task`; a task that is not sealed is returned
     /// as it is (a job queued before sealing was turned on).
+    #[cfg(test)]
     pub(crate) fn open(&self, task: MonitoringJob) -> Result<MonitoringJob, SealError> {
         open_with(Some(self), task)
     }
