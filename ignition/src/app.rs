@@ -11,11 +11,12 @@ use serde::de::DeserializeOwned;
 use crate::api::{self, ApiParts};
 use crate::boot::{self, BootError, RunningApp, StartInputs, Supplied};
 use crate::config::{ConfigSources, IgnitionConfig, LoadedConfig, LoggingProperties};
-use crate::jobqueue::{BoxFuture, JobQueue};
+use crate::jobqueue::JobQueue;
 use crate::management::Vital;
 use crate::messaging::{Delivery, TaskEvents};
 use crate::monitor::PollObserver;
 use crate::serve::{Driver, DriverParts};
+use crate::BoxFuture;
 use crate::{logging, runtime};
 
 /// A driver application: name, configuration sources, the driver, and optional

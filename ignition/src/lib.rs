@@ -133,6 +133,8 @@ pub use error::{ApiError, InfrastructureError, ResourceDriverError};
 pub use ignition_macros::vim_driver;
 #[doc = include_str!("docs/api_error.md")]
 pub use ignition_macros::ApiError;
+#[cfg(feature = "kafka")]
+pub use kafka::{KafkaError, SpoolError};
 pub use management::{Vital, VitalStatus};
 pub use messaging::TaskEvents;
 /// serde, for a driver's own configuration types without a dependency of its own:
@@ -142,6 +144,11 @@ pub use serde_json;
 pub use serve::Driver;
 pub use server::ListenError;
 pub use tls::TlsError;
+
+/// A boxed `Send` future: what the object-safe extension traits return
+/// ([`Vital::check`], [`messaging::Delivery::deliver`], [`jobqueue::JobQueue::queue`],
+/// [`jobqueue::JobHandler::handle`]).
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// Everything a driver needs: `use ignition::prelude::*;`.
 pub mod prelude {

@@ -21,9 +21,9 @@ use poem::http::StatusCode;
 use poem::{get, handler, web::Data, EndpointExt, Response, Route};
 use serde::Serialize;
 
-use crate::jobqueue::BoxFuture;
 use crate::metrics::{Metrics, CONTENT_TYPE};
 use crate::response::json_response;
+use crate::BoxFuture;
 
 /// How long one vital's check may take before it counts as UNHEALTHY.
 pub(crate) const VITAL_TIMEOUT: Duration = Duration::from_secs(2);
@@ -31,6 +31,7 @@ pub(crate) const VITAL_TIMEOUT: Duration = Duration::from_secs(2);
 /// The state of one vital.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum VitalStatus {
     /// Working.
     Ok,

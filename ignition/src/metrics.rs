@@ -226,8 +226,10 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Every metric of an app serving `kind`, registered under the `ignition_` prefix.
-    pub(crate) fn new(kind: ApiKind) -> Self {
+    /// Every metric of an app serving `kind`, registered under the `ignition_` prefix;
+    /// `statuses` tells each operation's possible statuses, whose series start at 0 (so
+    /// that `rate()` and alerts work from the first scrape, as Prometheus advises).
+    pub(crate) fn new(kind: ApiKind, statuses: impl Fn(Operation) -> Vec<u16>) -> Self {
         let mut registry = Registry::with_prefix("ignition");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -270,6 +272,19 @@ impl Metrics {
             "Task events delivered, by task status",
             events.clone(),
         );
+        for status in [TaskStatus::Complete, TaskStatus::Failed] {
+            drop(events.get_or_create(&StatusLabels {
+                status: status_label(status),
+            }));
+        }
+        for operation in kind.http_operations() {
+            for status in statuses(operation) {
+                drop(requests.get_or_create(&RequestLabels {
+                    operation: operation.name(),
+                    status,
+                }));
+            }
+        }
         let delivery_failures = Counter::default();
         registry.register(
             "event_delivery_failures",
@@ -428,7 +443,6 @@ impl Recorder {
     }
 
     /// Reads `ignition_messages_buffered` from `probe` at each scrape.
-    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn messages_buffered(&self, probe: impl Fn() -> i64 + Send + Sync + 'static) {
         if let Some(metrics) = &self.0 {
             metrics.set_probes(|p| p.messages_buffered = Some(Box::new(probe)));
@@ -479,7 +493,10 @@ mod tests {
     use super::*;
 
     fn recorder() -> Recorder {
-        Recorder::new(Some(Arc::new(Metrics::new(ApiKind::Infrastructure))))
+        Recorder::new(Some(Arc::new(Metrics::new(
+            ApiKind::Infrastructure,
+            |_| Vec::new(),
+        ))))
     }
 
     fn scrape(recorder: &Recorder) -> String {

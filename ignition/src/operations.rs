@@ -183,6 +183,14 @@ impl Operation {
         }
     }
 
+    /// The error statuses the framework itself may answer for this operation, whatever
+    /// the driver's error type: a bad body (400), a body too slow (408) or too large
+    /// (413), a wrong content type (415), a panic (500), a call past its time limit or a
+    /// task that cannot be monitored (503).
+    pub const fn framework_error_statuses(self) -> &'static [u16] {
+        &[400, 408, 413, 415, 500, 503]
+    }
+
     /// Whether it starts a task that is monitored until it ends (create, delete,
     /// execute).
     pub const fn starts_task(self) -> bool {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::api::{self, ApiParts, ApiWiring};
 use crate::driver::{ResourceDriver, VimDriver};
 use crate::monitor::{ResourcePoller, TaskPoller, VimPoller};
-use crate::operations::ApiKind;
+use crate::operations::{ApiKind, Operation};
 
 /// A driver of either API kind: what [`App::driver`](crate::App::driver) takes.
 ///
@@ -51,6 +51,7 @@ impl<D: VimDriver> Serve<D> {
             kind: ApiKind::Infrastructure,
             parts: |driver| DriverParts {
                 kind: ApiKind::Infrastructure,
+                error_statuses: <D as VimDriver>::error_statuses,
                 poller: Arc::new(VimPoller(driver.clone())),
                 api: Box::new(move |wiring| api::infrastructure_api(driver, wiring)),
             },
@@ -66,6 +67,7 @@ impl<D: ResourceDriver> Serve<D> {
             kind: ApiKind::ResourceDriver,
             parts: |driver| DriverParts {
                 kind: ApiKind::ResourceDriver,
+                error_statuses: <D as ResourceDriver>::error_statuses,
                 poller: Arc::new(ResourcePoller(driver.clone())),
                 api: Box::new(move |wiring| api::resource_driver_api(driver, wiring)),
             },
@@ -83,6 +85,8 @@ impl<D> std::fmt::Debug for Serve<D> {
 /// What the app needs of a driver, with its type erased.
 pub(crate) struct DriverParts {
     pub(crate) kind: ApiKind,
+    /// Every status the error type of an operation can produce.
+    pub(crate) error_statuses: fn(Operation) -> Vec<u16>,
     /// The task monitor's view of the driver.
     pub(crate) poller: Arc<dyn TaskPoller>,
     /// Its API, once the services it is wired to are known.

@@ -200,16 +200,6 @@ pub(crate) trait OperationOutput: Serialize + Type + Send {
     const DESCRIPTION: &'static str;
 }
 
-/// Statuses every operation may answer: a bad body, a wrong content type, a panic; an
-/// operation that starts a task also answers 503 when its task cannot be monitored.
-fn framework_errors(operation: Operation) -> &'static [u16] {
-    if operation.starts_task() {
-        &[400, 415, 500, 503]
-    } else {
-        &[400, 415, 500]
-    }
-}
-
 impl OperationOutput for CreateInfrastructureResponse {
     const OPERATION: Operation = Operation::Create;
     const DESCRIPTION: &'static str =
@@ -317,7 +307,7 @@ impl<T: OperationOutput, S: ErrorStatuses> ApiResponse for OperationResponse<T, 
         };
         let errors: BTreeSet<u16> = S::error_statuses(T::OPERATION)
             .into_iter()
-            .chain(framework_errors(T::OPERATION).iter().copied())
+            .chain(T::OPERATION.framework_error_statuses().iter().copied())
             .collect();
         let errors = errors.into_iter().map(|status| MetaResponse {
             description: StatusCode::from_u16(status)

@@ -247,6 +247,8 @@ pub(super) fn wire(wiring: Wiring<'_>) -> Result<Services, BootError> {
             None => {
                 let bus = EmbeddedBus::new(true);
                 embedded_bus = Some(bus.clone());
+                // The embedded bus buffers nothing: every event is written when sent.
+                metrics.messages_buffered(|| 0);
                 Some(Arc::new(bus))
             }
         },

@@ -15,6 +15,7 @@ use crate::management::{AppVital, Vital, Vitals};
 use crate::messaging::TaskEvents;
 use crate::metrics::{Metrics, Recorder};
 use crate::monitor::PollObserver;
+use crate::operations::Operation;
 use crate::serve::DriverParts;
 
 /// What an app starts from: its name, its configuration, its driver, and what the user
@@ -46,7 +47,7 @@ pub(crate) async fn start(inputs: StartInputs) -> Result<RunningApp, BootError> 
         config
             .application
             .metrics_enabled
-            .then(|| Arc::new(Metrics::new(driver.kind))),
+            .then(|| Arc::new(Metrics::new(driver.kind, known_statuses(&driver)))),
     );
     let connected = services::connect(&config, &name, driver.kind, &supplied, &metrics).await?;
     let mut services = services::wire(Wiring {
@@ -122,6 +123,21 @@ pub(crate) async fn start(inputs: StartInputs) -> Result<RunningApp, BootError> 
         app_vital,
         shutdown_grace: config.application.shutdown_grace,
     })
+}
+
+/// Every status an operation of `driver` may answer: its success, its error type's, the
+/// framework's own.
+fn known_statuses(driver: &DriverParts) -> impl Fn(Operation) -> Vec<u16> {
+    let error_statuses = driver.error_statuses;
+    move |operation| {
+        let mut statuses: Vec<u16> = std::iter::once(operation.success_status())
+            .chain(error_statuses(operation))
+            .chain(operation.framework_error_statuses().iter().copied())
+            .collect();
+        statuses.sort_unstable();
+        statuses.dedup();
+        statuses
+    }
 }
 
 fn log_started(

@@ -9,8 +9,6 @@
 mod embedded;
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -21,11 +19,12 @@ pub use embedded::EmbeddedJobQueue;
 
 use crate::util::RwLocked;
 
-/// A boxed `Send` future, for the object-safe service traits.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// [`crate::BoxFuture`], where the job queue's traits first named it.
+pub use crate::BoxFuture;
 
 /// One job: its type (which handler runs it), its key, and its handler's data as JSON.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Job {
     /// Selects the handler, e.g. `InfrastructureTaskMonitoring`.
     pub job_type: String,
@@ -69,6 +68,7 @@ impl PartialEq for Job {
 /// What a handler wants done with the job it just ran.
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
+#[non_exhaustive]
 pub enum Action {
     /// The job is finished: forget it.
     Done,
@@ -129,6 +129,7 @@ pub trait JobHandler: Send + Sync + 'static {
 
 /// Why a job could not be queued.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JobQueueError {
     /// No handler was registered for the job's type.
     #[error("no handler for job type `{0}`")]

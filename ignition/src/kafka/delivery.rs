@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 use super::spool::{Message, Spool, SpoolError, Ticket};
 use super::{KafkaConfig, KafkaError};
 use crate::backoff::backoff;
-use crate::jobqueue::BoxFuture;
 use crate::messaging::{Delivery, DeliveryError, Envelope};
+use crate::BoxFuture;
 
 /// Producer settings Ignition needs; `messaging.config` may override them.
 pub(crate) const PRODUCER_DEFAULTS: &[(&str, &str)] = &[

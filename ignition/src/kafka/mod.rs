@@ -37,8 +37,8 @@ pub use jobqueue::{KafkaJobQueue, QueuedJob};
 pub use spool::SpoolError;
 
 use crate::config::IgnitionConfig;
-use crate::jobqueue::BoxFuture;
 use crate::management::{Vital, VitalStatus};
+use crate::BoxFuture;
 
 /// One monitoring job message of an infrastructure task, exactly as the job queue puts it
 /// on the topic (for the bench's raw broker figures).

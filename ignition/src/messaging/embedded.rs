@@ -6,7 +6,7 @@ use std::io::Write;
 use tokio::sync::broadcast;
 
 use super::{Delivery, DeliveryError, Envelope};
-use crate::jobqueue::BoxFuture;
+use crate::BoxFuture;
 
 /// The embedded default [`Delivery`]: prints each message's payload as one line on
 /// stdout (logs go to stderr, so stdout carries events only; its headers are not printed)

@@ -14,16 +14,17 @@ mod task_events;
 
 use std::sync::Arc;
 
-use crate::jobqueue::BoxFuture;
 use crate::metrics::Recorder;
 use crate::models::{InfrastructureTask, TaskStatus};
 use crate::tracectx::TraceCtx;
+use crate::BoxFuture;
 
 pub use embedded::EmbeddedBus;
 pub use task_events::TaskEvents;
 
 /// A message on its way to a topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Envelope {
     /// Destination topic.
     pub topic: String,
@@ -37,14 +38,44 @@ pub struct Envelope {
     pub headers: Vec<(String, String)>,
 }
 
+impl Envelope {
+    /// A message of `payload` (JSON text) for `topic`, partitioned by `key`, without
+    /// headers.
+    pub fn new(topic: impl Into<String>, key: Option<String>, payload: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            key,
+            payload: payload.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// The message with these headers.
+    pub fn with_headers(mut self, headers: Vec<(String, String)>) -> Self {
+        self.headers = headers;
+        self
+    }
+}
+
 /// Why a message was not delivered. The sender keeps it and tries again later.
 #[derive(Debug, thiserror::Error)]
 #[error("delivery to topic `{topic}` failed: {reason}")]
+#[non_exhaustive]
 pub struct DeliveryError {
     /// The topic it was meant for.
     pub topic: String,
     /// What went wrong.
     pub reason: String,
+}
+
+impl DeliveryError {
+    /// `topic` did not take the message, because of `reason`.
+    pub fn new(topic: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Hands messages to the bus (the seed's DeliveryService). A delivery returns `Ok` only
@@ -54,7 +85,7 @@ pub struct DeliveryError {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use ignition::jobqueue::BoxFuture;
+/// use ignition::BoxFuture;
 /// use ignition::messaging::{Delivery, DeliveryError, Envelope};
 ///
 /// /// Keeps every message in memory (a real one would write to a bus).

@@ -30,12 +30,13 @@ pub(crate) use seal::JobSeal;
 
 use crate::config::IgnitionConfig;
 use crate::error::DriverError;
-use crate::jobqueue::{Action, BoxFuture, Job, JobHandler, JobQueue, JobQueueError};
+use crate::jobqueue::{Action, Job, JobHandler, JobQueue, JobQueueError};
 use crate::messaging::MessagingService;
 use crate::metrics::{PollOutcome, Recorder};
 use crate::models::{DeploymentLocation, FailureCode, FailureDetails, TaskStatus};
 use crate::operations::ApiKind;
 use crate::util::now_ms;
+use crate::BoxFuture;
 
 /// Called with each task the monitor is about to poll (the test kit counts polls with
 /// it).
@@ -641,6 +642,7 @@ mod tests {
         let bus = Arc::new(EmbeddedBus::new(false));
         let metrics = Recorder::new(Some(Arc::new(crate::metrics::Metrics::new(
             ApiKind::Infrastructure,
+            |_| Vec::new(),
         ))));
         let handler = |seal: Arc<JobSeal>| MonitoringHandler {
             monitor: Arc::new(Monitor {

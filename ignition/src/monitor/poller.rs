@@ -7,11 +7,11 @@ use std::sync::Arc;
 use super::MonitoringJob;
 use crate::driver::{LifecycleExecutionQuery, ResourceDriver, VimDriver};
 use crate::error::DriverError;
-use crate::jobqueue::BoxFuture;
 use crate::models::{
     FailureDetails, InfrastructureTask, InfrastructureTaskQuery, LifecycleExecution, TaskStatus,
 };
 use crate::operations::ApiKind;
+use crate::BoxFuture;
 
 /// A poll's answer: the task's status and, as the contract's JSON, the event it is sent
 /// as once it has ended.

@@ -139,7 +139,12 @@ impl Replica {
         let _ = self.child.wait();
     }
 
-    /// Waits up to `timeout` for the process to exit.
+    /// Its exit status, if it has exited.
+    pub fn try_exit(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("try_wait")
+    }
+
+    /// Waits up to `timeout` for it to exit; its status, or `None` if it still runs.
     pub async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;
         loop {

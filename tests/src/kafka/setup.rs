@@ -56,6 +56,11 @@ pub struct Setup {
     pub max_poll_interval: String,
     /// `messaging.spool_enabled` (default true).
     pub spool_enabled: bool,
+    /// `application.shutdown_grace` (default `0s`: tests that stop a replica do not wait
+    /// for the drain, except those of the drain itself).
+    pub shutdown_grace: String,
+    /// `job_queue.encryption_key_file` (default none).
+    pub encryption_key_file: Option<PathBuf>,
     /// The files [`Setup::write`] wrote: deleted when the last clone of the setup goes.
     files: Arc<Mutex<Vec<tempfile::TempPath>>>,
     /// Where each configuration's own `messaging.spool_dir` is made (deleted with the
@@ -82,6 +87,8 @@ impl Setup {
             poll_interval: "200ms".into(),
             max_poll_interval: "2s".into(),
             spool_enabled: true,
+            shutdown_grace: "0s".into(),
+            encryption_key_file: None,
             files: Arc::default(),
             spools: Arc::new(
                 tempfile::Builder::new()
@@ -95,8 +102,16 @@ impl Setup {
     /// The configuration as a JSON value (mirrors the YAML), HTTP on `port`.
     pub fn value(&self, port: u16) -> Value {
         let spool_dir = self.spools.path().join(random_suffix(10));
+        let mut job_queue = json!({
+            "consumer_group_id": self.names.group,
+            "poll_interval": self.poll_interval,
+            "max_poll_interval": self.max_poll_interval,
+        });
+        if let Some(key) = &self.encryption_key_file {
+            job_queue["encryption_key_file"] = json!(key);
+        }
         json!({
-            "application": {"port": port},
+            "application": {"port": port, "shutdown_grace": self.shutdown_grace},
             "messaging": {
                 "connection_address": self.bootstrap,
                 "config": self.client_config,
@@ -115,11 +130,7 @@ impl Setup {
                     },
                 },
             },
-            "job_queue": {
-                "consumer_group_id": self.names.group,
-                "poll_interval": self.poll_interval,
-                "max_poll_interval": self.max_poll_interval,
-            },
+            "job_queue": job_queue,
         })
     }
 

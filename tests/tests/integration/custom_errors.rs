@@ -298,13 +298,14 @@ fn listed_statuses(spec: &Value, path: &str) -> BTreeSet<u16> {
 fn the_spec_lists_for_each_operation_the_statuses_of_its_error_type() {
     let (app, _) = quota_app();
     let spec: Value = serde_json::from_str(&app.openapi_json()).unwrap();
-    // The error type's own statuses, plus the framework's: 400 (bad request), 415 (content
-    // type), 500 (panic), and 503 for create and delete (task not monitored).
+    // The error type's own statuses, plus the framework's: 400 (bad request), 408 (body
+    // too slow), 413 (body too large), 415 (content type), 500 (panic), 503 (a call past
+    // its time limit; for create and delete also a task that cannot be monitored).
     let cases: [(&str, &[u16]); 4] = [
-        ("/create", &[400, 409, 415, 422, 500, 503]),
-        ("/query", &[400, 410, 415, 429, 500]),
-        ("/delete", &[400, 415, 423, 500, 503]),
-        ("/find", &[400, 415, 500, 503]),
+        ("/create", &[400, 408, 409, 413, 415, 422, 500, 503]),
+        ("/query", &[400, 408, 410, 413, 415, 429, 500, 503]),
+        ("/delete", &[400, 408, 413, 415, 423, 500, 503]),
+        ("/find", &[400, 408, 413, 415, 500, 503]),
     ];
     for (path, expected) in cases {
         let paths = spec["paths"].as_object().unwrap();

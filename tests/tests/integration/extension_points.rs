@@ -46,10 +46,7 @@ impl Delivery for Recorder {
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                 .is_ok()
             {
-                return Err(DeliveryError {
-                    topic: envelope.topic,
-                    reason: "the bus is away".into(),
-                });
+                return Err(DeliveryError::new(envelope.topic, "the bus is away"));
             }
             self.messages.lock().unwrap().push(envelope);
             Ok(())

@@ -211,10 +211,23 @@ async fn every_counter_moves_by_what_was_driven() {
     assert_eq!(requests(&after, "find", "503"), 1.0, "{text}");
     assert_eq!(requests(&after, "find", "400"), 1.0, "{text}");
     assert_eq!(requests(&after, "query", "400"), 1.0, "{text}");
-    assert_eq!(
-        after.series("ignition_http_requests_total").len(),
-        6,
+    let series = after.series("ignition_http_requests_total");
+    assert!(
+        series
+            .iter()
+            .all(|(labels, _)| ["create", "query", "delete", "find"]
+                .contains(&labels["operation"].as_str())),
         "health, metrics and 404s are not counted: {text}"
+    );
+    let driven = series.iter().filter(|(_, value)| *value > 0.0).count();
+    assert_eq!(
+        driven, 6,
+        "the six (operation, status) pairs driven: {text}"
+    );
+    assert_eq!(
+        requests(&after, "delete", "413"),
+        0.0,
+        "a status the operation may answer is there from the start, at 0: {text}"
     );
     for (operation, n) in [
         ("create", 5.0),
@@ -322,12 +335,7 @@ struct Refusing(Arc<AtomicUsize>);
 impl Delivery for Refusing {
     fn deliver(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), DeliveryError>> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async move {
-            Err(DeliveryError {
-                topic: envelope.topic,
-                reason: "the bus is away".into(),
-            })
-        })
+        Box::pin(async move { Err(DeliveryError::new(envelope.topic, "the bus is away")) })
     }
 }
 
@@ -355,7 +363,10 @@ async fn refused_deliveries_are_counted_and_not_as_events() {
         "no more failures than refusals"
     );
     assert!(
-        scraped.series("ignition_task_events_total").is_empty(),
+        scraped
+            .series("ignition_task_events_total")
+            .iter()
+            .all(|(_, delivered)| *delivered == 0.0),
         "nothing delivered: {}",
         scraped.text
     );
@@ -382,5 +393,77 @@ async fn metrics_off_is_a_404_and_the_api_still_answers() {
         .await;
     assert_eq!(status, 404);
     assert_eq!(body["status"], 404, "the contract's error JSON: {body}");
+    server.shutdown().await;
+}
+
+/// Every family is there from the first scrape, its known series at 0, so that `rate()`
+/// and alerts work before the first request (Prometheus' advice on missing series).
+#[tokio::test]
+async fn every_family_and_known_series_is_there_at_0_from_the_first_scrape() {
+    let server = TestServer::start().await;
+    let first = scrape(&server.client).await;
+    let text = &first.text;
+    for operation in ["create", "query", "delete", "find"] {
+        for status in ["400", "408", "413", "415", "500", "503"] {
+            assert_eq!(
+                first.get(
+                    "ignition_http_requests_total",
+                    &[("operation", operation), ("status", status)]
+                ),
+                Some(0.0),
+                "{operation} {status}: {text}"
+            );
+        }
+    }
+    for (operation, success) in [
+        ("create", "202"),
+        ("delete", "202"),
+        ("query", "200"),
+        ("find", "200"),
+    ] {
+        assert_eq!(
+            first.get(
+                "ignition_http_requests_total",
+                &[("operation", operation), ("status", success)]
+            ),
+            Some(0.0),
+            "{text}"
+        );
+    }
+    for status in ["COMPLETE", "FAILED"] {
+        assert_eq!(
+            first.get("ignition_task_events_total", &[("status", status)]),
+            Some(0.0),
+            "{text}"
+        );
+    }
+    for outcome in [
+        "in_progress",
+        "complete",
+        "failed",
+        "retry",
+        "forgotten",
+        "timeout",
+    ] {
+        assert_eq!(polls(&first, outcome), 0.0, "{text}");
+        assert!(
+            first
+                .get("ignition_task_polls_total", &[("outcome", outcome)])
+                .is_some(),
+            "{outcome}: {text}"
+        );
+    }
+    for family in [
+        "ignition_event_delivery_failures_total",
+        "ignition_sealed_jobs_refused_total",
+        "ignition_tasks_monitored",
+        "ignition_messages_buffered",
+    ] {
+        assert_eq!(first.get(family, &[]), Some(0.0), "{family}: {text}");
+    }
+    assert!(
+        !text.contains("operation=\"execute\""),
+        "a VIM driver has no resource-driver series: {text}"
+    );
     server.shutdown().await;
 }

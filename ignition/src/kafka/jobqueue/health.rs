@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::Consumer;
 
 use super::consumer::JobConsumer;
-use crate::jobqueue::BoxFuture;
 use crate::management::{Vital, VitalStatus};
 use crate::util::Locked;
+use crate::BoxFuture;
 
 /// What the consume loop and the rebalance callbacks tell about the consumer.
 #[derive(Debug)]

@@ -31,9 +31,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::{KafkaConfig, KafkaDelivery};
-use crate::jobqueue::{BoxFuture, Handlers, Job, JobHandler, JobQueue, JobQueueError};
+use crate::jobqueue::{Handlers, Job, JobHandler, JobQueue, JobQueueError};
 use crate::util::now_ms;
 use crate::util::Locked;
+use crate::BoxFuture;
 use consumer::{consume, session_timeout, subscribe, JobConsumer};
 use health::ConsumerHealth;
 pub(crate) use health::ConsumerVital;

@@ -9,7 +9,9 @@
 mod inprocess;
 mod metrics;
 mod outage;
+mod probes;
 mod replicas;
+mod sealed;
 mod security;
 mod spool;
 mod tracectx;
