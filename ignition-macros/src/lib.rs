@@ -53,9 +53,9 @@ pub fn __check_traits(_input: TokenStream) -> TokenStream {
 }
 
 /// The operations of both kinds' tables as a string literal of
-/// `attribute method driver_method` lines (e.g. `vim_driver create_infrastructure create`,
-/// `resource_driver execute_lifecycle execute`): the runtime tests its own table against
-/// it. Not an API.
+/// `#[attribute] method driver_method` lines, every kind in turn (e.g.
+/// `#[vim_driver] create_infrastructure create`, `#[resource_driver] execute_lifecycle
+/// execute`): the runtime tests its own table against it. Not an API.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __operation_table(_input: TokenStream) -> TokenStream {

@@ -264,16 +264,16 @@ fn camel_case(snake: &str) -> String {
         .collect()
 }
 
-/// Every operation of every kind as `attribute method driver_method` lines (e.g.
-/// `vim_driver create_infrastructure create`), for the runtime's test that its own table
-/// agrees (`ignition::__private::Operation`).
+/// Every operation of every kind as `#[attribute] method driver_method` lines (e.g.
+/// `#[vim_driver] create_infrastructure create`), for the runtime's test that its own
+/// table (`ignition::__private::Operation`) agrees.
 pub(crate) fn table_text() -> String {
     KINDS
         .iter()
         .flat_map(|kind| {
             kind.operations
                 .iter()
-                .map(|op| format!("{} {} {}", kind.attribute, op.name, op.driver_method))
+                .map(|op| format!("{} {} {}", kind.attr(), op.name, op.driver_method))
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -345,9 +345,9 @@ mod tests {
         let text = table_text();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 7);
-        assert_eq!(lines[0], "vim_driver create_infrastructure create");
-        assert_eq!(lines[4], "resource_driver execute_lifecycle execute");
-        assert_eq!(lines[5], "resource_driver get_lifecycle_execution query");
-        assert_eq!(lines[6], "resource_driver find_reference find_reference");
+        assert_eq!(lines[0], "#[vim_driver] create_infrastructure create");
+        assert_eq!(lines[4], "#[resource_driver] execute_lifecycle execute");
+        assert_eq!(lines[5], "#[resource_driver] get_lifecycle_execution query");
+        assert_eq!(lines[6], "#[resource_driver] find_reference find_reference");
     }
 }
