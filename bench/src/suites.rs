@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rdkafka::producer::FutureRecord;
 use serde::Serialize;
@@ -743,12 +743,6 @@ pub struct JobsRow {
     pub ratio: f64,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 /// Produces `payloads` (key, payload) to `topic` as fast as rdkafka takes them; returns
 /// when each is acknowledged.
 async fn produce_all(
@@ -796,18 +790,8 @@ async fn produce_all(
 /// One monitoring job message, as the framework's job queue writes it: a task that is
 /// COMPLETE at its first poll.
 fn job_message(iid: &str) -> Vec<u8> {
-    let job = ignition::monitor::MonitoringJob {
-        infrastructure_id: iid.to_string(),
-        request_id: "r".into(),
-        deployment_location: serde_json::from_value(harness::location()).expect("location"),
-        polls: 0,
-        consecutive_errors: 0,
-        deadline_ms: None,
-        trace_ctx: Default::default(),
-        created_ms: None,
-    };
-    let queued = ignition::kafka::QueuedJob::new(job.into_job(), now_ms());
-    serde_json::to_vec(&queued).expect("job JSON")
+    let location = serde_json::from_value(harness::location()).expect("location");
+    ignition::kafka::sample_job_message(iid, location)
 }
 
 /// Job-queue throughput through Kafka, and the raw producer→consumer rate on the broker.

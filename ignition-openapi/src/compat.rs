@@ -12,13 +12,16 @@
 //!
 //! Two schemas are compatible when, after following `$ref`s on both sides (local
 //! references of any kind: `#/components/schemas/..`, `#/components/responses/..`):
-//! their `type` is the same; every contract property exists and is compatible;
+//! their `type` is the same; a contract `format` (e.g. `byte`: base64 text) is the
+//! generated one's too; every contract property exists and is compatible;
 //! `required` and `enum` are equal as sets; `nullable` is equal; `oneOf`, `anyOf` and
 //! `allOf` are compatible position by position; `items` are compatible; and
 //! `additionalProperties` are equivalent, where absent, `true` and `{}` all mean "any".
 //!
 //! [`check`] compares operations; [`check_components`] compares `components.schemas`
-//! by name.
+//! by name. Nothing here knows either contract: both the Infrastructure API's
+//! ([`crate::CONTRACT_YAML`]) and the Resource Driver API's
+//! ([`crate::RESOURCE_DRIVER_CONTRACT_YAML`]) are checked the same way.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -306,6 +309,9 @@ impl<'a> Checker<'a> {
         if c.get("type") != g.get("type") {
             self.mismatch(format!("{path}.type"), c.get("type"), g.get("type"));
         }
+        if c.get("format").is_some() && c.get("format") != g.get("format") {
+            self.mismatch(format!("{path}.format"), c.get("format"), g.get("format"));
+        }
         let nullable = |schema: &Value| schema["nullable"].as_bool().unwrap_or(false);
         if nullable(c) != nullable(g) {
             self.mismatch(
@@ -430,9 +436,15 @@ mod tests {
         parse_yaml(crate::CONTRACT_YAML).unwrap()
     }
 
-    /// The incompatibilities of a copy of the contract changed by `mutate`, as text.
+    /// The incompatibilities of a copy of the Infrastructure API contract changed by
+    /// `mutate`, as text.
     fn after(mutate: impl FnOnce(&mut Value)) -> Vec<String> {
-        let contract = contract();
+        after_in(crate::CONTRACT_YAML, mutate)
+    }
+
+    /// The incompatibilities of a copy of `contract_yaml` changed by `mutate`, as text.
+    fn after_in(contract_yaml: &str, mutate: impl FnOnce(&mut Value)) -> Vec<String> {
+        let contract = parse_yaml(contract_yaml).unwrap();
         let mut generated = contract.clone();
         mutate(&mut generated);
         let mut found = check(&contract, &generated);
@@ -457,6 +469,79 @@ mod tests {
         assert_eq!(after(|_| {}), Vec::<String>::new());
         let json = serde_json::to_string(&contract()).unwrap();
         assert_eq!(check_yaml(crate::CONTRACT_YAML, &json).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn the_resource_driver_contract_is_compatible_with_itself() {
+        let yaml = crate::RESOURCE_DRIVER_CONTRACT_YAML;
+        assert_eq!(after_in(yaml, |_| {}), Vec::<String>::new());
+        let json = serde_json::to_string(&parse_yaml(yaml).unwrap()).unwrap();
+        assert_eq!(check_yaml(yaml, &json).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn resource_driver_changes_are_found() {
+        let yaml = crate::RESOURCE_DRIVER_CONTRACT_YAML;
+        let found = after_in(yaml, |g| {
+            g["servers"] = json!([{"url": "/api/infrastructure"}])
+        });
+        assert_eq!(
+            found,
+            [r#"servers: no generated server has the url "/api/driver""#]
+        );
+        let found = after_in(yaml, |g| {
+            let paths = g["paths"].as_object_mut().unwrap();
+            let find = paths.remove("/references/find").unwrap();
+            paths.insert("/references/search".into(), find);
+        });
+        assert_eq!(found, ["paths./references/find: missing"]);
+        let found = after_in(yaml, |g| {
+            let result = &mut schemas(g)["FindReferenceResponse"]["properties"]["result"];
+            result["nullable"] = json!(false);
+        });
+        assert_found(
+            &found,
+            "components.schemas.FindReferenceResponse.properties.result.nullable: contract says true, generated says false",
+        );
+        let found = after_in(yaml, |g| {
+            let entry = &mut schemas(g)["AssociatedTopology"]["additionalProperties"];
+            entry["properties"]["type"] = json!({"type": "integer"});
+        });
+        assert_found(
+            &found,
+            r#"components.schemas.AssociatedTopology.additionalProperties.properties.type.type: contract says "string", generated says "integer""#,
+        );
+    }
+
+    #[test]
+    fn a_dropped_or_changed_format_is_found() {
+        let yaml = crate::RESOURCE_DRIVER_CONTRACT_YAML;
+        let driver_files = |g: &mut Value| -> Value {
+            schemas(g)["FindReferenceRequest"]["properties"]["driverFiles"].take()
+        };
+        let found = after_in(yaml, |g| {
+            let mut schema = driver_files(g);
+            schema.as_object_mut().unwrap().remove("format");
+            schemas(g)["FindReferenceRequest"]["properties"]["driverFiles"] = schema;
+        });
+        assert_found(
+            &found,
+            r#"components.schemas.FindReferenceRequest.properties.driverFiles.format: contract says "byte", generated says none"#,
+        );
+        let found = after_in(yaml, |g| {
+            let mut schema = driver_files(g);
+            schema["format"] = json!("binary");
+            schemas(g)["FindReferenceRequest"]["properties"]["driverFiles"] = schema;
+        });
+        assert_found(
+            &found,
+            r#"components.schemas.FindReferenceRequest.properties.driverFiles.format: contract says "byte", generated says "binary""#,
+        );
+        // A format where the contract has none is an addition.
+        let found = after_in(yaml, |g| {
+            schemas(g)["ErrorResponse"]["properties"]["status"]["format"] = json!("int32");
+        });
+        assert_eq!(found, Vec::<String>::new());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use indexmap::IndexMap;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -278,11 +279,12 @@ impl<'de> Deserialize<'de> for PropValue {
 /// assert!(!format!("{props:?}").contains("BEGIN PRIVATE KEY"), "Debug hides private keys");
 /// assert_eq!(props.len(), 3);
 /// ```
-///
-/// Lookups are linear: property maps are small.
 #[derive(Clone, Default)]
 pub struct PropValueMap {
-    entries: Vec<(String, PropValue)>,
+    /// Insertion-ordered, with lookups and inserts in constant time: a body with many
+    /// properties is read in linear time (a list searched on every insert took 49 s for
+    /// 40 000 properties, a 0.5 MB body, in a debug build).
+    entries: IndexMap<String, PropValue>,
 }
 
 impl PropValueMap {
@@ -293,12 +295,7 @@ impl PropValueMap {
 
     /// Sets a property; replacing a value keeps the property's position.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<PropValue>) {
-        let name = name.into();
-        let value = value.into();
-        match self.entries.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, old)) => *old = value,
-            None => self.entries.push((name, value)),
-        }
+        self.entries.insert(name.into(), value.into());
     }
 
     /// The property as text (see [`PropValue::as_str`]): a string as it is, other JSON as
@@ -316,7 +313,7 @@ impl PropValueMap {
 
     /// The property as it is on the wire.
     pub fn get_value(&self, name: &str) -> Option<&PropValue> {
-        self.entries.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.entries.get(name)
     }
 
     /// The properties, in insertion order.

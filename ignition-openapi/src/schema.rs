@@ -2,9 +2,13 @@
 //!
 //! Only [`Type`] is implemented (it is what puts a schema into the generated document);
 //! the types are read and written with serde. Every type is a named component whose
-//! name and shape are those of `components.schemas` in the contract
-//! ([`crate::CONTRACT_YAML`]): `tests/schemas.rs` checks them with
+//! name and shape are those of `components.schemas` in its contract: the Infrastructure
+//! API's ([`crate::CONTRACT_YAML`]) here, the Resource Driver API's
+//! ([`crate::RESOURCE_DRIVER_CONTRACT_YAML`]) in [`resource_driver`].
+//! `tests/schemas.rs` and `tests/resource_driver.rs` check them with
 //! [`crate::compat::check_components`].
+//!
+//! Infrastructure API:
 //!
 //! | Rust type | component |
 //! | --- | --- |
@@ -22,7 +26,7 @@
 //! | [`TaskStatus`] | `InfrastructureTaskStatus` |
 //! | [`FailureDetails`] | `FailureDetails` |
 //! | [`FailureCode`] | `FailureCode` |
-//! | [`ErrorResponseSchema`] | `ErrorResponse` |
+//! | [`ErrorResponse`] | `ErrorResponse` |
 
 use std::borrow::Cow;
 
@@ -32,19 +36,16 @@ use serde::Serialize;
 
 use crate::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
-    DeleteInfrastructureResponse, DeploymentLocation, FailureCode, FailureDetails,
+    DeleteInfrastructureResponse, DeploymentLocation, ErrorResponse, FailureCode, FailureDetails,
     FindInfrastructureRequest, FindInfrastructureResponse, InfrastructureTask,
     InfrastructureTaskQuery, PropValue, PropValueMap, TaskStatus,
 };
 
 /// The schema of every error body (`{"localizedMessage", "status", ...}`), component
-/// `ErrorResponse`.
-///
-/// A marker type: it has no values, it only implements [`Type`] so that an API can name
-/// the error schema (`ErrorResponseSchema::register(registry)`, then
+/// `ErrorResponse`: [`ErrorResponse`]'s own [`Type`], under the name the API glue has
+/// always used (`ErrorResponseSchema::register(registry)`, then
 /// `ErrorResponseSchema::schema_ref()`).
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorResponseSchema;
+pub type ErrorResponseSchema = ErrorResponse;
 
 /// Implements [`Type`] for `$ty` as the component `$name`, whose schema `$schema` is
 /// built with `$registry` in scope (to register the components it refers to).
@@ -77,6 +78,25 @@ macro_rules! component {
         }
     };
 }
+
+// The Resource Driver API's components: built with the macro and helpers above.
+pub mod resource_driver;
+
+/// Every [`TaskStatus`], in the contracts' order.
+const TASK_STATUSES: [TaskStatus; 3] = [
+    TaskStatus::InProgress,
+    TaskStatus::Complete,
+    TaskStatus::Failed,
+];
+
+/// Every [`FailureCode`], in the contracts' order.
+const FAILURE_CODES: [FailureCode; 5] = [
+    FailureCode::ResourceAlreadyExists,
+    FailureCode::ResourceNotFound,
+    FailureCode::InfrastructureError,
+    FailureCode::InsufficientCapacity,
+    FailureCode::InternalError,
+];
 
 /// A reference to `T`'s component, registering it.
 fn reference<T: Type>(registry: &mut Registry) -> MetaSchemaRef {
@@ -295,11 +315,7 @@ component!(InfrastructureTask, "InfrastructureTask", |registry| {
 });
 
 component!(TaskStatus, "InfrastructureTaskStatus", |_registry| {
-    string_enum(&[
-        TaskStatus::InProgress,
-        TaskStatus::Complete,
-        TaskStatus::Failed,
-    ])
+    string_enum(&TASK_STATUSES)
 });
 
 component!(FailureDetails, "FailureDetails", |registry| object(
@@ -310,25 +326,19 @@ component!(FailureDetails, "FailureDetails", |registry| object(
     ],
 ));
 
-component!(FailureCode, "FailureCode", |_registry| string_enum(&[
-    FailureCode::ResourceAlreadyExists,
-    FailureCode::ResourceNotFound,
-    FailureCode::InfrastructureError,
-    FailureCode::InsufficientCapacity,
-    FailureCode::InternalError,
-]));
-
-component!(ErrorResponseSchema, "ErrorResponse", |_registry| open(
-    object(
-        &["localizedMessage", "status"],
-        vec![
-            ("localizedMessage", string()),
-            ("status", inline(MetaSchema::new("integer"))),
-        ],
-    )
+component!(FailureCode, "FailureCode", |_registry| string_enum(
+    &FAILURE_CODES
 ));
 
-/// Registers every component of the contract into `registry`.
+component!(ErrorResponse, "ErrorResponse", |_registry| open(object(
+    &["localizedMessage", "status"],
+    vec![
+        ("localizedMessage", string()),
+        ("status", inline(MetaSchema::new("integer"))),
+    ],
+)));
+
+/// Registers every component of the Infrastructure API contract into `registry`.
 pub fn register_all(registry: &mut Registry) {
     // The four requests and four responses reach every other component.
     CreateInfrastructureRequest::register(registry);
@@ -339,7 +349,7 @@ pub fn register_all(registry: &mut Registry) {
     InfrastructureTask::register(registry);
     FindInfrastructureRequest::register(registry);
     FindInfrastructureResponse::register(registry);
-    ErrorResponseSchema::register(registry);
+    ErrorResponse::register(registry);
 }
 
 #[cfg(test)]

@@ -9,13 +9,20 @@
 
 use std::future::Future;
 
-pub use crate::driver::{Driver, Operation};
+pub use crate::driver::{
+    FindReferenceCall, LifecycleExecuteCall, LifecycleExecutionQuery, Operation, ResourceDriver,
+    VimDriver,
+};
+pub use crate::driver_files::DriverFiles;
 pub use crate::error::{ApiError, DriverError, InfrastructureError};
 pub use crate::models::{
-    CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
-    DeleteInfrastructureResponse, DeploymentLocation, FindInfrastructureRequest,
-    FindInfrastructureResponse, InfrastructureTask, InfrastructureTaskQuery, PropValueMap,
+    AssociatedTopology, CreateInfrastructureRequest, CreateInfrastructureResponse,
+    DeleteInfrastructureRequest, DeleteInfrastructureResponse, DeploymentLocation,
+    FindInfrastructureRequest, FindInfrastructureResponse, FindReferenceResponse,
+    InfrastructureTask, InfrastructureTaskQuery, LifecycleExecuteResponse, LifecycleExecution,
+    PropValueMap,
 };
+pub use crate::serve::Serve;
 pub use serde::Serialize;
 
 /// An operation's error type `E`, asserted `ApiError` once: the expansion names it
@@ -115,7 +122,10 @@ placeholder_error!(
     CreateInfrastructureResponse,
     InfrastructureTask,
     DeleteInfrastructureResponse,
-    FindInfrastructureResponse
+    FindInfrastructureResponse,
+    LifecycleExecuteResponse,
+    LifecycleExecution,
+    FindReferenceResponse
 );
 
 impl<T> OperationError for Option<T> {

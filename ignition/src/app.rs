@@ -1,27 +1,21 @@
-//! [`App`]: configure and run a driver; [`RunningApp`]: the handle of a started one;
-//! [`DriverContext`]: what a driver built after configuration sees.
+//! [`App`]: configure and run a driver; [`DriverContext`]: what a driver built after
+//! configuration sees. (Starting it is `boot`'s; the handle of a started app is
+//! [`RunningApp`].)
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use poem::listener::Acceptor;
-use poem::Server;
 use serde::de::DeserializeOwned;
-use tokio::sync::broadcast;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiParts};
-use crate::boot::{self, BootError, Supplied};
+use crate::boot::{self, BootError, RunningApp, StartInputs, Supplied};
 use crate::config::{ConfigSources, IgnitionConfig, LoadedConfig, LoggingProperties};
-use crate::driver::Driver;
 use crate::jobqueue::{BoxFuture, JobQueue};
-use crate::management::{AppVital, Vital, Vitals};
-use crate::messaging::{Delivery, Envelope, TaskEvents};
-use crate::metrics::{Metrics, Recorder};
-use crate::monitor::{DriverPoller, TaskPoller};
+use crate::management::Vital;
+use crate::messaging::{Delivery, TaskEvents};
+use crate::monitor::PollObserver;
+use crate::serve::{Driver, DriverParts};
 use crate::{logging, runtime};
 
 /// A driver application: name, configuration sources, the driver, and optional
@@ -54,6 +48,8 @@ pub struct App {
     driver: Option<DriverSource>,
     /// The OpenAPI document of the driver's type (known before the driver is built).
     spec: fn() -> ApiParts,
+    /// Called with each task the monitor polls (the test kit counts polls with it).
+    observer: Option<PollObserver>,
     supplied: Supplied,
     vitals: Vec<Arc<dyn Vital>>,
     task_events: TaskEvents,
@@ -69,23 +65,6 @@ enum DriverSource {
     ),
 }
 
-/// What the app needs of a driver, with its type erased.
-struct DriverParts {
-    poller: Arc<dyn TaskPoller>,
-    api: Box<dyn FnOnce(api::Wiring) -> ApiParts + Send>,
-}
-
-impl DriverParts {
-    fn new<D: Driver>(driver: D) -> Self {
-        let driver = Arc::new(driver);
-        let poller = Arc::new(DriverPoller::new(driver.clone()));
-        Self {
-            poller,
-            api: Box::new(move |wiring| api::api_parts(driver, wiring)),
-        }
-    }
-}
-
 impl App {
     /// An app called `name` (used in logs and for the default job-queue topic).
     pub fn new(name: impl Into<String>) -> Self {
@@ -93,7 +72,8 @@ impl App {
             name: name.into(),
             sources: ConfigSources::default(),
             driver: None,
-            spec: api::spec_parts::<crate::driver::ContractOnly>,
+            spec: api::infrastructure_spec::<crate::driver::ContractOnly>,
+            observer: None,
             supplied: Supplied::default(),
             vitals: Vec::new(),
             task_events: TaskEvents::default(),
@@ -123,10 +103,10 @@ impl App {
         self
     }
 
-    /// The driver: any `#[vim_driver]` type.
+    /// The driver: any `#[vim_driver]` or `#[resource_driver]` type.
     pub fn driver<D: Driver>(mut self, driver: D) -> Self {
-        self.driver = Some(DriverSource::Ready(DriverParts::new(driver)));
-        self.spec = api::spec_parts::<D>;
+        self.driver = Some(DriverSource::Ready(DriverParts::of(driver)));
+        self.spec = D::__serve().spec;
         self
     }
 
@@ -167,9 +147,9 @@ impl App {
         Fut: Future<Output = Result<D, BootError>> + Send + 'static,
     {
         self.driver = Some(DriverSource::Build(Box::new(move |ctx| {
-            Box::pin(async move { build(ctx).await.map(DriverParts::new) })
+            Box::pin(async move { build(ctx).await.map(DriverParts::of) })
         })));
-        self.spec = api::spec_parts::<D>;
+        self.spec = D::__serve().spec;
         self
     }
 
@@ -247,74 +227,24 @@ impl App {
                 build(ctx).await?
             }
         };
-        let metrics = Recorder::new(
-            config
-                .application
-                .metrics_enabled
-                .then(|| Arc::new(Metrics::new())),
-        );
-        let connected = boot::connect(&config, &self.name, &self.supplied, &metrics).await?;
-        let wiring = boot::wire(
-            &config,
-            self.supplied,
-            connected,
-            driver.poller.clone(),
-            &metrics,
-        )?;
-        if let Some(messaging) = &wiring.messaging {
-            self.task_events.bind(messaging.clone());
-        }
-        // Jobs run from here on; the API answers only once its job queue is consuming.
-        if let Some(queue) = &wiring.job_queue {
-            queue.start().await?;
-        }
-
-        let routes = if wiring.api && wiring.service {
-            (driver.api)(
-                api::Wiring::new(&config, wiring.monitoring.clone()).metrics(metrics.clone()),
-            )
-            .routes
-        } else {
-            poem::Route::new()
-        };
-        let app_vital = AppVital::default();
-        let mut vitals: Vec<Arc<dyn Vital>> = vec![Arc::new(app_vital.clone())];
-        vitals.extend(wiring.vitals.iter().cloned());
-        vitals.extend(self.vitals);
-        let endpoint = crate::server::endpoint(routes, Vitals::new(vitals), &metrics, &config);
-
-        let acceptor = crate::server::bind(&config.application)?;
-        let local_addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], config.application.port)));
-
-        let stop = CancellationToken::new();
-        let server = {
-            let stop = stop.clone();
-            let timeout = config.application.shutdown_timeout;
-            tokio::spawn(async move {
-                let result = Server::new_with_acceptor(acceptor)
-                    .run_with_graceful_shutdown(endpoint, stop.cancelled_owned(), Some(timeout))
-                    .await;
-                if let Err(err) = result {
-                    tracing::error!(error = %err, "HTTP server stopped with an error");
-                }
-            })
-        };
-
-        log_started(&self.name, &config, local_addr, &wiring);
-        Ok(RunningApp {
+        boot::start(StartInputs {
             name: self.name,
-            local_addr,
-            stop,
-            server: Some(server),
-            job_queue: wiring.job_queue,
-            delivery: wiring.delivery,
-            events: wiring.embedded_bus.map(|bus| bus.subscribe()),
-            app_vital,
+            config,
+            driver,
+            supplied: self.supplied,
+            vitals: self.vitals,
+            task_events: self.task_events,
+            observer: self.observer,
         })
+        .await
+    }
+
+    /// Has `observer` called with each task the monitor polls (the test kit counts polls
+    /// with it).
+    #[cfg(feature = "testing")]
+    pub(crate) fn observe_polls(mut self, observer: PollObserver) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Starts, serves until SIGTERM or Ctrl-C, then shuts down gracefully. Installs a log
@@ -338,41 +268,9 @@ impl App {
             tracing::error!(app = %name, "start-up failed: {err}");
         })?;
         runtime::shutdown_signal().await;
-        tracing::info!(app = %running.name, "shutdown requested");
+        tracing::info!(app = %running.name(), "shutdown requested");
         running.shutdown().await;
         Ok(())
-    }
-}
-
-fn log_started(name: &str, config: &IgnitionConfig, addr: SocketAddr, wiring: &boot::Wiring) {
-    let port = addr.port();
-    let messaging = match (&config.messaging.connection_address, &wiring.embedded_bus) {
-        (_, Some(_)) => "embedded in-process bus and job queue (no Kafka): each task event is printed on stdout as one JSON line".to_string(),
-        (Some(address), None) => format!("Kafka at {address}"),
-        (None, None) => "supplied by the application".to_string(),
-    };
-    let monitoring = if wiring.monitoring.is_some() {
-        "the framework monitors each task and sends its event"
-    } else {
-        "tasks are not monitored (infrastructure.async_messaging_enabled: false: the driver sends its own events)"
-    };
-    tracing::info!("{name} started on port {port} ({addr}); messaging: {messaging}; {monitoring}");
-    let scheme = if config.application.ssl.enabled {
-        "https"
-    } else {
-        "http"
-    };
-    if wiring.api {
-        if config.application.swagger_ui_enabled {
-            tracing::info!(
-                "Swagger UI: {scheme}://localhost:{port}{}/ui",
-                api::API_PATH
-            );
-        }
-        tracing::info!(
-            "OpenAPI: {scheme}://localhost:{port}{0}/openapi.json and {0}/openapi.yaml",
-            api::API_PATH
-        );
     }
 }
 
@@ -415,89 +313,6 @@ impl std::fmt::Debug for DriverContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DriverContext")
             .field("app_name", &self.app_name)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A started app: where it listens, its embedded events, and a graceful stop.
-///
-/// ```no_run
-/// # use ignition::prelude::*;
-/// # struct EchoDriver;
-/// # #[vim_driver]
-/// # impl EchoDriver {
-/// #     async fn create_infrastructure(&self, _: String, _: String, _: PropValueMap, _: PropValueMap, _: DeploymentLocation) -> Result<CreateInfrastructureResponse, InfrastructureError> { todo!() }
-/// #     async fn get_infrastructure_task(&self, _: String, _: String, _: DeploymentLocation) -> Result<InfrastructureTask, InfrastructureError> { todo!() }
-/// #     async fn delete_infrastructure(&self, _: String, _: DeploymentLocation) -> Result<DeleteInfrastructureResponse, InfrastructureError> { todo!() }
-/// #     async fn find_infrastructure(&self, _: String, _: String, _: String, _: DeploymentLocation) -> Result<FindInfrastructureResponse, InfrastructureError> { todo!() }
-/// # }
-/// # async fn embed() -> Result<(), BootError> {
-/// let running = App::new("Echo VIM Driver")
-///     .property("application.port", 0) // any free port
-///     .driver(EchoDriver)
-///     .start()
-///     .await?;
-/// println!("serving on {}", running.local_addr());
-/// // ... later: no new requests, in-flight ones finish, jobs stop, deliveries flush.
-/// running.shutdown().await;
-/// # Ok(()) }
-/// ```
-pub struct RunningApp {
-    name: String,
-    local_addr: SocketAddr,
-    stop: CancellationToken,
-    server: Option<JoinHandle<()>>,
-    job_queue: Option<Arc<dyn JobQueue>>,
-    delivery: Option<Arc<dyn Delivery>>,
-    events: Option<broadcast::Receiver<Envelope>>,
-    app_vital: AppVital,
-}
-
-impl RunningApp {
-    /// The address the HTTP server listens on (its port is the real one when
-    /// `application.port` was 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// On the embedded default: every message delivered since start (task events),
-    /// for tests and tools. `None` when messages go elsewhere (Kafka, a supplied
-    /// delivery). Take it once; later calls return `None`.
-    pub fn take_embedded_events(&mut self) -> Option<broadcast::Receiver<Envelope>> {
-        self.events.take()
-    }
-
-    /// Stops gracefully: no new requests; requests in flight finish (up to
-    /// `application.shutdown_timeout`); then the job queue stops (running polls finish)
-    /// and deliveries in flight are flushed.
-    pub async fn shutdown(mut self) {
-        self.app_vital.stopping();
-        self.stop.cancel();
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
-        if let Some(queue) = &self.job_queue {
-            queue.shutdown().await;
-        }
-        if let Some(delivery) = &self.delivery {
-            delivery.flush().await;
-        }
-        tracing::info!(app = %self.name, "stopped");
-    }
-}
-
-impl Drop for RunningApp {
-    fn drop(&mut self) {
-        // Dropped without shutdown(): stop serving at least.
-        self.stop.cancel();
-    }
-}
-
-impl std::fmt::Debug for RunningApp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningApp")
-            .field("name", &self.name)
-            .field("local_addr", &self.local_addr)
             .finish_non_exhaustive()
     }
 }

@@ -35,40 +35,64 @@ pub trait ApiError: std::error::Error + Send + Sync + 'static {
 }
 
 /// An operation's error with its type erased: what the HTTP answer and the task monitor
-/// need of it. The generated `Driver` impl converts the author's `E: ApiError` into this
+/// need of it. The generated driver impl converts the author's `E: ApiError` into this
 /// inside its method bodies, so `E` never appears in a public signature (an author's
-/// private error type is fine).
+/// private error type is fine). Not an API: reachable through `ignition::__private`.
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DriverError {
     /// The HTTP status (400–599; anything else is reported as 500).
-    pub status: u16,
+    pub(crate) status: u16,
     /// The `localizedMessage` (the error's `Display`).
-    pub message: String,
+    pub(crate) message: String,
     /// Extra fields of the JSON body.
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    pub(crate) extra: serde_json::Map<String, serde_json::Value>,
     /// Whether monitoring polls again after this error.
-    pub retry: bool,
+    pub(crate) retry: bool,
+    /// Whether it is a `RequestNotFound` (of `InfrastructureError` or
+    /// `ResourceDriverError`): monitoring of an execution forgets the request instead of
+    /// ending it FAILED, as the Python framework did.
+    pub(crate) request_not_found: bool,
 }
 
 impl DriverError {
     /// Erases `err`.
     pub fn from_api_error<E: ApiError>(err: E) -> Self {
+        let any: &dyn std::any::Any = &err;
+        let request_not_found = matches!(
+            any.downcast_ref(),
+            Some(ResourceDriverError::RequestNotFound(_))
+        ) || matches!(
+            any.downcast_ref(),
+            Some(InfrastructureError::RequestNotFound(_))
+        );
         Self {
             status: err.status(),
             message: err.to_string(),
             extra: err.extra_fields(),
             retry: err.retry(),
+            request_not_found,
         }
     }
 
     /// A temporary error of the framework's own (503, retried): e.g. a call past its
     /// time limit.
     pub(crate) fn temporary(message: impl Into<String>) -> Self {
+        Self::framework(503, true, message.into())
+    }
+
+    /// An internal error of the framework's own (500, not retried).
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self::framework(500, false, message.into())
+    }
+
+    fn framework(status: u16, retry: bool, message: String) -> Self {
         Self {
-            status: 503,
-            message: message.into(),
+            status,
+            message,
             extra: serde_json::Map::new(),
-            retry: true,
+            retry,
+            request_not_found: false,
         }
     }
 }
@@ -185,6 +209,24 @@ mod tests {
             assert_eq!(err.retry(), retry, "{err:?}");
             assert!(err.extra_fields().is_empty(), "{err:?}");
         }
+    }
+
+    #[test]
+    fn only_request_not_found_is_marked_as_such_when_erased() {
+        for (err, _, _) in all() {
+            let expected = matches!(err, InfrastructureError::RequestNotFound(_));
+            assert_eq!(
+                DriverError::from_api_error(err.clone()).request_not_found,
+                expected,
+                "{err:?}"
+            );
+        }
+        let erased = DriverError::from_api_error(ResourceDriverError::RequestNotFound("r".into()));
+        assert!(erased.request_not_found);
+        assert!(
+            !DriverError::from_api_error(ResourceDriverError::Internal("r".into()))
+                .request_not_found
+        );
     }
 
     #[test]

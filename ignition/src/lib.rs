@@ -76,6 +76,7 @@ mod backoff;
 mod boot;
 pub mod config;
 mod driver;
+mod driver_files;
 mod error;
 pub mod jobqueue;
 #[cfg(feature = "kafka")]
@@ -85,17 +86,18 @@ mod logging;
 mod management;
 pub mod messaging;
 mod metrics;
-#[doc(hidden)] // for the bench only; changes without notice
-pub mod monitor;
+mod monitor;
 mod operations;
 mod response;
 mod runtime;
+mod serve;
 mod server;
 mod service;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
 mod tracectx;
+mod util;
 
 #[doc(hidden)]
 pub mod __private;
@@ -109,22 +111,23 @@ pub mod __fuzz;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-/// The contract's types: requests, responses, tasks, deployment locations, properties.
+/// The contracts' types: requests, responses, tasks and executions, deployment locations,
+/// properties — of the Infrastructure API and of the Resource Driver API.
 pub mod models {
     pub use ignition_openapi::{
-        CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
-        DeleteInfrastructureResponse, DeploymentLocation, FailureCode, FailureDetails,
-        FindInfrastructureRequest, FindInfrastructureResponse, FindInfrastructureResult,
-        InfrastructureTask, InfrastructureTaskQuery, Outputs, PropValue, PropValueMap, TaskStatus,
+        AssociatedTopology, AssociatedTopologyEntry, CreateInfrastructureRequest,
+        CreateInfrastructureResponse, DeleteInfrastructureRequest, DeleteInfrastructureResponse,
+        DeploymentLocation, FailureCode, FailureDetails, FindInfrastructureRequest,
+        FindInfrastructureResponse, FindInfrastructureResult, FindReferenceRequest,
+        FindReferenceResponse, FindReferenceResult, InfrastructureTask, InfrastructureTaskQuery,
+        LifecycleExecuteResponse, LifecycleExecution, LifecycleExecutionRequest, Outputs,
+        PropValue, PropValueMap, TaskStatus,
     };
 }
 
-pub use app::{App, DriverContext, RunningApp};
-pub use boot::BootError;
-/// The trait `#[vim_driver]` implements for a driver type: name it in bounds (e.g. a test
-/// helper `fn start<D: Driver>(driver: D)`); never implement it by hand — its methods are
-/// the generated glue between the author's four methods and the runtime, and may change.
-pub use driver::Driver;
+pub use app::{App, DriverContext};
+pub use boot::{BootError, RunningApp};
+pub use driver_files::DriverFiles;
 pub use error::{ApiError, InfrastructureError, ResourceDriverError};
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
@@ -136,11 +139,13 @@ pub use messaging::TaskEvents;
 /// `#[derive(ignition::serde::Deserialize)] #[serde(crate = "ignition::serde")]`.
 pub use serde;
 pub use serde_json;
+pub use serve::Driver;
 pub use server::ListenError;
 pub use tls::TlsError;
 
 /// Everything a driver needs: `use ignition::prelude::*;`.
 pub mod prelude {
+    pub use crate::driver_files::DriverFiles;
     pub use crate::error::{ApiError, InfrastructureError, ResourceDriverError};
     pub use crate::models::*;
     pub use crate::vim_driver;

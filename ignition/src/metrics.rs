@@ -32,7 +32,8 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::models::TaskStatus;
-use crate::operations::Operation;
+use crate::operations::{ApiKind, Operation};
+use crate::util::RwLocked;
 
 /// The `Content-Type` of a scrape.
 pub(crate) use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -134,15 +135,6 @@ fn status_label(status: TaskStatus) -> &'static str {
     }
 }
 
-fn operation_index(operation: Operation) -> usize {
-    match operation {
-        Operation::Create => 0,
-        Operation::Query => 1,
-        Operation::Delete => 2,
-        Operation::Find => 3,
-    }
-}
-
 /// One operation's series, resolved once so that a request costs no label hashing.
 struct OperationMetrics {
     name: &'static str,
@@ -174,7 +166,7 @@ impl std::fmt::Debug for ProbeCollector {
 
 impl Collector for ProbeCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let probes = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let probes = self.0.read_locked();
         if let Some(probe) = &probes.tasks_monitored {
             let gauge = ConstGauge::new(probe());
             let metric = encoder.encode_descriptor(
@@ -216,7 +208,8 @@ impl Collector for ProbeCollector {
 pub(crate) struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
-    operations: [OperationMetrics; 4],
+    /// Indexed by [`Operation::index`]; the operations of the app's API kind only.
+    operations: [Option<OperationMetrics>; Operation::ALL.len()],
     polls: [Counter; 6],
     events: Family<StatusLabels, Counter>,
     delivery_failures: Counter,
@@ -231,13 +224,13 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Every metric, registered under the `ignition_` prefix.
-    pub(crate) fn new() -> Self {
+    /// Every metric of an app serving `kind`, registered under the `ignition_` prefix.
+    pub(crate) fn new(kind: ApiKind) -> Self {
         let mut registry = Registry::with_prefix("ignition");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "http_requests",
-            "Requests to the Infrastructure API, by operation and HTTP status",
+            "Requests to the driver's API (the operations of its kind), by operation and HTTP status",
             requests.clone(),
         );
         let durations = Family::<OperationLabels, Histogram>::new_with_constructor(
@@ -245,21 +238,23 @@ impl Metrics {
         );
         registry.register_with_unit(
             "http_request_duration",
-            "Time to answer a request to the Infrastructure API, by operation",
+            "Time to answer a request to the driver's API, by operation",
             Unit::Seconds,
             durations.clone(),
         );
-        let operations = Operation::ALL.map(|operation| OperationMetrics {
-            name: operation.name(),
-            duration: durations.get_or_create_owned(&OperationLabels {
-                operation: operation.name(),
-            }),
-            common: Default::default(),
+        let operations = Operation::ALL.map(|operation| {
+            (operation.kind() == kind && operation.path().is_some()).then(|| OperationMetrics {
+                name: operation.name(),
+                duration: durations.get_or_create_owned(&OperationLabels {
+                    operation: operation.name(),
+                }),
+                common: Default::default(),
+            })
         });
         let poll_family = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "task_polls",
-            "Polls of tasks by the monitor (get_infrastructure_task), by outcome",
+            "Polls of tasks by the monitor (get_infrastructure_task, get_lifecycle_execution), by outcome",
             poll_family.clone(),
         );
         let polls = PollOutcome::ALL.map(|outcome| {
@@ -282,7 +277,7 @@ impl Metrics {
         let create_to_event = Histogram::new(TASK_BUCKETS);
         registry.register_with_unit(
             "create_to_event",
-            "From a create or delete accepted to its task event delivered",
+            "From a create, delete or execute accepted to its task event delivered",
             Unit::Seconds,
             create_to_event.clone(),
         );
@@ -314,7 +309,9 @@ impl Metrics {
     }
 
     fn request(&self, operation: Operation, status: u16, elapsed: Duration) {
-        let series = &self.operations[operation_index(operation)];
+        let Some(series) = &self.operations[operation.index()] else {
+            return; // not an operation of this app's API
+        };
         series.duration.observe(elapsed.as_secs_f64());
         match COMMON_STATUSES.iter().position(|s| *s == status) {
             Some(i) => {
@@ -339,7 +336,7 @@ impl Metrics {
     }
 
     fn set_probes(&self, set: impl FnOnce(&mut Probes)) {
-        set(&mut self.probes.0.write().unwrap_or_else(|e| e.into_inner()));
+        set(&mut self.probes.0.write_locked());
     }
 }
 
@@ -466,7 +463,7 @@ mod tests {
     use super::*;
 
     fn recorder() -> Recorder {
-        Recorder::new(Some(Arc::new(Metrics::new())))
+        Recorder::new(Some(Arc::new(Metrics::new(ApiKind::Infrastructure))))
     }
 
     fn scrape(recorder: &Recorder) -> String {

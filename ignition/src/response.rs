@@ -1,7 +1,15 @@
-//! JSON responses, for every endpoint (the API, its errors, management).
+//! JSON responses, for every endpoint (the API, management), and the one place where an
+//! error becomes the contract's JSON body `{"localizedMessage": "...", "status": N}` (plus
+//! a custom error's extra fields): [`ErrorBody`].
+//!
+//! Driver errors, request parse failures, unknown paths, wrong methods and content types,
+//! and driver panics all come through [`ErrorBody`]: no error ever leaves as plain text.
 
+use ignition_openapi::ErrorResponse;
 use poem::http::StatusCode;
 use poem::{Endpoint, IntoResponse, Request, Response};
+
+use crate::error::DriverError;
 
 /// A JSON response with this status.
 pub(crate) fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
@@ -12,12 +20,57 @@ pub(crate) fn json_response(status: StatusCode, body: &impl serde::Serialize) ->
             .body(bytes),
         Err(err) => {
             tracing::error!(error = %err, "cannot serialise a response body");
-            let fallback = r#"{"localizedMessage":"internal error: cannot serialise the response","status":500}"#;
+            let fallback = ErrorResponse::new(500, "internal error: cannot serialise the response");
+            // Two strings: an ErrorResponse always serialises.
+            let bytes = serde_json::to_vec(&fallback).unwrap_or_default();
             Response::builder()
                 .status(StatusCode::INTERNAL_SERVER_ERROR)
                 .content_type("application/json")
-                .body(fallback)
+                .body(bytes)
         }
+    }
+}
+
+/// An error on its way to the client, as the contract's [`ErrorResponse`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ErrorBody(ErrorResponse);
+
+impl ErrorBody {
+    /// An error with a status and a message.
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self(ErrorResponse::new(status.as_u16(), message))
+    }
+
+    /// The body of a driver's error. A status outside 400–599 is a bug in the error type;
+    /// it is reported as 500 rather than sent as a success or an invalid status.
+    pub(crate) fn from_driver_error(err: DriverError) -> Self {
+        let status = StatusCode::from_u16(err.status)
+            .ok()
+            .filter(|s| s.is_client_error() || s.is_server_error())
+            .unwrap_or_else(|| {
+                tracing::error!(
+                    status = err.status,
+                    "error type reported a status outside 400-599; answering 500"
+                );
+                StatusCode::INTERNAL_SERVER_ERROR
+            });
+        let mut body = ErrorResponse::new(status.as_u16(), err.message);
+        body.extra = err.extra;
+        Self(body)
+    }
+
+    /// The body of an error raised by poem or poem-openapi (parsing, routing, ...).
+    pub(crate) fn from_poem(err: &poem::Error) -> Self {
+        Self::new(err.status(), err.to_string())
+    }
+}
+
+impl IntoResponse for ErrorBody {
+    fn into_response(self) -> Response {
+        // Made from a StatusCode (`new`) or checked (`from_driver_error`).
+        let status =
+            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        json_response(status, &self.0)
     }
 }
 
@@ -42,12 +95,7 @@ impl<E: Endpoint> Endpoint for Allow<E> {
         match self.inner.call(request).await {
             Ok(output) => Ok(output.into_response()),
             Err(err) if err.status() == StatusCode::METHOD_NOT_ALLOWED => {
-                // The contract's error JSON (as `api::ErrorBody` writes it).
-                let body = serde_json::json!({
-                    "localizedMessage": err.to_string(),
-                    "status": StatusCode::METHOD_NOT_ALLOWED.as_u16(),
-                });
-                let mut response = json_response(StatusCode::METHOD_NOT_ALLOWED, &body);
+                let mut response = ErrorBody::from_poem(&err).into_response();
                 response.headers_mut().insert(
                     poem::http::header::ALLOW,
                     poem::http::HeaderValue::from_static(self.methods),
@@ -56,5 +104,81 @@ impl<E: Endpoint> Endpoint for Allow<E> {
             }
             Err(err) => Err(err),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ApiError, DriverError, InfrastructureError};
+
+    impl ErrorBody {
+        fn from_api_error<E: ApiError + Clone>(err: &E) -> Self {
+            Self::from_driver_error(DriverError::from_api_error(err.clone()))
+        }
+
+        fn json(&self) -> serde_json::Value {
+            serde_json::to_value(&self.0).unwrap()
+        }
+
+        fn status(&self) -> u16 {
+            self.0.status
+        }
+    }
+
+    #[test]
+    fn every_infrastructure_error_has_its_status() {
+        let cases = [
+            (InfrastructureError::InvalidTemplate("t".into()), 400),
+            (InfrastructureError::NotFound("t".into()), 400),
+            (InfrastructureError::RequestNotFound("t".into()), 400),
+            (
+                InfrastructureError::UnreachableDeploymentLocation("t".into()),
+                400,
+            ),
+            (InfrastructureError::Temporary("t".into()), 503),
+            (InfrastructureError::Internal("t".into()), 500),
+        ];
+        for (err, status) in cases {
+            let body = ErrorBody::from_api_error(&err).json();
+            assert_eq!(
+                body,
+                serde_json::json!({"localizedMessage": "t", "status": status}),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[derive(Debug, Clone, thiserror::Error)]
+    #[error("odd")]
+    struct Odd(u16);
+    impl ApiError for Odd {
+        fn status(&self) -> u16 {
+            self.0
+        }
+        fn extra_fields(&self) -> serde_json::Map<String, serde_json::Value> {
+            let mut m = serde_json::Map::new();
+            m.insert("status".into(), 1.into());
+            m.insert("code".into(), "X1".into());
+            m
+        }
+        fn statuses() -> Vec<u16> {
+            vec![]
+        }
+    }
+
+    #[test]
+    fn extra_fields_are_added_but_never_override() {
+        let body = ErrorBody::from_api_error(&Odd(409)).json();
+        assert_eq!(
+            body,
+            serde_json::json!({"localizedMessage": "odd", "status": 409, "code": "X1"})
+        );
+    }
+
+    #[test]
+    fn a_status_outside_the_error_range_becomes_500() {
+        assert_eq!(ErrorBody::from_api_error(&Odd(200)).status(), 500);
+        assert_eq!(ErrorBody::from_api_error(&Odd(1000)).status(), 500);
     }
 }

@@ -16,10 +16,10 @@ use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use tokio_util::either::Either;
 
-use crate::api::ErrorBody;
 use crate::config::{ApplicationProperties, IgnitionConfig};
 use crate::management::Vitals;
 use crate::metrics::Recorder;
+use crate::response::ErrorBody;
 use crate::tls::{self, CertFiles, TlsError};
 use crate::tracectx::{self, TraceCtx};
 
@@ -245,24 +245,14 @@ impl<E: Endpoint> Guarded<E> {
     }
 }
 
-/// Whether `path` is one of the Infrastructure API's operations (the requests served in
-/// a trace context).
+/// Whether `path` is one of the operations of an API (the requests served in a trace
+/// context).
 fn is_operation(path: &str) -> bool {
-    path.strip_prefix(crate::api::API_PATH)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .is_some_and(|name| {
-            crate::driver::Operation::ALL
-                .iter()
-                .any(|op| op.name() == name)
-        })
+    crate::operations::Operation::from_path(path).is_some()
 }
 
 fn panic_response(payload: Box<dyn Any + Send + 'static>) -> poem::Response {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into());
+    let what = crate::util::panic_message(payload.as_ref());
     tracing::error!(panic = %what, "the driver panicked while handling a request; answered 500");
     ErrorBody::new(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -276,10 +266,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_four_operations_get_a_context() {
+    fn only_the_operations_get_a_context() {
         for op in ["create", "delete", "query", "find"] {
             assert!(is_operation(&format!("/api/infrastructure/{op}")), "{op}");
         }
+        assert!(is_operation("/api/driver/lifecycle/execute"));
+        assert!(is_operation("/api/driver/references/find"));
         for path in [
             "/management/health",
             "/api/infrastructure/openapi.json",

@@ -86,8 +86,7 @@ impl Entry {
 /// The trace context of one request or one task: `(name, value)` pairs, names
 /// lower-cased, in header order. Cheap to clone; empty allocates nothing.
 #[derive(Clone, Default, PartialEq, Eq)]
-#[doc(hidden)] // public only as a field of the (hidden) MonitoringJob
-pub struct TraceCtx(Option<Arc<[Entry]>>);
+pub(crate) struct TraceCtx(Option<Arc<[Entry]>>);
 
 impl TraceCtx {
     /// The context of a request: its `X-Tracectx-*` headers (within the bounds), and a
@@ -105,13 +104,13 @@ impl TraceCtx {
             push(&mut entries, name, value.as_bytes());
         }
         if !entries.iter().any(|e| e.name() == TRANSACTION_ID) {
-            entries.insert(0, Entry::new(TRANSACTION_ID, generate_id()));
+            entries.insert(0, Entry::new(TRANSACTION_ID, crate::util::random_uuid()));
         }
         Self(Some(entries.into()))
     }
 
     /// Whether there is no entry.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries().is_empty()
     }
 
@@ -198,31 +197,6 @@ fn bounded_text(bytes: &[u8]) -> String {
         }
     }
     text
-}
-
-/// A random (version 4) UUID.
-fn generate_id() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    // Version 4 (random), variant RFC 4122: 122 random bits.
-    let bits = (u128::from(fastrand::u64(..)) << 64 | u128::from(fastrand::u64(..)))
-        & !(0xF000_u128 << 64)
-        & !(0xC000_u128 << 48)
-        | 0x4000_u128 << 64
-        | 0x8000_u128 << 48;
-    // Written digit by digit (`format!` of five fields costs more than the rest of the
-    // context), 8-4-4-4-12.
-    let mut text = [0u8; 36];
-    let mut nibble = 32;
-    for (i, byte) in text.iter_mut().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            *byte = b'-';
-        } else {
-            nibble -= 1;
-            *byte = HEX[(bits >> (nibble * 4)) as usize & 0xF];
-        }
-    }
-    // ASCII hex digits and dashes: always UTF-8.
-    String::from_utf8(text.to_vec()).unwrap_or_default()
 }
 
 /// `X-Tracectx-<Name>` for a lower-cased name.

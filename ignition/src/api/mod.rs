@@ -1,22 +1,23 @@
-//! The HTTP side: the Infrastructure API (poem-openapi), its spec and Swagger UI, the
-//! management endpoints, and the error and panic handling around all of them.
+//! The HTTP side of each API kind: its operations (poem-openapi describes them, plain
+//! poem endpoints serve them), its spec and Swagger UI, and the error JSON every failure
+//! becomes.
 //!
-//! `#[vim_driver]` makes a type a [`Driver`]; [`InfrastructureApi`] is the generic
-//! poem-openapi API over any driver, so each driver gets the contract's routes and a
-//! spec that lists the statuses its own error types can produce.
+//! Each kind has one file with its `#[OpenApi]` impl over a driver of that kind
+//! ([`infrastructure`], [`resource`]); what they share is here: the endpoint that serves
+//! one operation ([`OperationEndpoint`]), the spec and UI routes, the body parsing and
+//! the responses (`payload`); every error's JSON is `response::ErrorBody`'s.
 //!
-//! poem-openapi describes the operations; plain poem endpoints serve them. Each route
-//! calls the very method the spec is generated from, with the same body type and the
-//! same response type, but skips poem-openapi's per-operation routing and extraction
-//! layers (request and response are moved through every layer, which costs ~20 % of the
-//! throughput of a no-op driver; see docs/BENCHMARKS.md).
+//! Each route calls the very method the spec is generated from, with the same body type
+//! and the same response type, but skips poem-openapi's per-operation routing and
+//! extraction layers (request and response are moved through every layer, which shows in
+//! the throughput of a no-op driver; see docs/BENCHMARKS.md).
 
-mod error;
+mod infrastructure;
 mod payload;
+mod resource;
 
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use poem::http::StatusCode;
 use poem::{post, Endpoint, IntoResponse, Request, Response, Route};
@@ -25,226 +26,99 @@ use poem_openapi::types::Type;
 use poem_openapi::{OpenApi, OpenApiService};
 use serde::de::DeserializeOwned;
 
-pub(crate) use error::ErrorBody;
+pub(crate) use infrastructure::{infrastructure_api, infrastructure_spec};
 #[cfg(feature = "fuzz-internals")]
 pub(crate) use payload::parse_body;
-use payload::{BodyLimit, ContractJson, OperationResponse};
+use payload::{BodyLimit, ContractJson};
+pub(crate) use resource::{resource_driver_api, resource_driver_spec};
 
 use crate::config::IgnitionConfig;
-use crate::driver::{Driver, Operation};
 use crate::metrics::Recorder;
-use crate::models::{
-    CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
-    DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
-    InfrastructureTask, InfrastructureTaskQuery,
-};
-use crate::monitor::InfrastructureTaskMonitoringService;
+use crate::monitor::TaskMonitor;
+use crate::operations::{ApiKind, Operation};
 use crate::response::Allow;
-use crate::service::InfrastructureService;
+use crate::service::Calls;
 
-/// Where the Infrastructure API is served.
-pub(crate) const API_PATH: &str = "/api/infrastructure";
-
-/// The Infrastructure API of one driver: its routes and its spec.
+/// The API of one driver: its routes and its spec.
 pub(crate) struct ApiParts {
     pub(crate) routes: Route,
     pub(crate) spec_json: String,
     pub(crate) spec_yaml: String,
 }
 
-/// What the API is wired to: the task monitor (if tasks are monitored) and the settings
-/// of the configuration it serves under.
-pub(crate) struct Wiring {
-    monitor: Option<InfrastructureTaskMonitoringService>,
-    config: IgnitionConfig,
-    metrics: Recorder,
+/// What an API is wired to: the task monitor (if tasks are monitored), the settings of
+/// the configuration it serves under, and the metrics its requests are counted into.
+pub(crate) struct ApiWiring {
+    pub(crate) monitor: Option<TaskMonitor>,
+    pub(crate) config: IgnitionConfig,
+    pub(crate) metrics: Recorder,
 }
 
-impl Wiring {
-    pub(crate) fn new(
-        config: &IgnitionConfig,
-        monitor: Option<InfrastructureTaskMonitoringService>,
-    ) -> Self {
-        Self {
-            monitor,
-            config: config.clone(),
-            metrics: Recorder::default(),
-        }
+impl ApiWiring {
+    /// The calls of the service under the API: within `driver.*` time limits, tasks
+    /// watched by the monitor.
+    fn calls(&self) -> Calls {
+        Calls::new(self.monitor.clone(), &self.config.driver)
     }
 
-    /// Records each request into `metrics`.
-    pub(crate) fn metrics(mut self, metrics: Recorder) -> Self {
-        self.metrics = metrics;
-        self
+    /// `resource_driver.driver_files.*`.
+    fn driver_files_limits(&self) -> crate::driver_files::DriverFilesLimits {
+        // TODO(config merge): resource_driver.driver_files.max_entries / max_size.
+        crate::driver_files::DriverFilesLimits::default()
     }
-}
 
-/// The routes and spec of the API over `driver`.
-pub(crate) fn api_parts<D: Driver>(driver: Arc<D>, wiring: Wiring) -> ApiParts {
-    let service = InfrastructureService::new(driver, wiring.monitor, &wiring.config.driver);
-    let api = InfrastructureApi {
-        service: Some(Arc::new(service)),
-    };
-    let docs = openapi_service(api.clone());
-    ApiParts {
-        spec_json: docs.spec(),
-        spec_yaml: docs.spec_yaml(),
-        routes: infrastructure_routes(api, docs, &wiring.config, &wiring.metrics),
-    }
-}
-
-/// The spec of the API of a driver of type `D`, without a driver.
-pub(crate) fn spec_parts<D: Driver>() -> ApiParts {
-    let docs = openapi_service(InfrastructureApi::<D> { service: None });
-    ApiParts {
-        spec_json: docs.spec(),
-        spec_yaml: docs.spec_yaml(),
-        routes: Route::new(),
-    }
-}
-
-/// The Infrastructure API (the seed's InfrastructureApiService) over a driver.
-struct InfrastructureApi<D: Driver> {
-    /// `None` for an API built only for its spec (never served).
-    service: Option<Arc<InfrastructureService<D>>>,
-}
-
-impl<D: Driver> Clone for InfrastructureApi<D> {
-    fn clone(&self) -> Self {
-        Self {
-            service: self.service.clone(),
+    /// `application.max_body_size` and `application.body_read_timeout`.
+    fn body_limit(&self) -> BodyLimit {
+        BodyLimit {
+            max: self.config.application.max_body_size.bytes(),
+            timeout: self.config.application.body_read_timeout,
         }
     }
 }
 
-impl<D: Driver> InfrastructureApi<D> {
-    fn service(&self) -> &InfrastructureService<D> {
-        self.service
-            .as_deref()
-            .expect("an API built for its spec only is never served")
-    }
-}
-
-#[OpenApi]
-impl<D: Driver> InfrastructureApi<D> {
-    /// Create infrastructure
-    ///
-    /// Starts creating the infrastructure and answers at once; the outcome arrives later
-    /// as an InfrastructureTask event.
-    #[oai(path = "/create", method = "post", operation_id = "create")]
-    async fn create(
-        &self,
-        request: ContractJson<CreateInfrastructureRequest>,
-    ) -> OperationResponse<CreateInfrastructureResponse, D> {
-        self.service().create_infrastructure(request.0).await.into()
-    }
-
-    /// Query an infrastructure task
-    ///
-    /// Reports the current state of a create or delete task.
-    #[oai(path = "/query", method = "post", operation_id = "query")]
-    async fn query(
-        &self,
-        request: ContractJson<InfrastructureTaskQuery>,
-    ) -> OperationResponse<InfrastructureTask, D> {
-        self.service()
-            .get_infrastructure_task(request.0)
-            .await
-            .into()
-    }
-
-    /// Delete infrastructure
-    ///
-    /// Starts deleting the infrastructure and answers at once; the outcome arrives later
-    /// as an InfrastructureTask event.
-    #[oai(path = "/delete", method = "post", operation_id = "delete")]
-    async fn delete(
-        &self,
-        request: ContractJson<DeleteInfrastructureRequest>,
-    ) -> OperationResponse<DeleteInfrastructureResponse, D> {
-        self.service().delete_infrastructure(request.0).await.into()
-    }
-
-    /// Find infrastructure
-    ///
-    /// Finds infrastructure matching the template and instance name; `result` is null
-    /// when nothing matched.
-    #[oai(path = "/find", method = "post", operation_id = "find")]
-    async fn find(
-        &self,
-        request: ContractJson<FindInfrastructureRequest>,
-    ) -> OperationResponse<FindInfrastructureResponse, D> {
-        self.service().find_infrastructure(request.0).await.into()
-    }
-}
-
-/// The Infrastructure API as a poem-openapi service: its spec and Swagger UI.
-fn openapi_service<D: Driver>(
-    api: InfrastructureApi<D>,
-) -> OpenApiService<InfrastructureApi<D>, ()> {
-    OpenApiService::new(api, "Infrastructure", "1.0.0")
-        .description("The Infrastructure API of a VIM driver built with Ignition for Rust.")
-        .server(API_PATH)
-}
-
-/// `/api/infrastructure/*`: the four operations of `api`, Swagger UI at `/ui` (unless
-/// `application.swagger_ui_enabled: false`), the spec of `docs` at `/openapi.json` and
-/// `/openapi.yaml`. Full paths in one flat route: every nesting level rewrites the
-/// request's URI, which costs throughput.
-fn infrastructure_routes<D: Driver>(
-    api: InfrastructureApi<D>,
-    docs: OpenApiService<InfrastructureApi<D>, ()>,
-    config: &IgnitionConfig,
-    metrics: &Recorder,
-) -> Route {
-    let mut routes = Route::new()
-        .at(format!("{API_PATH}/openapi.json"), docs.spec_endpoint())
-        .at(
-            format!("{API_PATH}/openapi.yaml"),
-            docs.spec_endpoint_yaml(),
-        );
-    if config.application.swagger_ui_enabled {
-        routes = routes.nest(format!("{API_PATH}/ui"), docs.swagger_ui());
-    }
-    let limit = BodyLimit {
-        max: config.application.max_body_size.bytes(),
-        timeout: config.application.body_read_timeout,
-    };
-    for operation in Operation::ALL {
-        let path = format!("{API_PATH}/{}", operation.name());
-        let on = (&api, limit, operation, metrics);
-        // One arm per operation only for the method it calls (and so its body type).
-        routes = match operation {
-            Operation::Create => routes.at(
-                path,
-                route(on, |a, body| async move { a.create(body).await }),
-            ),
-            Operation::Query => routes.at(
-                path,
-                route(on, |a, body| async move { a.query(body).await }),
-            ),
-            Operation::Delete => routes.at(
-                path,
-                route(on, |a, body| async move { a.delete(body).await }),
-            ),
-            Operation::Find => {
-                routes.at(path, route(on, |a, body| async move { a.find(body).await }))
+/// An API kind's spec (both forms) and, when `routes` is given, its routes with the
+/// spec at `openapi.json` / `openapi.yaml` and Swagger UI at `ui` (unless
+/// `application.swagger_ui_enabled: false`).
+fn parts<A: OpenApi + 'static>(
+    kind: ApiKind,
+    docs: OpenApiService<A, ()>,
+    routes: Option<(Route, &IgnitionConfig)>,
+) -> ApiParts {
+    let (spec_json, spec_yaml) = (docs.spec(), docs.spec_yaml());
+    let routes = match routes {
+        None => Route::new(),
+        Some((routes, config)) => {
+            // Full paths in one flat route: every nesting level rewrites the request's
+            // URI, which costs throughput.
+            let base = kind.path();
+            let mut routes = routes
+                .at(format!("{base}/openapi.json"), docs.spec_endpoint())
+                .at(format!("{base}/openapi.yaml"), docs.spec_endpoint_yaml());
+            if config.application.swagger_ui_enabled {
+                routes = routes.nest(format!("{base}/ui"), docs.swagger_ui());
             }
-        };
+            routes
+        }
+    };
+    ApiParts {
+        routes,
+        spec_json,
+        spec_yaml,
     }
-    routes
 }
 
 /// The route of one operation: POST only (405 with `Allow: POST` otherwise), served by an
-/// [`OperationEndpoint`] that calls `call`.
-fn route<D, T, F, Fut>(
-    (api, limit, operation, metrics): (&InfrastructureApi<D>, BodyLimit, Operation, &Recorder),
+/// [`OperationEndpoint`] that calls `call` on a clone of `api`.
+fn route<A, T, F, Fut>(
+    api: &A,
+    wiring: &ApiWiring,
+    operation: Operation,
     call: F,
 ) -> Allow<poem::RouteMethod>
 where
-    D: Driver,
+    A: Clone + Send + Sync + 'static,
     T: Type + DeserializeOwned + Send + 'static,
-    F: Fn(InfrastructureApi<D>, ContractJson<T>) -> Fut + Send + Sync + 'static,
+    F: Fn(A, ContractJson<T>) -> Fut + Send + Sync + 'static,
     Fut: Future + Send,
     Fut::Output: IntoResponse,
 {
@@ -252,9 +126,9 @@ where
         "POST",
         post(OperationEndpoint {
             api: api.clone(),
-            limit,
+            limit: wiring.body_limit(),
             operation,
-            metrics: metrics.clone(),
+            metrics: wiring.metrics.clone(),
             call,
             body: PhantomData,
         }),
@@ -263,8 +137,8 @@ where
 
 /// One operation as a plain poem endpoint: checks the content type, parses the body as
 /// poem-openapi would (the same [`ContractJson`]), and calls the documented method.
-struct OperationEndpoint<D: Driver, T, F> {
-    api: InfrastructureApi<D>,
+struct OperationEndpoint<A, T, F> {
+    api: A,
     limit: BodyLimit,
     operation: Operation,
     metrics: Recorder,
@@ -272,11 +146,11 @@ struct OperationEndpoint<D: Driver, T, F> {
     body: PhantomData<fn() -> T>,
 }
 
-impl<D, T, F, Fut> Endpoint for OperationEndpoint<D, T, F>
+impl<A, T, F, Fut> Endpoint for OperationEndpoint<A, T, F>
 where
-    D: Driver,
+    A: Clone + Send + Sync,
     T: Type + DeserializeOwned + Send + 'static,
-    F: Fn(InfrastructureApi<D>, ContractJson<T>) -> Fut + Send + Sync,
+    F: Fn(A, ContractJson<T>) -> Fut + Send + Sync,
     Fut: Future + Send,
     Fut::Output: IntoResponse,
 {
@@ -294,11 +168,11 @@ where
     }
 }
 
-impl<D, T, F, Fut> OperationEndpoint<D, T, F>
+impl<A, T, F, Fut> OperationEndpoint<A, T, F>
 where
-    D: Driver,
+    A: Clone + Send + Sync,
     T: Type + DeserializeOwned + Send + 'static,
-    F: Fn(InfrastructureApi<D>, ContractJson<T>) -> Fut + Send + Sync,
+    F: Fn(A, ContractJson<T>) -> Fut + Send + Sync,
     Fut: Future + Send,
     Fut::Output: IntoResponse,
 {

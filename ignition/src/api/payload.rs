@@ -17,13 +17,13 @@ use poem_openapi::ApiResponse;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::ErrorBody;
-use crate::driver::{Driver, Operation};
+use crate::driver::{ResourceDriver, VimDriver};
 use crate::models::{
     CreateInfrastructureResponse, DeleteInfrastructureResponse, FindInfrastructureResponse,
-    InfrastructureTask,
+    FindReferenceResponse, InfrastructureTask, LifecycleExecuteResponse,
 };
-use crate::response::json_response;
+use crate::operations::Operation;
+use crate::response::{json_response, ErrorBody};
 use crate::service::ServiceError;
 
 const JSON: &str = "application/json";
@@ -194,59 +194,88 @@ fn bad_request(message: String) -> poem::Error {
 
 /// The success side of an operation: its status and description in the spec.
 pub(crate) trait OperationOutput: Serialize + Type + Send {
-    /// The operation it answers.
+    /// The operation it answers (its success status is the operation's).
     const OPERATION: Operation;
-    /// The success status (202 for create/delete, 200 for query/find).
-    const STATUS: StatusCode;
     /// The success response's description.
     const DESCRIPTION: &'static str;
-    /// Error statuses the framework itself may answer for this operation.
-    const FRAMEWORK_ERRORS: &'static [u16];
 }
 
-/// Statuses every operation may answer: a bad body, a wrong content type, a panic.
-const COMMON_ERRORS: &[u16] = &[400, 415, 500];
-/// Create and delete also answer 503 when their task cannot be monitored.
-const MONITORED_ERRORS: &[u16] = &[400, 415, 500, 503];
+/// Statuses every operation may answer: a bad body, a wrong content type, a panic; an
+/// operation that starts a task also answers 503 when its task cannot be monitored.
+fn framework_errors(operation: Operation) -> &'static [u16] {
+    if operation.starts_task() {
+        &[400, 415, 500, 503]
+    } else {
+        &[400, 415, 500]
+    }
+}
 
 impl OperationOutput for CreateInfrastructureResponse {
     const OPERATION: Operation = Operation::Create;
-    const STATUS: StatusCode = StatusCode::ACCEPTED;
     const DESCRIPTION: &'static str =
         "accepted; the outcome arrives later as an InfrastructureTask event on Kafka";
-    const FRAMEWORK_ERRORS: &'static [u16] = MONITORED_ERRORS;
 }
 
 impl OperationOutput for DeleteInfrastructureResponse {
     const OPERATION: Operation = Operation::Delete;
-    const STATUS: StatusCode = StatusCode::ACCEPTED;
     const DESCRIPTION: &'static str =
         "accepted; the outcome arrives later as an InfrastructureTask event on Kafka";
-    const FRAMEWORK_ERRORS: &'static [u16] = MONITORED_ERRORS;
 }
 
 impl OperationOutput for InfrastructureTask {
     const OPERATION: Operation = Operation::Query;
-    const STATUS: StatusCode = StatusCode::OK;
     const DESCRIPTION: &'static str = "the task's current state";
-    const FRAMEWORK_ERRORS: &'static [u16] = COMMON_ERRORS;
 }
 
 impl OperationOutput for FindInfrastructureResponse {
     const OPERATION: Operation = Operation::Find;
-    const STATUS: StatusCode = StatusCode::OK;
     const DESCRIPTION: &'static str = "handled; result is null when nothing matched";
-    const FRAMEWORK_ERRORS: &'static [u16] = COMMON_ERRORS;
 }
 
-/// The answer of one operation of driver `D`: its output, or an error body. `D` gives
-/// the spec the statuses of the operation's error type.
-pub(crate) struct OperationResponse<T, D> {
+impl OperationOutput for LifecycleExecuteResponse {
+    const OPERATION: Operation = Operation::Execute;
+    const DESCRIPTION: &'static str =
+        "accepted; the outcome arrives later as a LifecycleExecution event on Kafka";
+}
+
+impl OperationOutput for FindReferenceResponse {
+    const OPERATION: Operation = Operation::FindReference;
+    const DESCRIPTION: &'static str = "handled; result is null when nothing was found";
+}
+
+/// Where the spec finds the error statuses of a driver's operations (each kind's driver
+/// trait has its own `error_statuses`).
+pub(crate) trait ErrorStatuses {
+    /// Every status the error type of `operation` can produce.
+    fn error_statuses(operation: Operation) -> Vec<u16>;
+}
+
+/// The [`ErrorStatuses`] of a VIM driver `D`.
+pub(crate) struct VimStatuses<D>(PhantomData<fn() -> D>);
+
+impl<D: VimDriver> ErrorStatuses for VimStatuses<D> {
+    fn error_statuses(operation: Operation) -> Vec<u16> {
+        D::error_statuses(operation)
+    }
+}
+
+/// The [`ErrorStatuses`] of a resource driver `D`.
+pub(crate) struct ResourceStatuses<D>(PhantomData<fn() -> D>);
+
+impl<D: ResourceDriver> ErrorStatuses for ResourceStatuses<D> {
+    fn error_statuses(operation: Operation) -> Vec<u16> {
+        D::error_statuses(operation)
+    }
+}
+
+/// The answer of one operation: its output, or an error body. `S` gives the spec the
+/// statuses of the operation's error type.
+pub(crate) struct OperationResponse<T, S> {
     result: Result<T, ErrorBody>,
-    _driver: PhantomData<fn() -> D>,
+    _statuses: PhantomData<fn() -> S>,
 }
 
-impl<T, D> From<Result<T, ServiceError>> for OperationResponse<T, D> {
+impl<T, S> From<Result<T, ServiceError>> for OperationResponse<T, S> {
     fn from(result: Result<T, ServiceError>) -> Self {
         let result = result.map_err(|err| match err {
             ServiceError::Driver(err) => ErrorBody::from_driver_error(err),
@@ -254,27 +283,31 @@ impl<T, D> From<Result<T, ServiceError>> for OperationResponse<T, D> {
         });
         Self {
             result,
-            _driver: PhantomData,
+            _statuses: PhantomData,
         }
     }
 }
 
-impl<T: OperationOutput, D: Driver> IntoResponse for OperationResponse<T, D> {
+impl<T: OperationOutput, S> IntoResponse for OperationResponse<T, S> {
     fn into_response(self) -> Response {
         match self.result {
-            Ok(output) => json_response(T::STATUS, &output),
+            Ok(output) => json_response(success_status::<T>(), &output),
             Err(body) => body.into_response(),
         }
     }
 }
 
-impl<T: OperationOutput, D: Driver> ApiResponse for OperationResponse<T, D> {
+fn success_status<T: OperationOutput>() -> StatusCode {
+    StatusCode::from_u16(T::OPERATION.success_status()).unwrap_or(StatusCode::OK)
+}
+
+impl<T: OperationOutput, S: ErrorStatuses> ApiResponse for OperationResponse<T, S> {
     const BAD_REQUEST_HANDLER: bool = true;
 
     fn meta() -> MetaResponses {
         let success = MetaResponse {
             description: T::DESCRIPTION,
-            status: Some(T::STATUS.as_u16()),
+            status: Some(T::OPERATION.success_status()),
             status_range: None,
             content: vec![MetaMediaType {
                 content_type: JSON,
@@ -282,9 +315,9 @@ impl<T: OperationOutput, D: Driver> ApiResponse for OperationResponse<T, D> {
             }],
             headers: vec![],
         };
-        let errors: BTreeSet<u16> = D::error_statuses(T::OPERATION)
+        let errors: BTreeSet<u16> = S::error_statuses(T::OPERATION)
             .into_iter()
-            .chain(T::FRAMEWORK_ERRORS.iter().copied())
+            .chain(framework_errors(T::OPERATION).iter().copied())
             .collect();
         let errors = errors.into_iter().map(|status| MetaResponse {
             description: StatusCode::from_u16(status)
@@ -312,7 +345,7 @@ impl<T: OperationOutput, D: Driver> ApiResponse for OperationResponse<T, D> {
     fn from_parse_request_error(err: poem::Error) -> Self {
         Self {
             result: Err(ErrorBody::from_poem(&err)),
-            _driver: PhantomData,
+            _statuses: PhantomData,
         }
     }
 }

@@ -19,6 +19,8 @@ use serde_json::value::RawValue;
 
 pub use embedded::EmbeddedJobQueue;
 
+use crate::util::RwLocked;
+
 /// A boxed `Send` future, for the object-safe service traits.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -150,12 +152,12 @@ pub(crate) struct Handlers(
 
 impl Handlers {
     pub(crate) fn register(&self, job_type: &str, handler: std::sync::Arc<dyn JobHandler>) {
-        let mut handlers = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut handlers = self.0.write_locked();
         handlers.insert(job_type.to_string(), handler);
     }
 
     pub(crate) fn get(&self, job_type: &str) -> Option<std::sync::Arc<dyn JobHandler>> {
-        let handlers = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let handlers = self.0.read_locked();
         handlers.get(job_type).cloned()
     }
 }

@@ -10,6 +10,7 @@ use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use tokio::sync::{oneshot, Notify};
+use tokio_util::sync::CancellationToken;
 
 use super::spool::{Message, Spool, SpoolError, Ticket};
 use super::{KafkaConfig, KafkaError};
@@ -30,10 +31,44 @@ pub(crate) const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
 
 /// How long one call of the poll thread waits for delivery reports. rdkafka's
 /// `BaseProducer::poll` spins through the last partial millisecond of its window (the
-/// remaining time is truncated to whole ms), so a long window keeps that spin to ≤ 0.1 %
-/// of a core; reports are still handled the moment they arrive. rdkafka's own
-/// `FutureProducer` polls in 100 ms windows: ~1 % of a core while idle.
+/// remaining time is truncated to whole ms), so a long window keeps that spin negligible;
+/// reports are still handled the moment they arrive. (rdkafka's own `FutureProducer`
+/// polls in 100 ms windows; what each costs idle: docs/BENCHMARKS.md, "idle CPU < 1 % on
+/// Kafka".)
 const POLL_WINDOW: Duration = Duration::from_secs(1);
+
+/// The first wait between two attempts of [`KafkaDelivery::send_until_confirmed`]; it
+/// doubles with each failure up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(200);
+/// The longest wait between two attempts.
+const RETRY_MAX: Duration = Duration::from_secs(10);
+
+/// What a full spool means for a message: the spool's one policy, the same when the spool
+/// cannot take a message because its disk refused the write. Each kind of message has its
+/// constant here, with the reason; the job producer and the event delivery use these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnFull {
+    /// The message is refused; its sender says so.
+    Refuse,
+    /// The message is sent without the spool (with a WARN naming the reason).
+    SendUnspooled,
+}
+
+impl OnFull {
+    /// A new job (a create's monitoring job) is refused: until the broker has it, the
+    /// spool is its only keeper, so the create answers 503 naming the bound and nothing is
+    /// dropped silently; the client may try again.
+    pub(crate) const NEW_JOB: Self = Self::Refuse;
+    /// The re-queue of a job that runs again is sent unspooled: the consumed job's offset
+    /// is committed only once its re-queue is confirmed, so a crash runs the job again.
+    /// Refusing it would end the monitoring of a task the client was promised.
+    pub(crate) const REQUEUE: Self = Self::SendUnspooled;
+    /// A task event is sent unspooled: its job's offset is committed only once the event
+    /// is confirmed, so a crash polls the task again and sends the event again. Refused,
+    /// it would be kept no better: the monitor would poll the task again to send it again,
+    /// adding polls while the broker is away.
+    pub(crate) const EVENT: Self = Self::SendUnspooled;
+}
 
 /// While librdkafka's buffer is full, a send waits for a delivery report (room) or this
 /// long, whichever comes first, before it tries again.
@@ -66,9 +101,9 @@ pub struct KafkaDelivery {
     /// Tells the poll thread to end (when this is dropped).
     stop: Arc<AtomicBool>,
     spool: Option<Arc<Spool>>,
-    /// Cancelled at shutdown (flush): spooled messages still failing stop being retried
-    /// (they stay in the spool for the next start).
-    closing: tokio_util::sync::CancellationToken,
+    /// Cancelled at shutdown (flush): messages still failing stop being retried (those
+    /// spooled stay in the spool for the next start).
+    closing: CancellationToken,
 }
 
 impl KafkaDelivery {
@@ -101,7 +136,7 @@ impl KafkaDelivery {
             producer,
             stop,
             spool,
-            closing: tokio_util::sync::CancellationToken::new(),
+            closing: CancellationToken::new(),
         })
     }
 
@@ -111,9 +146,8 @@ impl KafkaDelivery {
     }
 
     /// Sends one message and waits for the broker's confirmation (as long as it takes).
-    /// With a spool, the message is in it (fsync'ed) until then. When the spool is full
-    /// or cannot be written, the message is sent unspooled (re-queues and events are
-    /// also kept by the job queue's commits: their job runs again after a crash).
+    /// With a spool, the message is in it (fsync'ed) until then; a spool that cannot take
+    /// it is handled as [`OnFull::EVENT`] says: the message is sent unspooled.
     pub async fn send(
         &self,
         topic: &str,
@@ -133,76 +167,100 @@ impl KafkaDelivery {
         payload: &[u8],
         headers: &[(String, String)],
     ) -> Result<(), DeliveryError> {
-        let ticket = match &self.spool {
-            Some(spool) => match spool
-                .append_with_headers(topic, key, payload, headers)
-                .await
-            {
-                Ok(ticket) => Some(ticket),
-                Err(err) => {
-                    tracing::warn!(error = %err, topic, "message sent without spooling it");
-                    None
-                }
-            },
-            None => None,
+        let message = Message {
+            topic: topic.to_string(),
+            key: key.map(str::to_string),
+            payload: payload.to_vec(),
+            headers: headers.to_vec(),
         };
-        let sent = self.produce(topic, key, payload, headers).await;
-        // Confirmed, or failed: the caller decides whether to send it again (a new
-        // message), so this one leaves the spool either way.
-        if let (Some(spool), Some(ticket)) = (&self.spool, ticket) {
-            spool.remove(ticket);
+        self.send_message(&message, OnFull::EVENT).await
+    }
+
+    /// Sends `message` once and waits for the broker's answer; spooled (as `on_full`
+    /// says) while it is in flight. Confirmed or failed, it then leaves the spool: on a
+    /// failure the caller decides whether to send it again (as a new message).
+    pub(crate) async fn send_message(
+        &self,
+        message: &Message,
+        on_full: OnFull,
+    ) -> Result<(), DeliveryError> {
+        let ticket = self
+            .spool(message, on_full)
+            .await
+            .map_err(|err| DeliveryError {
+                topic: message.topic.clone(),
+                reason: err.to_string(),
+            })?;
+        let sent = self.produce(message).await;
+        if let Some(ticket) = ticket {
+            self.unspool(ticket);
         }
         sent
     }
 
-    /// Writes a message to the spool (fsync'ed); `Ok(None)` when there is no spool. Hand
-    /// the ticket to [`KafkaDelivery::send_spooled`]. Refused when the spool is full.
+    /// Writes `message` to the spool (fsync'ed) and returns its ticket; `None` when there
+    /// is no spool, or when the spool did not take it and `on_full` says to send it
+    /// unspooled. The one place where [`OnFull`] is applied.
     pub(crate) async fn spool(
         &self,
-        topic: &str,
-        key: Option<&str>,
-        payload: &[u8],
+        message: &Message,
+        on_full: OnFull,
     ) -> Result<Option<Ticket>, SpoolError> {
-        match &self.spool {
-            Some(spool) => spool.append(topic, key, payload).await.map(Some),
-            None => Ok(None),
+        let Some(spool) = &self.spool else {
+            return Ok(None);
+        };
+        match (spool.append(message).await, on_full) {
+            (Ok(ticket), _) => Ok(Some(ticket)),
+            (Err(err), OnFull::Refuse) => Err(err),
+            (Err(err), OnFull::SendUnspooled) => {
+                tracing::warn!(error = %err, topic = %message.topic, "message sent without spooling it");
+                Ok(None)
+            }
         }
     }
 
-    /// Sends a spooled message until the broker confirms it (then removes it from the
-    /// spool), retrying failures with a growing delay, or until `stop` (it stays in the
-    /// spool and is sent again at the next start).
-    pub(crate) async fn send_spooled(&self, ticket: Ticket, message: &Message) -> bool {
+    /// Takes a message out of the spool without its confirmation: its sender gave it up.
+    pub(crate) fn unspool(&self, ticket: Ticket) {
+        if let Some(spool) = &self.spool {
+            spool.remove(ticket);
+        }
+    }
+
+    /// Sends `message` until the broker confirms it, then takes it out of the spool
+    /// (`ticket`, if spooled); failures are retried with a growing delay. Gives up when
+    /// this delivery shuts down or `stop` (when given) is cancelled, and returns the
+    /// ticket: dropped, the message stays in the spool and is sent again at the next start;
+    /// given to [`KafkaDelivery::unspool`], it is not. The one retry loop of the producer.
+    pub(crate) async fn send_until_confirmed(
+        &self,
+        message: &Message,
+        ticket: Option<Ticket>,
+        stop: Option<&CancellationToken>,
+    ) -> Result<(), Option<Ticket>> {
         let mut failures = 0u32;
         loop {
-            let sent = self
-                .produce(
-                    &message.topic,
-                    message.key.as_deref(),
-                    &message.payload,
-                    &message.headers,
-                )
-                .await;
-            match sent {
+            let err = match self.produce(message).await {
                 Ok(()) => {
-                    if let Some(spool) = &self.spool {
-                        spool.remove(ticket);
+                    if let Some(ticket) = ticket {
+                        self.unspool(ticket);
                     }
-                    return true;
+                    return Ok(());
                 }
-                Err(err) => {
-                    failures += 1;
-                    let wait = backoff(
-                        Duration::from_millis(200),
-                        failures,
-                        Duration::from_secs(10),
-                    );
-                    tracing::error!(error = %err, ?wait, "a spooled message was not delivered; trying again");
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        () = self.closing.cancelled() => return false,
-                    }
+                Err(err) => err,
+            };
+            failures += 1;
+            let wait = backoff(RETRY_FIRST, failures, RETRY_MAX);
+            tracing::error!(error = %err, key = message.key.as_deref().unwrap_or_default(), ?wait, "a message was not delivered; trying again");
+            let stopped = async {
+                match stop {
+                    Some(stop) => stop.cancelled().await,
+                    None => std::future::pending().await,
                 }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.closing.cancelled() => return Err(ticket),
+                () = stopped => return Err(ticket),
             }
         }
     }
@@ -221,14 +279,7 @@ impl KafkaDelivery {
         tracing::info!(messages = count, dir = %spool.dir().display(), "sending again what the spool holds from an earlier run");
         let confirmed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         for (ticket, message) in left {
-            let handed = self
-                .enqueue(
-                    &message.topic,
-                    message.key.as_deref(),
-                    &message.payload,
-                    &message.headers,
-                )
-                .await;
+            let handed = self.enqueue(&message).await;
             let (delivery, confirmed) = (self.clone(), confirmed.clone());
             tokio::spawn(async move {
                 let first = match handed {
@@ -237,12 +288,14 @@ impl KafkaDelivery {
                 };
                 let done = match first {
                     Ok(()) => {
-                        if let Some(spool) = &delivery.spool {
-                            spool.remove(ticket);
-                        }
+                        delivery.unspool(ticket);
                         true
                     }
-                    Err(_) => delivery.send_spooled(ticket, &message).await,
+                    // Given up at shutdown, it stays in the spool for the next start.
+                    Err(_) => delivery
+                        .send_until_confirmed(&message, Some(ticket), None)
+                        .await
+                        .is_ok(),
                 };
                 if done && confirmed.fetch_add(1, Ordering::Relaxed) + 1 == count {
                     tracing::info!(
@@ -255,28 +308,25 @@ impl KafkaDelivery {
     }
 
     /// Hands one message to the producer and waits for the broker's confirmation.
-    async fn produce(
-        &self,
-        topic: &str,
-        key: Option<&str>,
-        payload: &[u8],
-        headers: &[(String, String)],
-    ) -> Result<(), DeliveryError> {
-        let report = self.enqueue(topic, key, payload, headers).await?;
-        Self::confirmation(report, topic).await
+    async fn produce(&self, message: &Message) -> Result<(), DeliveryError> {
+        let report = self.enqueue(message).await?;
+        Self::confirmation(report, &message.topic).await
     }
 
     /// Hands one message to the producer (waiting for room in its buffer); the receiver
     /// gets the broker's answer.
     async fn enqueue(
         &self,
-        topic: &str,
-        key: Option<&str>,
-        payload: &[u8],
-        headers: &[(String, String)],
+        message: &Message,
     ) -> Result<oneshot::Receiver<Result<(), RdKafkaError>>, DeliveryError> {
+        let Message {
+            topic,
+            key,
+            payload,
+            headers,
+        } = message;
         let failed = |reason: String| DeliveryError {
-            topic: topic.to_string(),
+            topic: topic.clone(),
             reason,
         };
         let (report, confirmed) = oneshot::channel();
@@ -381,17 +431,150 @@ impl Drop for KafkaDelivery {
 impl Delivery for KafkaDelivery {
     fn deliver(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), DeliveryError>> {
         Box::pin(async move {
-            self.send_with_headers(
-                &envelope.topic,
-                envelope.key.as_deref(),
-                envelope.payload.as_bytes(),
-                &envelope.headers,
-            )
-            .await
+            let message = Message {
+                topic: envelope.topic,
+                key: envelope.key,
+                payload: envelope.payload.into_bytes(),
+                headers: envelope.headers,
+            };
+            self.send_message(&message, OnFull::EVENT).await
         })
     }
 
     fn flush(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.flush_within(Duration::from_secs(30)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::super::spool::SpoolLimits;
+    use super::*;
+
+    /// A delivery with a spool of its own, against an address nothing listens on (the
+    /// producer is created without a broker), with `settings` for librdkafka.
+    fn spooled_delivery(
+        name: &str,
+        max_records: usize,
+        settings: &[(&str, &str)],
+    ) -> (KafkaDelivery, Arc<Spool>, PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "ignition-delivery-test-{name}-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        let limits = SpoolLimits {
+            max_bytes: 1 << 30,
+            max_records,
+        };
+        let (spool, _) = Spool::open(&dir, limits).unwrap();
+        let spool = Arc::new(spool);
+        let kafka = KafkaConfig {
+            bootstrap: "127.0.0.1:1".into(),
+            settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        let delivery = KafkaDelivery::with_spool(&kafka, Some(spool.clone())).unwrap();
+        (delivery, spool, dir)
+    }
+
+    fn message(payload: &[u8]) -> Message {
+        Message {
+            topic: "jobs".into(),
+            key: Some("k".into()),
+            payload: payload.to_vec(),
+            headers: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_spool_refuses_new_jobs_and_lets_requeues_and_events_through_unspooled() {
+        let (delivery, spool, dir) = spooled_delivery("on-full", 1, &[]);
+        let first = delivery
+            .spool(&message(b"first"), OnFull::NEW_JOB)
+            .await
+            .unwrap()
+            .expect("spooled");
+        let err = delivery
+            .spool(&message(b"a new job"), OnFull::NEW_JOB)
+            .await
+            .expect_err("a new job is refused");
+        assert!(matches!(err, SpoolError::Full { .. }), "{err}");
+        assert!(
+            err.to_string().contains("`messaging.spool_max_records`: 1"),
+            "{err}"
+        );
+        for kind in [OnFull::REQUEUE, OnFull::EVENT] {
+            let ticket = delivery
+                .spool(&message(b"more"), kind)
+                .await
+                .expect("not refused: sent unspooled");
+            assert!(ticket.is_none(), "{kind:?}");
+        }
+        assert_eq!(spool.pending(), 1);
+
+        delivery.unspool(first);
+        assert_eq!(spool.pending(), 0);
+        for kind in [OnFull::NEW_JOB, OnFull::REQUEUE, OnFull::EVENT] {
+            let ticket = delivery
+                .spool(&message(b"room again"), kind)
+                .await
+                .unwrap()
+                .expect("spooled while there is room");
+            assert_eq!(spool.pending(), 1);
+            delivery.unspool(ticket);
+        }
+        drop(delivery);
+        drop(spool);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_retry_loop_gives_up_at_stop_or_shutdown_and_hands_the_ticket_back() {
+        // Larger than `message.max.bytes`: every attempt fails at once, in librdkafka.
+        let (delivery, spool, dir) =
+            spooled_delivery("retry", 10, &[("message.max.bytes", "1000")]);
+        let too_big = message(&[b'x'; 5000]);
+        let ticket = delivery.spool(&too_big, OnFull::NEW_JOB).await.unwrap();
+        assert!(
+            delivery.produce(&too_big).await.is_err(),
+            "it cannot be sent"
+        );
+
+        let stop = CancellationToken::new();
+        let stopper = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                stop.cancel();
+            })
+        };
+        let given_up = delivery
+            .send_until_confirmed(&too_big, ticket, Some(&stop))
+            .await;
+        assert!(stop.is_cancelled(), "retried until stopped");
+        stopper.await.unwrap();
+        let ticket = given_up
+            .expect_err("never confirmed")
+            .expect("its ticket handed back");
+        assert_eq!(spool.pending(), 1, "given up, it is still in the spool");
+
+        // At shutdown too, without a stop of its own.
+        delivery.closing.cancel();
+        let ticket = delivery
+            .send_until_confirmed(&too_big, Some(ticket), None)
+            .await
+            .expect_err("never confirmed")
+            .expect("its ticket handed back");
+        assert_eq!(spool.pending(), 1);
+        delivery.unspool(ticket);
+        assert_eq!(spool.pending(), 0);
+        drop(delivery);
+        drop(spool);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

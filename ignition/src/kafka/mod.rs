@@ -40,6 +40,19 @@ use crate::config::IgnitionConfig;
 use crate::jobqueue::BoxFuture;
 use crate::management::{Vital, VitalStatus};
 
+/// One monitoring job message of an infrastructure task, exactly as the job queue puts it
+/// on the topic (for the bench's raw broker figures).
+pub fn sample_job_message(
+    infrastructure_id: &str,
+    deployment_location: crate::models::DeploymentLocation,
+) -> Vec<u8> {
+    let job = crate::monitor::MonitoringJob::new(Some(infrastructure_id), "r", deployment_location)
+        .into_job(crate::operations::ApiKind::Infrastructure);
+    let queued = QueuedJob::new(job, crate::util::now_ms());
+    // A job of strings and maps serialises.
+    serde_json::to_vec(&queued).expect("a queued job serialises to JSON")
+}
+
 /// The Kafka side of a running app.
 pub(crate) struct KafkaServices {
     pub(crate) delivery: Arc<KafkaDelivery>,

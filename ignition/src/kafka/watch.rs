@@ -18,6 +18,8 @@ use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext}
 use rdkafka::types::RDKafkaErrorCode;
 use tokio::sync::watch;
 
+use crate::util::Locked;
+
 use super::KafkaConfig;
 
 /// How long one metadata request of the watcher waits; also how soon it notices a
@@ -37,7 +39,7 @@ struct Reports {
 
 impl Reports {
     fn record(&self, reason: &str, specific: bool) {
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let mut last = self.last.locked();
         if specific || last.is_none() {
             *last = Some(reason.to_string());
         }
@@ -168,11 +170,7 @@ impl Watch {
 
     /// The last failure librdkafka reported, if any.
     pub(crate) fn last_failure(&self) -> Option<String> {
-        self.reports
-            .last
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.reports.last.locked().clone()
     }
 }
 

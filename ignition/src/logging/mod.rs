@@ -105,12 +105,7 @@ fn level_directives(level: LogLevel) -> &'static str {
 /// The panic hook: one ERROR line, inside the spans of the panicking code (so it carries
 /// their fields), with `stack_trace` (the backtrace when `RUST_BACKTRACE` asks for one).
 fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
-    let payload = info.payload();
-    let what = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("Box<dyn Any>");
+    let what = crate::util::panic_message(info.payload());
     let thread = std::thread::current();
     let thread = thread.name().unwrap_or("<unnamed>");
     let location = info

@@ -1,9 +1,12 @@
-//! Task events: the InfrastructureMessagingService and the postal/delivery layer below it.
+//! Task events: the messaging service (the seed's InfrastructureMessagingService, Python
+//! 3.x's LifecycleMessagingService) and the postal/delivery layer below it.
 //!
-//! The InfrastructureMessagingService turns an [`InfrastructureTask`] into the contract's
-//! JSON and posts it, keyed by infrastructure id (so one task's events stay in order), to
-//! `messaging.topics.infrastructure_task_events.name` through a [`Delivery`]. Deliveries:
-//! [`EmbeddedBus`] (in process, one JSON line per event on stdout) and, with
+//! The messaging service posts each task event — an `InfrastructureTask` or a
+//! `LifecycleExecution`, as the contract's JSON — keyed by its task (so one task's events
+//! stay in order), to its API kind's events topic
+//! (`messaging.topics.infrastructure_task_events.name`,
+//! `messaging.topics.lifecycle_execution_events.name`) through a [`Delivery`].
+//! Deliveries: [`EmbeddedBus`] (in process, one JSON line per event on stdout) and, with
 //! `messaging.connection_address`, Kafka.
 
 mod embedded;
@@ -13,7 +16,7 @@ use std::sync::Arc;
 
 use crate::jobqueue::BoxFuture;
 use crate::metrics::Recorder;
-use crate::models::InfrastructureTask;
+use crate::models::{InfrastructureTask, TaskStatus};
 use crate::tracectx::TraceCtx;
 
 pub use embedded::EmbeddedBus;
@@ -79,15 +82,15 @@ pub trait Delivery: Send + Sync + 'static {
     }
 }
 
-/// Sends infrastructure task events (the seed's InfrastructureMessagingService).
+/// Sends the task events of one API kind to its topic.
 #[derive(Clone)]
-pub(crate) struct InfrastructureMessagingService {
+pub(crate) struct MessagingService {
     delivery: Arc<dyn Delivery>,
     topic: String,
     metrics: Recorder,
 }
 
-impl InfrastructureMessagingService {
+impl MessagingService {
     /// A service posting to `topic` through `delivery`.
     pub(crate) fn new(delivery: Arc<dyn Delivery>, topic: impl Into<String>) -> Self {
         Self {
@@ -103,8 +106,33 @@ impl InfrastructureMessagingService {
         self
     }
 
-    /// Posts the task as one event, with the trace context as message headers; `Ok`
-    /// once delivered.
+    /// Posts one event of a task whose status is `status` (its `payload`, the contract's
+    /// JSON), keyed by `key`, with the trace context as message headers; `Ok` once
+    /// delivered.
+    pub(crate) async fn send(
+        &self,
+        key: &str,
+        status: TaskStatus,
+        payload: String,
+        trace_ctx: &TraceCtx,
+    ) -> Result<(), DeliveryError> {
+        let delivered = self
+            .delivery
+            .deliver(Envelope {
+                topic: self.topic.clone(),
+                key: Some(key.to_string()),
+                payload,
+                headers: trace_ctx.message_headers(),
+            })
+            .await;
+        match &delivered {
+            Ok(()) => self.metrics.event_delivered(status),
+            Err(_) => self.metrics.delivery_failed(),
+        }
+        delivered
+    }
+
+    /// Posts an infrastructure task, keyed by its infrastructure id.
     pub(crate) async fn send_infrastructure_task(
         &self,
         task: &InfrastructureTask,
@@ -114,19 +142,7 @@ impl InfrastructureMessagingService {
             topic: self.topic.clone(),
             reason: format!("cannot serialise the task: {err}"),
         })?;
-        let delivered = self
-            .delivery
-            .deliver(Envelope {
-                topic: self.topic.clone(),
-                key: Some(task.infrastructure_id.clone()),
-                payload,
-                headers: trace_ctx.message_headers(),
-            })
-            .await;
-        match &delivered {
-            Ok(()) => self.metrics.event_delivered(task.status),
-            Err(_) => self.metrics.delivery_failed(),
-        }
-        delivered
+        self.send(&task.infrastructure_id, task.status, payload, trace_ctx)
+            .await
     }
 }

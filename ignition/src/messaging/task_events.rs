@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{DeliveryError, InfrastructureMessagingService};
+use super::{DeliveryError, MessagingService};
 use crate::models::InfrastructureTask;
 
 /// Sends task events on behalf of a driver that reports its own task outcomes
@@ -17,11 +17,11 @@ use crate::models::InfrastructureTask;
 /// ```
 #[derive(Clone, Default)]
 pub struct TaskEvents {
-    messaging: Arc<OnceLock<InfrastructureMessagingService>>,
+    messaging: Arc<OnceLock<MessagingService>>,
 }
 
 impl TaskEvents {
-    pub(crate) fn bind(&self, messaging: InfrastructureMessagingService) {
+    pub(crate) fn bind(&self, messaging: MessagingService) {
         let _ = self.messaging.set(messaging);
     }
 

@@ -1,109 +1,43 @@
-//! The InfrastructureTaskMonitoringService: watches each create/delete task until it
-//! finishes, then has its event sent.
+//! The task monitor (the seed's InfrastructureTaskMonitoringService and Python 3.x's
+//! LifecycleExecutionMonitoringService, one for both API kinds): watches each task a
+//! create, delete or execute started until it ends, then has its event sent.
 //!
-//! One job of type `InfrastructureTaskMonitoring` per task. Each run polls the driver's
-//! `get_infrastructure_task` once and returns an [`Action`]:
+//! One job per task (type `InfrastructureTaskMonitoring` or
+//! `LifecycleExecutionMonitoring`, data [`MonitoringJob`]). Each run polls the driver once
+//! through its kind's [`TaskPoller`] and returns an [`Action`]:
 //!
 //! | poll result | action |
 //! | --- | --- |
 //! | `IN_PROGRESS` | poll again after `job_queue.poll_interval` |
 //! | `COMPLETE` / `FAILED` | send the event; done once it is delivered (else poll again) |
 //! | an error with `retry` (`Temporary`, `UnreachableDeploymentLocation`) | poll again, backing off exponentially up to `job_queue.max_poll_interval` |
-//! | any other error | log it and forget the task |
+//! | any other error | the kind's policy: an infrastructure task is forgotten; an execution ends with a FAILED event (`INTERNAL_ERROR`), unless the error is `RequestNotFound` (forgotten) |
 //! | a poll past `driver.timeouts.query` / `driver.call_timeout` | cancelled; counts as a temporary error |
-//! | `job_queue.task_timeout` passed since the create/delete | a FAILED event (`INTERNAL_ERROR`), done |
+//! | `job_queue.task_timeout` passed since the request | a FAILED event (`INTERNAL_ERROR`), done |
 //!
 //! The first poll runs as soon as the job is taken; nothing ever waits in a loop.
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod job;
+mod poller;
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) use job::MonitoringJob;
+pub(crate) use poller::{OnPollError, Polled, ResourcePoller, TaskPoller, VimPoller};
 
 use crate::config::IgnitionConfig;
-use crate::driver::Driver;
 use crate::error::DriverError;
 use crate::jobqueue::{Action, BoxFuture, Job, JobHandler, JobQueue, JobQueueError};
-use crate::messaging::InfrastructureMessagingService;
+use crate::messaging::MessagingService;
 use crate::metrics::{PollOutcome, Recorder};
-use crate::models::{
-    DeploymentLocation, FailureCode, FailureDetails, InfrastructureTask, InfrastructureTaskQuery,
-    TaskStatus,
-};
-#[doc(hidden)] // the type of MonitoringJob::trace_ctx
-pub use crate::tracectx::TraceCtx;
+use crate::models::{DeploymentLocation, FailureCode, FailureDetails, TaskStatus};
+use crate::operations::ApiKind;
+use crate::util::now_ms;
 
-/// The job type of task monitoring jobs, as in the seed.
-pub(crate) const JOB_TYPE: &str = "InfrastructureTaskMonitoring";
-
-/// The data of one monitoring job (its [`Job::data`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[doc(hidden)] // public for the bench only
-pub struct MonitoringJob {
-    /// The infrastructure the task works on.
-    pub infrastructure_id: String,
-    /// The create or delete request whose task is watched.
-    pub request_id: String,
-    /// Where the infrastructure lives (passed to every poll).
-    pub deployment_location: DeploymentLocation,
-    /// Polls so far.
-    #[serde(default)]
-    pub polls: u32,
-    /// Retryable errors in a row (drives the backoff).
-    #[serde(default)]
-    pub consecutive_errors: u32,
-    /// When the task must have finished (`job_queue.task_timeout` after its create or
-    /// delete), in milliseconds since the Unix epoch; it travels with the job, so it
-    /// holds on every replica and across restarts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deadline_ms: Option<u64>,
-    /// The trace context of the create or delete (its `X-Tracectx-*` headers): every
-    /// poll is logged in it and the task's event carries it as message headers, on
-    /// whichever replica polls. Absent in jobs of earlier versions.
-    #[serde(default, skip_serializing_if = "TraceCtx::is_empty")]
-    pub trace_ctx: TraceCtx,
-    /// When the create or delete was accepted, in milliseconds since the Unix epoch
-    /// (for `ignition_create_to_event_seconds`); absent in jobs queued by older versions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_ms: Option<u64>,
-}
-
-impl MonitoringJob {
-    /// The job that carries this task (keyed by infrastructure id).
-    pub fn into_job(self) -> Job {
-        let key = Some(self.infrastructure_id.clone());
-        // Strings and string-keyed maps only: serialising cannot fail.
-        Job::new(JOB_TYPE, key, &self).expect("a MonitoringJob serialises to JSON")
-    }
-}
-
-/// What the monitor needs of a driver: one poll of one task.
-pub(crate) trait TaskPoller: Send + Sync + 'static {
-    /// Polls the task once (the driver's `get_infrastructure_task`).
-    fn poll(
-        &self,
-        query: InfrastructureTaskQuery,
-    ) -> BoxFuture<'static, Result<InfrastructureTask, DriverError>>;
-}
-
-/// A [`TaskPoller`] over a driver.
-pub(crate) struct DriverPoller<D>(Arc<D>);
-
-impl<D> DriverPoller<D> {
-    pub(crate) fn new(driver: Arc<D>) -> Self {
-        Self(driver)
-    }
-}
-
-impl<D: Driver> TaskPoller for DriverPoller<D> {
-    fn poll(
-        &self,
-        query: InfrastructureTaskQuery,
-    ) -> BoxFuture<'static, Result<InfrastructureTask, DriverError>> {
-        let driver = self.0.clone();
-        Box::pin(async move { driver.query(query).await })
-    }
-}
+/// Called with each task the monitor is about to poll (the test kit counts polls with
+/// it).
+pub(crate) type PollObserver = Arc<dyn Fn(&MonitoringJob) + Send + Sync>;
 
 /// How the monitor works: when to poll, how long a poll may take, and the deadline of a
 /// task.
@@ -129,13 +63,6 @@ impl MonitorSettings {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 /// How often to poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PollSchedule {
@@ -154,264 +81,307 @@ impl PollSchedule {
     }
 }
 
-/// The InfrastructureTaskMonitoringService: asks the job queue to watch tasks.
+/// The task monitor: asks the job queue to watch tasks of one API kind.
 #[derive(Clone)]
-pub(crate) struct InfrastructureTaskMonitoringService {
+pub(crate) struct TaskMonitor {
     job_queue: Arc<dyn JobQueue>,
+    kind: ApiKind,
     task_timeout: Option<Duration>,
     /// Whether jobs carry `created_ms` (only read by the metrics).
     stamp_created: bool,
 }
 
-impl InfrastructureTaskMonitoringService {
-    /// Registers the monitoring job handler on `job_queue` and returns the service;
-    /// polls are counted into `metrics`.
+impl TaskMonitor {
+    /// Registers the monitoring job handler of `poller`'s kind on `job_queue` and
+    /// returns the monitor; events go through `messaging`, polls are counted into
+    /// `metrics` and shown to `observer`.
     pub(crate) fn new(
         job_queue: Arc<dyn JobQueue>,
         poller: Arc<dyn TaskPoller>,
-        messaging: InfrastructureMessagingService,
+        messaging: MessagingService,
         settings: MonitorSettings,
         metrics: Recorder,
+        observer: Option<PollObserver>,
     ) -> Self {
+        let kind = poller.kind();
         let stamp_created = metrics.metrics().is_some();
         job_queue.register_handler(
-            JOB_TYPE,
+            kind.job_type(),
             Arc::new(MonitoringHandler {
-                poller,
-                messaging,
-                settings,
-                metrics,
+                monitor: Arc::new(Monitor {
+                    poller,
+                    messaging,
+                    settings,
+                    metrics,
+                }),
+                observer,
             }),
         );
         Self {
             job_queue,
+            kind,
             task_timeout: settings.task_timeout,
             stamp_created,
         }
     }
 
-    /// Starts watching a task; returns once the job queue has the job.
+    /// Starts watching a task (an infrastructure task has an infrastructure id, an
+    /// execution has none); returns once the job queue has the job.
     pub(crate) async fn monitor_task(
         &self,
-        infrastructure_id: &str,
+        infrastructure_id: Option<&str>,
         request_id: &str,
         deployment_location: DeploymentLocation,
     ) -> Result<(), JobQueueError> {
-        let job = MonitoringJob {
-            infrastructure_id: infrastructure_id.to_string(),
-            request_id: request_id.to_string(),
-            deployment_location,
-            polls: 0,
-            consecutive_errors: 0,
-            deadline_ms: self
-                .task_timeout
-                .map(|timeout| now_ms().saturating_add(timeout.as_millis() as u64)),
-            trace_ctx: crate::tracectx::current(),
-            created_ms: self.stamp_created.then(now_ms),
-        };
-        self.job_queue.queue(job.into_job()).await?;
+        let mut job = MonitoringJob::new(infrastructure_id, request_id, deployment_location);
+        let now = now_ms();
+        job.deadline_ms = self
+            .task_timeout
+            .map(|timeout| now.saturating_add(timeout.as_millis() as u64));
+        job.trace_ctx = crate::tracectx::current();
+        job.created_ms = self.stamp_created.then_some(now);
+        self.job_queue.queue(job.into_job(self.kind)).await?;
         tracing::debug!(infrastructure_id, request_id, "monitoring task");
         Ok(())
     }
 }
 
-struct MonitoringHandler {
+/// What a run of a monitoring job needs.
+struct Monitor {
     poller: Arc<dyn TaskPoller>,
-    messaging: InfrastructureMessagingService,
+    messaging: MessagingService,
     settings: MonitorSettings,
     metrics: Recorder,
 }
 
+struct MonitoringHandler {
+    monitor: Arc<Monitor>,
+    observer: Option<PollObserver>,
+}
+
 impl JobHandler for MonitoringHandler {
     fn handle(&self, job: Job) -> BoxFuture<'static, Action> {
-        let poller = self.poller.clone();
-        let messaging = self.messaging.clone();
-        let settings = self.settings;
-        let metrics = self.metrics.clone();
+        let monitor = self.monitor.clone();
+        let observer = self.observer.clone();
         Box::pin(async move {
             let task: MonitoringJob = match job.data() {
                 Ok(task) => task,
                 Err(err) => {
-                    tracing::error!(job_type = JOB_TYPE, error = %err, "malformed monitoring job skipped");
+                    tracing::error!(job_type = %job.job_type, error = %err, "malformed monitoring job skipped");
                     return Action::done();
                 }
             };
+            if let Some(observe) = observer {
+                observe(&task);
+            }
             if task.trace_ctx.is_empty() {
-                return poll_once(&*poller, &messaging, settings, &metrics, task).await;
+                return monitor.poll_once(task).await;
             }
             let ctx = task.trace_ctx.clone();
-            crate::tracectx::run(
-                ctx,
-                poll_once(&*poller, &messaging, settings, &metrics, task),
-            )
-            .await
+            crate::tracectx::run(ctx, monitor.poll_once(task)).await
         })
     }
 }
 
-/// The task's deadline passed: its FAILED event, then done (or, when the event is not
-/// delivered, again later).
-async fn deadline_passed(
-    messaging: &InfrastructureMessagingService,
-    schedule: PollSchedule,
-    timeout: Option<Duration>,
-    deadline: u64,
-    metrics: &Recorder,
-    mut task: MonitoringJob,
-) -> Action {
-    let within = timeout
-        .map(|t| humantime_serde::re::humantime::format_duration(t).to_string())
-        .unwrap_or_else(|| format!("its deadline ({deadline} ms since the epoch)"));
-    let failed = InfrastructureTask::failed(
-        task.infrastructure_id.clone(),
-        task.request_id.clone(),
-        FailureDetails::new(
+impl Monitor {
+    /// One poll of one task, and what follows from it (the table in the module docs).
+    async fn poll_once(&self, mut task: MonitoringJob) -> Action {
+        let schedule = self.settings.schedule;
+        if let Some(deadline) = task.deadline_ms.filter(|deadline| now_ms() >= *deadline) {
+            return self.deadline_passed(deadline, task).await;
+        }
+        task.polls += 1;
+        let poll = tokio::time::timeout(self.settings.poll_timeout, self.poller.poll(&task));
+        let (polled, timed_out) = match poll.await {
+            Ok(polled) => (polled, false),
+            Err(_) => {
+                let err = DriverError::temporary(format!(
+                    "{} did not answer within {} (`driver.timeouts.query` / `driver.call_timeout`); the poll was cancelled",
+                    poll_method(self.poller.kind()),
+                    humantime_serde::re::humantime::format_duration(self.settings.poll_timeout)
+                ));
+                (Err(err), true)
+            }
+        };
+        let err = match polled {
+            Ok(state) if state.status == TaskStatus::InProgress => {
+                self.metrics.poll(PollOutcome::InProgress);
+                task.consecutive_errors = 0;
+                let after = schedule.interval;
+                return Action::requeue(self.job(task), after, "task in progress");
+            }
+            Ok(state) => {
+                self.metrics.poll(PollOutcome::of(state.status));
+                return self.finish(state, task, "task finished; event sent").await;
+            }
+            Err(err) => err,
+        };
+        let policy = self.poller.on_error(&err);
+        self.metrics.poll(match policy {
+            _ if timed_out => PollOutcome::Timeout,
+            OnPollError::Retry => PollOutcome::Retry,
+            OnPollError::Forget => PollOutcome::Forgotten,
+            OnPollError::Fail => PollOutcome::Failed,
+        });
+        match policy {
+            OnPollError::Retry => {
+                task.consecutive_errors += 1;
+                let mut after = schedule.after_errors(task.consecutive_errors);
+                if let Some(deadline) = task.deadline_ms {
+                    // Not past the deadline: the FAILED event goes out when it is due.
+                    let left = Duration::from_millis(deadline.saturating_sub(now_ms()));
+                    after = after.min(left);
+                }
+                tracing::warn!(infrastructure_id = task.infrastructure_id(), request_id = %task.request_id, status = err.status, error = %err.message, errors_in_a_row = task.consecutive_errors, ?after, "poll failed; will retry");
+                let reason = format!("retryable error: {}", err.message);
+                Action::requeue(self.job(task), after, reason)
+            }
+            OnPollError::Forget => {
+                tracing::warn!(infrastructure_id = task.infrastructure_id(), request_id = %task.request_id, status = err.status, error = %err.message, "poll failed with an error that is not retried; task no longer monitored");
+                Action::done()
+            }
+            OnPollError::Fail => {
+                let details = FailureDetails::new(FailureCode::InternalError, err.message.clone());
+                let failed = self.poller.failed(&task, details);
+                tracing::warn!(infrastructure_id = task.infrastructure_id(), request_id = %task.request_id, status = err.status, error = %err.message, "poll failed with an error that is not retried; the task ends FAILED");
+                self.finish(failed, task, "task ended by an error; FAILED event sent")
+                    .await
+            }
+        }
+    }
+
+    /// The task's deadline passed: its FAILED event, then done (or, when the event is
+    /// not delivered, again later).
+    async fn deadline_passed(&self, deadline: u64, task: MonitoringJob) -> Action {
+        let within = self
+            .settings
+            .task_timeout
+            .map(|t| humantime_serde::re::humantime::format_duration(t).to_string())
+            .unwrap_or_else(|| format!("its deadline ({deadline} ms since the epoch)"));
+        let details = FailureDetails::new(
             FailureCode::InternalError,
             format!(
                 "the task did not finish within {within} (`job_queue.task_timeout`) after {} polls; it is no longer monitored",
                 task.polls
             ),
-        ),
-    );
-    match messaging
-        .send_infrastructure_task(&failed, &task.trace_ctx)
-        .await
-    {
-        Ok(()) => {
-            if let Some(created) = task.created_ms {
-                metrics.create_to_event(created, now_ms());
-            }
-            tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, polls = task.polls, "task deadline passed; FAILED event sent");
-            Action::done()
-        }
-        Err(err) => {
-            task.consecutive_errors += 1;
-            let after = schedule.after_errors(task.consecutive_errors);
-            tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, error = %err, ?after, "task deadline passed but its FAILED event was not delivered; will send again");
-            Action::requeue(
-                task.into_job(),
-                after,
-                format!("event not delivered: {err}"),
-            )
-        }
-    }
-}
-
-/// One poll of one task, and what follows from it (the table in the module docs).
-async fn poll_once(
-    poller: &dyn TaskPoller,
-    messaging: &InfrastructureMessagingService,
-    settings: MonitorSettings,
-    metrics: &Recorder,
-    mut task: MonitoringJob,
-) -> Action {
-    let schedule = settings.schedule;
-    if let Some(deadline) = task.deadline_ms.filter(|deadline| now_ms() >= *deadline) {
-        return deadline_passed(
-            messaging,
-            schedule,
-            settings.task_timeout,
-            deadline,
-            metrics,
-            task,
-        )
-        .await;
-    }
-    task.polls += 1;
-    let query = InfrastructureTaskQuery {
-        infrastructure_id: task.infrastructure_id.clone(),
-        request_id: task.request_id.clone(),
-        deployment_location: task.deployment_location.clone(),
-    };
-    let polled = match tokio::time::timeout(settings.poll_timeout, poller.poll(query)).await {
-        Ok(polled) => {
-            metrics.poll(match &polled {
-                Ok(state) => PollOutcome::of(state.status),
-                Err(err) if err.retry => PollOutcome::Retry,
-                Err(_) => PollOutcome::Forgotten,
-            });
-            polled
-        }
-        Err(_) => Err(DriverError::temporary(format!(
-            "get_infrastructure_task did not answer within {} (`driver.timeouts.query` / `driver.call_timeout`); the poll was cancelled",
-            humantime_serde::re::humantime::format_duration(settings.poll_timeout)
-        )))
-        .inspect_err(|_| metrics.poll(PollOutcome::Timeout)),
-    };
-    match polled {
-        Ok(state) if state.status == TaskStatus::InProgress => {
-            task.consecutive_errors = 0;
-            let after = schedule.interval;
-            Action::requeue(task.into_job(), after, "task in progress")
-        }
-        Ok(state) => match messaging
-            .send_infrastructure_task(&state, &task.trace_ctx)
+        );
+        let failed = self.poller.failed(&task, details);
+        self.finish(failed, task, "task deadline passed; FAILED event sent")
             .await
-        {
+    }
+
+    /// Sends the event of a task that ended, then done; when the event is not
+    /// delivered, the job stays and the task is polled (and its event sent) again.
+    async fn finish(&self, state: Polled, mut task: MonitoringJob, done: &str) -> Action {
+        let delivered = self
+            .messaging
+            .send(task.key(), state.status, state.event, &task.trace_ctx)
+            .await;
+        match delivered {
             Ok(()) => {
                 if let Some(created) = task.created_ms {
-                    metrics.create_to_event(created, now_ms());
+                    self.metrics.create_to_event(created, now_ms());
                 }
-                tracing::info!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, status = ?state.status, polls = task.polls, "task finished; event sent");
+                tracing::info!(infrastructure_id = task.infrastructure_id(), request_id = %task.request_id, status = ?state.status, polls = task.polls, "{done}");
                 Action::done()
             }
             Err(err) => {
                 // The event is not lost: keep the job, poll again and send again.
                 task.consecutive_errors += 1;
-                let after = schedule.after_errors(task.consecutive_errors);
-                tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, error = %err, ?after, "task finished but its event was not delivered; will poll and send again");
-                Action::requeue(
-                    task.into_job(),
-                    after,
-                    format!("event not delivered: {err}"),
-                )
+                let after = self.settings.schedule.after_errors(task.consecutive_errors);
+                tracing::warn!(infrastructure_id = task.infrastructure_id(), request_id = %task.request_id, error = %err, ?after, "task ended but its event was not delivered; will poll and send again");
+                let reason = format!("event not delivered: {err}");
+                Action::requeue(self.job(task), after, reason)
             }
-        },
-        Err(err) if err.retry => {
-            task.consecutive_errors += 1;
-            let mut after = schedule.after_errors(task.consecutive_errors);
-            if let Some(deadline) = task.deadline_ms {
-                // Not past the deadline: the FAILED event goes out when it is due.
-                let left = Duration::from_millis(deadline.saturating_sub(now_ms()));
-                after = after.min(left);
-            }
-            tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, status = err.status, error = %err.message, errors_in_a_row = task.consecutive_errors, ?after, "poll failed; will retry");
-            Action::requeue(
-                task.into_job(),
-                after,
-                format!("retryable error: {}", err.message),
-            )
         }
-        Err(err) => {
-            tracing::warn!(infrastructure_id = %task.infrastructure_id, request_id = %task.request_id, status = err.status, error = %err.message, "poll failed with an error that is not retried; task no longer monitored");
-            Action::done()
-        }
+    }
+
+    fn job(&self, task: MonitoringJob) -> Job {
+        task.into_job(self.poller.kind())
+    }
+}
+
+/// The author's method a poll calls, for messages.
+fn poll_method(kind: ApiKind) -> &'static str {
+    match kind {
+        ApiKind::Infrastructure => crate::operations::Operation::Query.method(),
+        ApiKind::ResourceDriver => crate::operations::Operation::ExecutionQuery.method(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
 
     use super::*;
+    use crate::driver::VimDriver;
     use crate::messaging::{Delivery, DeliveryError, EmbeddedBus, Envelope};
+    use crate::models::{
+        CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
+        DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
+        InfrastructureTask, InfrastructureTaskQuery,
+    };
+    use crate::operations::Operation;
+    use crate::tracectx::TraceCtx;
 
-    /// Answers polls from a script.
-    struct Scripted(Mutex<VecDeque<Result<InfrastructureTask, DriverError>>>);
+    /// Answers polls from a script; records the trace context of each poll; a poll with
+    /// an empty script never answers.
+    #[derive(Default)]
+    struct Scripted {
+        answers: Mutex<VecDeque<Result<InfrastructureTask, DriverError>>>,
+        contexts: Mutex<Vec<TraceCtx>>,
+        polls: AtomicUsize,
+    }
 
-    impl TaskPoller for Scripted {
-        fn poll(
+    impl Scripted {
+        fn answering(
+            answers: impl IntoIterator<Item = Result<InfrastructureTask, DriverError>>,
+        ) -> Arc<Self> {
+            Arc::new(Self {
+                answers: Mutex::new(answers.into_iter().collect()),
+                ..Self::default()
+            })
+        }
+    }
+
+    impl VimDriver for Scripted {
+        async fn create(
+            &self,
+            _: CreateInfrastructureRequest,
+        ) -> Result<CreateInfrastructureResponse, DriverError> {
+            unreachable!()
+        }
+        async fn query(
             &self,
             _: InfrastructureTaskQuery,
-        ) -> BoxFuture<'static, Result<InfrastructureTask, DriverError>> {
-            let next = self
-                .0
+        ) -> Result<InfrastructureTask, DriverError> {
+            self.polls.fetch_add(1, Ordering::SeqCst);
+            self.contexts
                 .lock()
                 .unwrap()
-                .pop_front()
-                .expect("no more scripted polls");
-            Box::pin(async move { next })
+                .push(crate::tracectx::current());
+            let next = self.answers.lock().unwrap().pop_front();
+            match next {
+                Some(answer) => answer,
+                None => std::future::pending().await,
+            }
+        }
+        async fn delete(
+            &self,
+            _: DeleteInfrastructureRequest,
+        ) -> Result<DeleteInfrastructureResponse, DriverError> {
+            unreachable!()
+        }
+        async fn find(
+            &self,
+            _: FindInfrastructureRequest,
+        ) -> Result<FindInfrastructureResponse, DriverError> {
+            unreachable!()
+        }
+        fn error_statuses(_: Operation) -> Vec<u16> {
+            Vec::new()
         }
     }
 
@@ -432,17 +402,14 @@ mod tests {
         max_interval: Duration::from_secs(8),
     };
 
+    const SETTINGS: MonitorSettings = MonitorSettings {
+        schedule: SCHEDULE,
+        poll_timeout: Duration::from_secs(30),
+        task_timeout: None,
+    };
+
     fn job() -> MonitoringJob {
-        MonitoringJob {
-            infrastructure_id: "i1".into(),
-            request_id: "r1".into(),
-            deployment_location: DeploymentLocation::new("dl"),
-            polls: 0,
-            consecutive_errors: 0,
-            deadline_ms: None,
-            trace_ctx: TraceCtx::default(),
-            created_ms: None,
-        }
+        MonitoringJob::new(Some("i1"), "r1", DeploymentLocation::new("dl"))
     }
 
     fn err(retry: bool) -> DriverError {
@@ -451,29 +418,37 @@ mod tests {
             message: "boom".into(),
             extra: serde_json::Map::new(),
             retry,
+            request_not_found: false,
         }
     }
 
-    const SETTINGS: MonitorSettings = MonitorSettings {
-        schedule: SCHEDULE,
-        poll_timeout: Duration::from_secs(30),
-        task_timeout: None,
-    };
+    fn monitor(
+        driver: Arc<Scripted>,
+        delivery: Arc<dyn Delivery>,
+        settings: MonitorSettings,
+    ) -> Monitor {
+        Monitor {
+            poller: Arc::new(VimPoller(driver)),
+            messaging: MessagingService::new(delivery, "events"),
+            settings,
+            metrics: Recorder::default(),
+        }
+    }
 
     async fn run(
         answer: Result<InfrastructureTask, DriverError>,
         delivery: Arc<dyn Delivery>,
         job: MonitoringJob,
     ) -> Action {
-        let poller = Scripted(Mutex::new(VecDeque::from([answer])));
-        let messaging = InfrastructureMessagingService::new(delivery, "events");
-        poll_once(&poller, &messaging, SETTINGS, &Recorder::default(), job).await
+        monitor(Scripted::answering([answer]), delivery, SETTINGS)
+            .poll_once(job)
+            .await
     }
 
     fn requeued(action: Action) -> (MonitoringJob, Duration) {
         match action {
             Action::Requeue { job, after, .. } => {
-                assert_eq!(job.job_type, JOB_TYPE);
+                assert_eq!(job.job_type, "InfrastructureTaskMonitoring");
                 (job.data::<MonitoringJob>().unwrap(), after)
             }
             Action::Done => panic!("expected a requeue"),
@@ -496,10 +471,7 @@ mod tests {
             InfrastructureTask::failed(
                 "i1",
                 "r1",
-                crate::models::FailureDetails::new(
-                    crate::models::FailureCode::InsufficientCapacity,
-                    "full",
-                ),
+                FailureDetails::new(FailureCode::InsufficientCapacity, "full"),
             ),
         ] {
             let bus = Arc::new(EmbeddedBus::new(false));
@@ -553,25 +525,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn other_errors_forget_the_task() {
+    async fn other_errors_forget_an_infrastructure_task() {
         let bus = Arc::new(EmbeddedBus::new(false));
         let mut events = bus.subscribe();
         assert_eq!(run(Err(err(false)), bus, job()).await, Action::Done);
         assert!(events.try_recv().is_err(), "no event for a forgotten task");
-    }
-
-    /// Answers COMPLETE; records the trace context each poll ran in.
-    struct Traced(Mutex<Vec<TraceCtx>>);
-
-    impl TaskPoller for Traced {
-        fn poll(
-            &self,
-            query: InfrastructureTaskQuery,
-        ) -> BoxFuture<'static, Result<InfrastructureTask, DriverError>> {
-            self.0.lock().unwrap().push(crate::tracectx::current());
-            let task = InfrastructureTask::complete(query.infrastructure_id, query.request_id);
-            Box::pin(async move { Ok(task) })
-        }
     }
 
     #[tokio::test]
@@ -583,7 +541,7 @@ mod tests {
             trace_ctx: ctx.clone(),
             ..job()
         };
-        let message = job.clone().into_job();
+        let message = job.clone().into_job(ApiKind::Infrastructure);
         let data: serde_json::Value = message.data().unwrap();
         assert_eq!(
             data["trace_ctx"],
@@ -598,18 +556,25 @@ mod tests {
 
         let bus = Arc::new(EmbeddedBus::new(false));
         let mut events = bus.subscribe();
-        let poller = Arc::new(Traced(Mutex::new(Vec::new())));
+        let driver = Scripted::answering([Ok(InfrastructureTask::complete("i1", "r1"))]);
+        let observed = Arc::new(AtomicUsize::new(0));
+        let counter = observed.clone();
         let handler = MonitoringHandler {
-            poller: poller.clone(),
-            messaging: InfrastructureMessagingService::new(bus, "events"),
-            settings: SETTINGS,
-            metrics: Recorder::default(),
+            monitor: Arc::new(monitor(driver.clone(), bus, SETTINGS)),
+            observer: Some(Arc::new(move |_: &MonitoringJob| {
+                counter.fetch_add(1, Ordering::SeqCst);
+            })),
         };
         assert_eq!(handler.handle(message).await, Action::Done);
         assert_eq!(
-            *poller.0.lock().unwrap(),
+            *driver.contexts.lock().unwrap(),
             [ctx],
             "the poll ran in the job's context"
+        );
+        assert_eq!(
+            observed.load(Ordering::SeqCst),
+            1,
+            "the observer saw the poll"
         );
         let event = events.try_recv().expect("one event");
         assert_eq!(
@@ -638,76 +603,37 @@ mod tests {
     #[tokio::test]
     async fn malformed_jobs_are_skipped() {
         let handler = MonitoringHandler {
-            poller: Arc::new(Scripted(Mutex::new(VecDeque::new()))),
-            messaging: InfrastructureMessagingService::new(
+            monitor: Arc::new(monitor(
+                Scripted::answering([]),
                 Arc::new(EmbeddedBus::new(false)),
-                "events",
-            ),
-            settings: SETTINGS,
-            metrics: Recorder::default(),
+                SETTINGS,
+            )),
+            observer: None,
         };
-        let job = Job::new(JOB_TYPE, None, &serde_json::json!({"infrastructure_id": 5})).unwrap();
+        let job = Job::new(
+            ApiKind::Infrastructure.job_type(),
+            None,
+            &serde_json::json!({"infrastructure_id": 5}),
+        )
+        .unwrap();
         assert_eq!(handler.handle(job).await, Action::Done);
-    }
-}
-
-#[cfg(test)]
-mod deadline_and_timeout_tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::*;
-    use crate::messaging::EmbeddedBus;
-
-    /// Never answers; counts its polls.
-    struct Hanging(AtomicUsize);
-    impl TaskPoller for Hanging {
-        fn poll(
-            &self,
-            _: InfrastructureTaskQuery,
-        ) -> BoxFuture<'static, Result<InfrastructureTask, DriverError>> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            Box::pin(std::future::pending())
-        }
     }
 
     fn settings(task_timeout: Option<Duration>) -> MonitorSettings {
         MonitorSettings {
-            schedule: PollSchedule {
-                interval: Duration::from_secs(1),
-                max_interval: Duration::from_secs(8),
-            },
+            schedule: SCHEDULE,
             poll_timeout: Duration::from_secs(5),
             task_timeout,
         }
     }
 
-    fn job(deadline_ms: Option<u64>) -> MonitoringJob {
-        MonitoringJob {
-            infrastructure_id: "i1".into(),
-            request_id: "r1".into(),
-            deployment_location: DeploymentLocation::new("dl"),
-            polls: 0,
-            consecutive_errors: 0,
-            deadline_ms,
-            trace_ctx: TraceCtx::default(),
-            created_ms: None,
-        }
-    }
-
     #[tokio::test(start_paused = true)]
     async fn a_hanging_poll_is_cancelled_at_its_timeout_and_retried() {
-        let poller = Hanging(AtomicUsize::new(0));
         let bus = Arc::new(EmbeddedBus::new(false));
-        let messaging = InfrastructureMessagingService::new(bus, "events");
         let started = tokio::time::Instant::now();
-        let action = poll_once(
-            &poller,
-            &messaging,
-            settings(None),
-            &Recorder::default(),
-            job(None),
-        )
-        .await;
+        let action = monitor(Scripted::answering([]), bus, settings(None))
+            .poll_once(job())
+            .await;
         assert_eq!(
             started.elapsed(),
             Duration::from_secs(5),
@@ -718,6 +644,7 @@ mod deadline_and_timeout_tests {
                 let next: MonitoringJob = job.data().unwrap();
                 assert_eq!(next.consecutive_errors, 1, "counted as a temporary error");
                 assert!(reason.contains("driver.call_timeout"), "{reason}");
+                assert!(reason.contains("get_infrastructure_task"), "{reason}");
             }
             Action::Done => panic!("a timed-out poll must be retried"),
         }
@@ -725,28 +652,29 @@ mod deadline_and_timeout_tests {
 
     #[tokio::test]
     async fn a_task_past_its_deadline_gets_a_failed_event_and_is_done() {
-        let poller = Hanging(AtomicUsize::new(0));
+        let driver = Scripted::answering([]);
         let bus = Arc::new(EmbeddedBus::new(false));
         let mut events = bus.subscribe();
-        let messaging = InfrastructureMessagingService::new(bus, "events");
-        let past = now_ms() - 1;
-        let action = poll_once(
-            &poller,
-            &messaging,
-            settings(Some(Duration::from_secs(60))),
-            &Recorder::default(),
-            job(Some(past)),
-        )
-        .await;
+        let task = MonitoringJob {
+            deadline_ms: Some(now_ms() - 1),
+            ..job()
+        };
+        let action = monitor(driver.clone(), bus, settings(Some(Duration::from_secs(60))))
+            .poll_once(task)
+            .await;
         assert_eq!(action, Action::Done);
         assert_eq!(
-            poller.0.load(Ordering::SeqCst),
+            driver.polls.load(Ordering::SeqCst),
             0,
             "no poll after the deadline"
         );
         let event: InfrastructureTask =
             serde_json::from_str(&events.try_recv().expect("an event").payload).unwrap();
         assert_eq!(event.status, TaskStatus::Failed);
+        assert_eq!(
+            (event.infrastructure_id.as_str(), event.request_id.as_str()),
+            ("i1", "r1")
+        );
         let details = event.failure_details.expect("failure details");
         assert_eq!(details.failure_code, FailureCode::InternalError);
         let description = details.description.unwrap_or_default();

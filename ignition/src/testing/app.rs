@@ -2,7 +2,6 @@
 //! the count of its polls.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
@@ -13,18 +12,15 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
 use super::error::{shorten, ErrorBody, TestError};
-use crate::driver::{Driver, Operation};
-use crate::error::DriverError;
 use crate::messaging::Envelope;
 use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
     DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
     InfrastructureTask, InfrastructureTaskQuery,
 };
-use crate::{App, RunningApp};
-
-/// Where the contract serves the four operations.
-const API_PATH: &str = "/api/infrastructure";
+use crate::operations::Operation;
+use crate::util::Locked;
+use crate::{App, Driver, RunningApp};
 
 /// The app name of [`TestApp::start`].
 const TEST_APP_NAME: &str = "Ignition Test Driver";
@@ -71,9 +67,8 @@ pub struct TestApp {
     no_events: &'static str,
     /// The next envelope [`TestApp::next_envelope`] hands out.
     cursor: Mutex<usize>,
-    polls: Option<Arc<PollCounter>>,
-    /// Queries this client sent, per task: not polls.
-    own_queries: PollCounter,
+    /// The monitor's polls, per task.
+    polls: Arc<PollCounter>,
     _drain: AbortOnDrop,
 }
 
@@ -99,8 +94,7 @@ impl TestApp {
     /// `App::driver` or `driver_with`) the same way, on a free port: `application.port`
     /// is always set to 0 (tests run in parallel; a fixed port would collide), whatever
     /// the app's configuration says. Everything else is the app's, the poll interval
-    /// included. Polls are not counted ([`TestApp::poll_count`] is `None`: the driver is
-    /// inside the app); use [`TestApp::with_driver`] to have them counted.
+    /// included. Polls are counted ([`TestApp::poll_count`]).
     ///
     /// Task events are seen when the app runs on the embedded default; with
     /// `messaging.connection_address` (Kafka) or a supplied delivery the client works
@@ -118,11 +112,22 @@ impl TestApp {
     /// # Ok(()) }
     /// ```
     pub async fn with(app: App) -> Result<TestApp, TestError> {
-        Self::launch(app, None).await
+        init_test_logging();
+        let polls = Arc::new(PollCounter::default());
+        let counter = polls.clone();
+        let running = app
+            .property("application.port", 0)
+            .observe_polls(Arc::new(move |task| {
+                counter.record(task.infrastructure_id.clone(), task.request_id.clone());
+            }))
+            .start()
+            .await
+            .map_err(TestError::Start)?;
+        Self::launch(running, polls).await
     }
 
     /// Starts `app` with `driver` as its driver (replacing any it has), like
-    /// [`TestApp::with`], and counts the driver's polls like [`TestApp::start`].
+    /// [`TestApp::with`].
     ///
     /// ```no_run
     /// # async fn example<D: ignition::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
@@ -134,21 +139,16 @@ impl TestApp {
     /// # Ok(()) }
     /// ```
     pub async fn with_driver<D: Driver>(app: App, driver: D) -> Result<TestApp, TestError> {
-        let polls = Arc::new(PollCounter::default());
-        let driver = Counted {
-            inner: driver,
-            polls: polls.clone(),
-        };
-        Self::launch(app.driver(driver), Some(polls)).await
+        Self::with(app.driver(driver)).await
     }
+}
 
-    async fn launch(app: App, polls: Option<Arc<PollCounter>>) -> Result<TestApp, TestError> {
-        init_test_logging();
-        let mut running = app
-            .property("application.port", 0)
-            .start()
-            .await
-            .map_err(TestError::Start)?;
+impl TestApp {
+    /// The rest of [`TestApp::with`], once the app runs.
+    async fn launch(
+        mut running: RunningApp,
+        polls: Arc<PollCounter>,
+    ) -> Result<TestApp, TestError> {
         let url = base_url(running.local_addr());
         // Subscribed inside `start`, before the first request can be served.
         let (events, drain) = match running.take_embedded_events() {
@@ -179,7 +179,6 @@ impl TestApp {
                 a TestApp sees the task events of the embedded bus only",
             cursor: Mutex::new(0),
             polls,
-            own_queries: PollCounter::default(),
             _drain: drain,
         })
     }
@@ -231,7 +230,7 @@ impl TestApp {
         &self,
         request: CreateInfrastructureRequest,
     ) -> Result<CreateInfrastructureResponse, TestError> {
-        self.call("create", 202, &request).await
+        self.call(Operation::Create, &request).await
     }
 
     /// `POST /api/infrastructure/query`: the task as the driver reports it now (this
@@ -255,17 +254,7 @@ impl TestApp {
         &self,
         request: InfrastructureTaskQuery,
     ) -> Result<InfrastructureTask, TestError> {
-        let task = (
-            request.infrastructure_id.clone(),
-            request.request_id.clone(),
-        );
-        self.own_queries.record(task.0.clone(), task.1.clone());
-        let answer = self.call("query", 200, &request).await;
-        if matches!(&answer, Err(TestError::Http { .. })) {
-            // It may never have reached the driver: do not subtract it from the polls.
-            self.own_queries.forget(task);
-        }
-        answer
+        self.call(Operation::Query, &request).await
     }
 
     /// `POST /api/infrastructure/delete`: the 202's ids, or the error.
@@ -286,7 +275,7 @@ impl TestApp {
         &self,
         request: DeleteInfrastructureRequest,
     ) -> Result<DeleteInfrastructureResponse, TestError> {
-        self.call("delete", 202, &request).await
+        self.call(Operation::Delete, &request).await
     }
 
     /// `POST /api/infrastructure/find`: what was found (`result: None` when nothing
@@ -311,7 +300,7 @@ impl TestApp {
         &self,
         request: FindInfrastructureRequest,
     ) -> Result<FindInfrastructureResponse, TestError> {
-        self.call("find", 200, &request).await
+        self.call(Operation::Find, &request).await
     }
 
     /// The first task event of `request_id` (the request id a create or delete answered),
@@ -365,7 +354,7 @@ impl TestApp {
     /// ```
     pub fn events_of(&self, request_id: &str) -> Result<Vec<InfrastructureTask>, TestError> {
         let log = self.event_log()?;
-        let state = log.state.lock().expect("event log");
+        let state = log.state.locked();
         Ok(state
             .entries
             .iter()
@@ -387,7 +376,7 @@ impl TestApp {
     /// ```
     pub fn envelopes(&self) -> Result<Vec<Envelope>, TestError> {
         let log = self.event_log()?;
-        let state = log.state.lock().expect("event log");
+        let state = log.state.locked();
         Ok(state.entries.iter().map(|e| e.envelope.clone()).collect())
     }
 
@@ -407,7 +396,7 @@ impl TestApp {
     /// ```
     pub async fn next_envelope(&self, within: Duration) -> Result<Envelope, TestError> {
         let log = self.event_log()?;
-        let next = *self.cursor.lock().expect("cursor");
+        let next = *self.cursor.locked();
         let found = log
             .wait(within, |state| {
                 state.entries.get(next).map(|e| e.envelope.clone())
@@ -415,7 +404,7 @@ impl TestApp {
             .await;
         match found {
             Some(envelope) => {
-                *self.cursor.lock().expect("cursor") = next + 1;
+                *self.cursor.locked() = next + 1;
                 Ok(envelope)
             }
             None => Err(log.timeout(None, within)),
@@ -423,10 +412,8 @@ impl TestApp {
     }
 
     /// How many times the monitor polled the task `(infrastructure_id, request_id)` so
-    /// far, i.e. the driver's `get_infrastructure_task` calls for it minus the
-    /// [`TestApp::query`] calls this client made. `None` for an app started with
-    /// [`TestApp::with`] (the driver is inside the app). Queries sent by other means
-    /// (e.g. a client of the test's own on [`TestApp::url`]) count as polls.
+    /// far (its runs of the task's monitoring job; [`TestApp::query`] calls are not
+    /// polls). Always `Some`: every `TestApp` counts its polls.
     ///
     /// ```no_run
     /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
@@ -438,9 +425,7 @@ impl TestApp {
     /// # Ok(()) }
     /// ```
     pub fn poll_count(&self, infrastructure_id: &str, request_id: &str) -> Option<usize> {
-        let polls = self.polls.as_ref()?;
-        let calls = polls.get(infrastructure_id, request_id);
-        Some(calls.saturating_sub(self.own_queries.get(infrastructure_id, request_id)))
+        Some(self.polls.get(infrastructure_id, request_id))
     }
 
     /// Stops the app gracefully (see [`RunningApp::shutdown`]). Dropping a `TestApp`
@@ -465,13 +450,15 @@ impl TestApp {
         })
     }
 
+    /// `POST`s `request` to `operation`; its success answer, or the error.
     async fn call<Req: Serialize, Resp: DeserializeOwned>(
         &self,
-        operation: &'static str,
-        expected: u16,
+        operation: Operation,
         request: &Req,
     ) -> Result<Resp, TestError> {
-        let url = format!("{}{API_PATH}/{operation}", self.url);
+        let expected = operation.success_status();
+        let url = format!("{}{}", self.url, operation.path().unwrap_or_default());
+        let operation = operation.name();
         let no_answer = |err: reqwest::Error| TestError::Http {
             operation,
             url: url.clone(),
@@ -517,29 +504,25 @@ impl std::fmt::Debug for TestApp {
         f.debug_struct("TestApp")
             .field("url", &self.url)
             .field("events", &self.events.is_some())
-            .field("polls_counted", &self.polls.is_some())
             .finish_non_exhaustive()
     }
 }
 
 /// The contract's error body of an error answer, or why it is not one.
 fn parse_error_body(status: u16, body: &str) -> Result<ErrorBody, String> {
-    let value: serde_json::Value = serde_json::from_str(body)
-        .map_err(|err| format!("an error answer must be the contract's error JSON: {err}"))?;
-    let message = value
-        .get("localizedMessage")
-        .and_then(serde_json::Value::as_str)
-        .ok_or("the error body has no string `localizedMessage`")?;
-    match value.get("status").and_then(serde_json::Value::as_u64) {
-        Some(s) if s == u64::from(status) => Ok(ErrorBody {
-            status,
-            localized_message: message.to_string(),
-        }),
-        Some(s) => Err(format!(
-            "the error body says status {s}, the HTTP status is {status}"
-        )),
-        None => Err("the error body has no numeric `status`".into()),
+    let body: ignition_openapi::ErrorResponse = serde_json::from_str(body).map_err(|err| {
+        format!("an error answer must be the contract's error JSON (`localizedMessage`, `status`): {err}")
+    })?;
+    if body.status != status {
+        return Err(format!(
+            "the error body says status {}, the HTTP status is {status}",
+            body.status
+        ));
     }
+    Ok(ErrorBody {
+        status,
+        localized_message: body.localized_message,
+    })
 }
 
 /// `CreateInfrastructureResponse` from `ignition_openapi::models::CreateInfrastructureResponse`.
@@ -603,7 +586,7 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Calls of `get_infrastructure_task`, per task.
+/// The monitor's polls, per task (`infrastructure_id` empty for an execution).
 #[derive(Default)]
 struct PollCounter(Mutex<HashMap<(String, String), usize>>);
 
@@ -617,12 +600,6 @@ impl PollCounter {
             .or_default() += 1;
     }
 
-    fn forget(&self, task: (String, String)) {
-        if let Some(count) = self.0.lock().expect("poll counter").get_mut(&task) {
-            *count = count.saturating_sub(1);
-        }
-    }
-
     fn get(&self, infrastructure_id: &str, request_id: &str) -> usize {
         let key = (infrastructure_id.to_string(), request_id.to_string());
         self.0
@@ -631,51 +608,6 @@ impl PollCounter {
             .get(&key)
             .copied()
             .unwrap_or(0)
-    }
-}
-
-/// The test's driver, counting its `get_infrastructure_task` calls; otherwise the very
-/// driver (same error types, so the same statuses and the same OpenAPI document).
-struct Counted<D> {
-    inner: D,
-    polls: Arc<PollCounter>,
-}
-
-impl<D: Driver> Driver for Counted<D> {
-    fn create(
-        &self,
-        request: CreateInfrastructureRequest,
-    ) -> impl Future<Output = Result<CreateInfrastructureResponse, DriverError>> + Send {
-        self.inner.create(request)
-    }
-
-    fn query(
-        &self,
-        request: InfrastructureTaskQuery,
-    ) -> impl Future<Output = Result<InfrastructureTask, DriverError>> + Send {
-        self.polls.record(
-            request.infrastructure_id.clone(),
-            request.request_id.clone(),
-        );
-        self.inner.query(request)
-    }
-
-    fn delete(
-        &self,
-        request: DeleteInfrastructureRequest,
-    ) -> impl Future<Output = Result<DeleteInfrastructureResponse, DriverError>> + Send {
-        self.inner.delete(request)
-    }
-
-    fn find(
-        &self,
-        request: FindInfrastructureRequest,
-    ) -> impl Future<Output = Result<FindInfrastructureResponse, DriverError>> + Send {
-        self.inner.find(request)
-    }
-
-    fn error_statuses(operation: Operation) -> Vec<u16> {
-        D::error_statuses(operation)
     }
 }
 
@@ -738,7 +670,7 @@ impl EventLog {
         loop {
             let received = receiver.recv().await;
             {
-                let mut state = self.state.lock().expect("event log");
+                let mut state = self.state.locked();
                 match received {
                     Ok(envelope) => state.entries.push(Entry::new(envelope)),
                     Err(broadcast::error::RecvError::Lagged(n)) => state.lost += n,
@@ -746,7 +678,7 @@ impl EventLog {
                 }
             }
             self.changed.send_modify(|n| *n += 1);
-            if self.state.lock().expect("event log").closed {
+            if self.state.locked().closed {
                 return;
             }
         }
@@ -759,7 +691,7 @@ impl EventLog {
         loop {
             changed.borrow_and_update();
             let closed = {
-                let state = self.state.lock().expect("event log");
+                let state = self.state.locked();
                 if let Some(found) = find(&state) {
                     return Some(found);
                 }
@@ -777,7 +709,7 @@ impl EventLog {
 
     /// The error of a wait that found nothing.
     fn timeout(&self, request_id: Option<&str>, within: Duration) -> TestError {
-        let state = self.state.lock().expect("event log");
+        let state = self.state.locked();
         if state.closed {
             return TestError::NoEvents {
                 reason: format!(

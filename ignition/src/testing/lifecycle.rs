@@ -199,13 +199,13 @@ impl Lifecycle {
                     .get("resourceName")
                     .map(|name| name.into_owned())
             })
-            .unwrap_or_else(|| format!("ignition-lifecycle-{}", random_hex(8)));
+            .unwrap_or_else(|| format!("ignition-lifecycle-{}", &crate::util::random_uuid()[..8]));
         let mut system_properties = self.system_properties.clone();
         if system_properties.get_value("resourceName").is_none() {
             system_properties.insert("resourceName", instance_name.clone());
         }
         if system_properties.get_value("resourceId").is_none() {
-            system_properties.insert("resourceId", random_resource_id());
+            system_properties.insert("resourceId", crate::util::random_uuid());
         }
         let mut run = Run {
             app,
@@ -765,24 +765,6 @@ fn serde_name<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
-fn random_hex(len: usize) -> String {
-    (0..len)
-        .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
-        .collect()
-}
-
-/// A fresh id in the shape of a UUID.
-fn random_resource_id() -> String {
-    format!(
-        "{}-{}-{}-{}-{}",
-        random_hex(8),
-        random_hex(4),
-        random_hex(4),
-        random_hex(4),
-        random_hex(12)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -821,8 +803,8 @@ mod tests {
 
     #[test]
     fn resource_ids_look_like_uuids() {
-        let id = random_resource_id();
+        let id = crate::util::random_uuid();
         assert_eq!(id.len(), 36);
-        assert_ne!(id, random_resource_id());
+        assert_ne!(id, crate::util::random_uuid());
     }
 }

@@ -107,9 +107,11 @@
 //! (`IGNITION_ACCEPTANCE=1`), as Terraform gates its acceptance tests with `TF_ACC`.
 
 mod app;
+mod driver_files;
 mod error;
 mod lifecycle;
 
 pub use app::TestApp;
+pub use driver_files::DriverFilesBuilder;
 pub use error::{ErrorBody, TestError};
 pub use lifecycle::{Lifecycle, LifecycleError, LifecycleReport, Step, StepReport};

@@ -293,8 +293,8 @@ async fn under_log_type_logstash_every_stderr_line_is_one_json_object_with_the_f
         })
         .expect("the start line");
     assert_eq!(started["level"], "INFO");
-    assert_eq!(started["logger_name"], "ignition::app");
-    assert_eq!(started["path"], "ignition/src/app.rs");
+    assert_eq!(started["logger_name"], "ignition::boot::start");
+    assert_eq!(started["path"], "ignition/src/boot/start.rs");
     assert_eq!(started["thread_name"], "main");
     assert!(
         parsed.iter().any(|line| line["level"] == "DEBUG"),

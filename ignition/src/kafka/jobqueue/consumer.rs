@@ -15,12 +15,14 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
 use super::health::{check_idle_member, ConsumerHealth};
-use super::message::{now_ms, QueuedJob};
+use super::message::QueuedJob;
 use super::offsets::Offsets;
 use super::{Inner, LAG_INTERVAL};
 use crate::backoff::backoff;
 use crate::jobqueue::Action;
 use crate::kafka::KafkaError;
+use crate::util::now_ms;
+use crate::util::Locked;
 
 /// Consumer settings Ignition needs; `messaging.config` may override them.
 const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
@@ -32,12 +34,12 @@ const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     // default is 45 s; brokers such as Tansu also wait half of it before a first join).
     ("session.timeout.ms", "10000"),
     ("heartbeat.interval.ms", "3000"),
-    // How long a fetch may wait for data (librdkafka's default is 500 ms). Every fetch
-    // that returns wakes librdkafka's broker thread, ~110 us of CPU on a 2-core VM: with
-    // 100 tasks in progress an idle replica spent 1.0 % of a core at 10 ms and spends
-    // 0.65 % at 60 ms. On Tansu, which holds a fetch, create→event is then ~15 ms median
-    // (9 ms at 40, 30 ms at 100, 230 ms at 500; docs/BENCHMARKS.md). Apache Kafka answers
-    // a waiting fetch as soon as data arrives: there a longer wait costs no latency.
+    // How long a fetch may wait for data (librdkafka's default is 500 ms): a balance.
+    // Every fetch that returns wakes librdkafka's broker thread, so a shorter wait costs
+    // an idle replica CPU; on brokers that hold a fetch for its whole wait (Tansu) a longer
+    // one adds to create→event. Apache Kafka answers a waiting fetch as soon as data
+    // arrives: there a longer wait costs no latency. The figures behind 60:
+    // docs/BENCHMARKS.md, "idle CPU < 1 % on Kafka" and "create→event p50 ≤ 20 ms on Kafka".
     ("fetch.wait.max.ms", "60"),
 ];
 
@@ -183,37 +185,26 @@ impl Inner {
             return true;
         };
         self.offsets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .locked()
             .current(partition, chain, queued.seq, observe)
     }
 
     fn chain_done(&self, partition: i32, queued: &QueuedJob) {
         if let Some(chain) = &queued.chain {
-            self.offsets
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .chain_done(partition, chain);
+            self.offsets.locked().chain_done(partition, chain);
         }
     }
 
     /// Marks the job consumed at `partition`/`offset` finished: its offset may be
     /// committed.
     pub(super) fn done(&self, partition: i32, offset: i64, generation: &CancellationToken) {
-        self.offsets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .done(partition, offset, generation);
+        self.offsets.locked().done(partition, offset, generation);
     }
 
     /// Takes one consumed message: a malformed one is logged and skipped, any other one
     /// waits for its time in a task of its own.
     fn take(self: &Arc<Self>, partition: i32, offset: i64, payload: Option<&[u8]>) {
-        let generation = self
-            .offsets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .received(partition, offset);
+        let generation = self.offsets.locked().received(partition, offset);
         let payload = payload.unwrap_or_default();
         match serde_json::from_slice::<QueuedJob>(payload) {
             Ok(queued) if !self.current(partition, &queued, true) => {
@@ -295,11 +286,7 @@ impl Inner {
 
     /// Commits, for each partition, the position up to which every job is finished.
     pub(super) fn commit(&self, consumer: &StreamConsumer<JobQueueContext>, mode: CommitMode) {
-        let positions = self
-            .offsets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .positions_to_commit();
+        let positions = self.offsets.locked().positions_to_commit();
         commit_positions(consumer, &self.topic, &positions, mode);
     }
 }
@@ -371,7 +358,7 @@ impl ClientContext for JobQueueContext {
             })
             .collect();
         lags.sort_unstable();
-        *self.lag.lock().unwrap_or_else(|e| e.into_inner()) = lags;
+        *self.lag.locked() = lags;
     }
 }
 
@@ -379,11 +366,7 @@ impl ConsumerContext for JobQueueContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(list) = rebalance {
             let partitions = partitions_of(list, &self.topic);
-            let positions = self
-                .offsets
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .revoke(&partitions);
+            let positions = self.offsets.locked().revoke(&partitions);
             // Hand over what is finished, so the next owner does not run it again.
             commit_positions(consumer, &self.topic, &positions, CommitMode::Sync);
             tracing::info!(?partitions, "job-queue partitions revoked");
@@ -398,10 +381,7 @@ impl ConsumerContext for JobQueueContext {
         match rebalance {
             Rebalance::Assign(list) => {
                 let partitions = partitions_of(list, &self.topic);
-                self.offsets
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .assign(&partitions);
+                self.offsets.locked().assign(&partitions);
                 self.joined.send_replace(true);
                 tracing::info!(?partitions, "job-queue partitions assigned");
             }

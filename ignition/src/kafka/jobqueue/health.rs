@@ -19,6 +19,7 @@ use rdkafka::consumer::Consumer;
 use super::consumer::JobConsumer;
 use crate::jobqueue::BoxFuture;
 use crate::management::{Vital, VitalStatus};
+use crate::util::Locked;
 
 /// What the consume loop and the rebalance callbacks tell about the consumer.
 #[derive(Debug)]
@@ -55,7 +56,7 @@ impl ConsumerHealth {
 
     /// The consume loop turned once (a message, an error, or a commit tick).
     pub(super) fn turned(&self) {
-        *self.last_turn.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        *self.last_turn.locked() = Instant::now();
     }
 
     /// The consume loop ended (stopped, or died).
@@ -65,7 +66,7 @@ impl ConsumerHealth {
 
     /// The group assigned `held` partitions of the job-queue topic to this member.
     pub(super) fn assigned(&self, held: usize) {
-        let mut idle_since = self.idle_since.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle_since = self.idle_since.locked();
         if held == 0 {
             idle_since.get_or_insert_with(Instant::now);
         } else {
@@ -91,11 +92,7 @@ impl ConsumerHealth {
                 reason: reason.into(),
             };
         }
-        let still = self
-            .last_turn
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .elapsed();
+        let still = self.last_turn.locked().elapsed();
         if still > self.session_timeout {
             return VitalStatus::Unhealthy {
                 reason: format!(
@@ -111,7 +108,7 @@ impl ConsumerHealth {
     /// Whether this member has held no partition for a session timeout and has not said
     /// so yet for this stretch.
     fn idle_too_long(&self) -> bool {
-        let idle_since = *self.idle_since.lock().unwrap_or_else(|e| e.into_inner());
+        let idle_since = *self.idle_since.locked();
         matches!(idle_since, Some(since) if since.elapsed() >= self.session_timeout)
             && !self.warned.load(Ordering::SeqCst)
     }

@@ -5,8 +5,6 @@
 //! (after a rebalance or a restart) can be recognised and skipped. Kept apart because it
 //! is what other replicas, older versions and the bench read and write.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde::{Deserialize, Serialize};
 
 use crate::jobqueue::Job;
@@ -60,14 +58,6 @@ fn fastrand_id() -> String {
     std::iter::repeat_with(fastrand::alphanumeric)
         .take(16)
         .collect()
-}
-
-/// Now, in milliseconds since the Unix epoch (the unit of [`QueuedJob::due_at`]).
-pub(super) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

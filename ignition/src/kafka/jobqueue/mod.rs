@@ -32,10 +32,11 @@ use tokio_util::task::TaskTracker;
 
 use super::{KafkaConfig, KafkaDelivery};
 use crate::jobqueue::{BoxFuture, Handlers, Job, JobHandler, JobQueue, JobQueueError};
+use crate::util::now_ms;
+use crate::util::Locked;
 use consumer::{consume, session_timeout, subscribe, JobConsumer};
 use health::ConsumerHealth;
 pub(crate) use health::ConsumerVital;
-use message::now_ms;
 pub use message::QueuedJob;
 use offsets::Offsets;
 
@@ -130,11 +131,7 @@ impl KafkaJobQueue {
 
     /// Jobs consumed and not yet finished (waiting until due, or running).
     pub fn outstanding(&self) -> usize {
-        self.inner
-            .offsets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .outstanding()
+        self.inner.offsets.locked().outstanding()
     }
 
     /// Has the consumer, once started, report its lag every [`LAG_INTERVAL`] (librdkafka
@@ -148,11 +145,7 @@ impl KafkaJobQueue {
     /// Per assigned partition: messages not consumed yet (the high watermark minus the
     /// next offset to read), as of the consumer's last statistics.
     pub(crate) fn lag(&self) -> Vec<(i32, i64)> {
-        self.inner
-            .lag
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.inner.lag.locked().clone()
     }
 }
 
@@ -207,12 +200,9 @@ impl JobQueue for KafkaJobQueue {
             let inner = &self.inner;
             let consumer = subscribe(inner).map_err(|err| JobQueueError::Backend(Box::new(err)))?;
             let consumer = Arc::new(consumer);
-            *inner.consumer.lock().unwrap_or_else(|e| e.into_inner()) = Some(consumer.clone());
+            *inner.consumer.locked() = Some(consumer.clone());
             let task = tokio::spawn(consume(inner.clone(), consumer));
-            *inner
-                .consumer_loop
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some(task);
+            *inner.consumer_loop.locked() = Some(task);
             tracing::info!(topic = %inner.topic, group = %inner.group, "job-queue consumer started");
             Ok(())
         })
@@ -221,11 +211,7 @@ impl JobQueue for KafkaJobQueue {
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let inner = &self.inner;
-            let consuming = inner
-                .consumer_loop
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_some();
+            let consuming = inner.consumer_loop.locked().is_some();
             if consuming && !*inner.joined.borrow() {
                 let mut joined = inner.joined.subscribe();
                 let waited = tokio::time::timeout(FIRST_JOIN_WAIT, joined.wait_for(|j| *j)).await;
@@ -234,22 +220,14 @@ impl JobQueue for KafkaJobQueue {
                 }
             }
             inner.stop.cancel();
-            let consumer_loop = inner
-                .consumer_loop
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
+            let consumer_loop = inner.consumer_loop.locked().take();
             if let Some(task) = consumer_loop {
                 let _ = task.await;
             }
             // Running jobs finish (and their re-queues are confirmed); waiting ones stop.
             inner.jobs.close();
             inner.jobs.wait().await;
-            let consumer = inner
-                .consumer
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
+            let consumer = inner.consumer.locked().take();
             if let Some(consumer) = consumer {
                 close_consumer(inner.clone(), consumer).await;
             }

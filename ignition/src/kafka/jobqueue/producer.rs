@@ -7,67 +7,91 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::message::{now_ms, QueuedJob};
+use super::message::QueuedJob;
 use super::Inner;
 use crate::backoff::backoff;
 use crate::jobqueue::JobQueueError;
+use crate::kafka::delivery::OnFull;
 use crate::kafka::spool::Message;
+use crate::util::now_ms;
 
 impl Inner {
-    /// Produces a job and waits until the broker has it.
-    pub(super) async fn produce(&self, queued: &QueuedJob) -> Result<(), JobQueueError> {
+    /// The message of `queued` on the job-queue topic.
+    fn message(&self, queued: &QueuedJob) -> Result<Message, JobQueueError> {
         let payload = serde_json::to_vec(queued)
             .map_err(|err| JobQueueError::Storage(format!("cannot serialise the job: {err}")))?;
+        Ok(Message {
+            topic: self.topic.clone(),
+            key: queued.job.key.clone(),
+            payload,
+            headers: Vec::new(),
+        })
+    }
+
+    /// Produces a new job and waits until the broker has it.
+    pub(super) async fn produce(&self, queued: &QueuedJob) -> Result<(), JobQueueError> {
+        let message = self.message(queued)?;
         self.producer
-            .send(&self.topic, queued.job.key.as_deref(), &payload)
+            .send_message(&message, OnFull::NEW_JOB)
             .await
             .map_err(|err| JobQueueError::Storage(err.to_string()))
     }
 
     /// Writes a new job to the spool (returns once it is on disk), then sends it in the
-    /// background until the broker confirms it.
+    /// background until the broker confirms it. A spool that cannot take it refuses it
+    /// ([`OnFull::NEW_JOB`]).
     pub(super) async fn spool_and_produce(&self, queued: &QueuedJob) -> Result<(), JobQueueError> {
-        let payload = serde_json::to_vec(queued)
-            .map_err(|err| JobQueueError::Storage(format!("cannot serialise the job: {err}")))?;
-        let key = queued.job.key.clone();
+        let message = self.message(queued)?;
         let ticket = self
             .producer
-            .spool(&self.topic, key.as_deref(), &payload)
+            .spool(&message, OnFull::NEW_JOB)
             .await
             .map_err(|err| JobQueueError::Storage(err.to_string()))?;
         let Some(ticket) = ticket else {
             return self.produce(queued).await;
         };
         let producer = self.producer.clone();
-        let message = Message {
-            topic: self.topic.clone(),
-            key,
-            payload,
-            headers: Vec::new(),
-        };
-        tokio::spawn(async move { producer.send_spooled(ticket, &message).await });
+        // Given up at shutdown, it stays in the spool for the next start.
+        tokio::spawn(async move {
+            let _ = producer
+                .send_until_confirmed(&message, Some(ticket), None)
+                .await;
+        });
         Ok(())
     }
 
-    /// Produces until confirmed or the queue stops (`false`: not re-queued).
+    /// Produces a re-queued job until confirmed or the queue stops (`false`: not
+    /// re-queued). Spooled as [`OnFull::REQUEUE`] says while it is sent.
     pub(super) async fn produce_until_confirmed(&self, queued: &QueuedJob) -> bool {
-        let mut failures = 0u32;
-        loop {
-            match self.produce(queued).await {
-                Ok(()) => return true,
-                Err(err) => {
-                    failures += 1;
-                    let wait = backoff(
-                        Duration::from_millis(200),
-                        failures,
-                        Duration::from_secs(10),
-                    );
-                    tracing::error!(error = %err, job_type = %queued.job.job_type, ?wait, "cannot re-queue a job; trying again");
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        () = self.stop.cancelled() => return false,
-                    }
+        let requeued = async {
+            let message = self.message(queued)?;
+            let ticket = self
+                .producer
+                .spool(&message, OnFull::REQUEUE)
+                .await
+                .map_err(|err| JobQueueError::Storage(err.to_string()))?;
+            Ok::<_, JobQueueError>((message, ticket))
+        };
+        let (message, ticket) = match requeued.await {
+            Ok(spooled) => spooled,
+            Err(err) => {
+                tracing::error!(error = %err, job_type = %queued.job.job_type, "cannot re-queue a job");
+                return false;
+            }
+        };
+        match self
+            .producer
+            .send_until_confirmed(&message, ticket, Some(&self.stop))
+            .await
+        {
+            Ok(()) => true,
+            Err(ticket) => {
+                // The consumed job is not finished: it runs again after a restart (or a
+                // rebalance), so its re-queue is not sent again from the spool too.
+                if let Some(ticket) = ticket {
+                    self.producer.unspool(ticket);
                 }
+                false
             }
         }
     }

@@ -1,26 +1,21 @@
-//! The seam between a driver author's impl block and the runtime.
-//!
-//! `#[vim_driver]` implements [`Driver`] for the annotated type by forwarding each
-//! operation to the author's inherent `async fn` and erasing its error type into a
-//! [`DriverError`]. Nothing else implements it by hand; it is reachable (hidden) through
-//! `ignition::__private` so that the generated code can name it.
+//! [`VimDriver`]: a driver of the Infrastructure API (LM 1.x), as `#[vim_driver]` makes it.
 
 use std::future::Future;
 
-use crate::error::DriverError;
+use crate::error::{ApiError, DriverError, InfrastructureError};
 use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
     DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
     InfrastructureTask, InfrastructureTaskQuery,
 };
-pub use crate::operations::Operation;
+use crate::operations::Operation;
 
-/// A VIM driver as the runtime drives it: the four operations of the contract.
+/// A VIM driver as the runtime drives it: the four operations of the Infrastructure API.
 ///
 /// Implemented by `#[vim_driver]`; each method unpacks the request and calls the
 /// author's method of the same operation. Futures are `Send` so that the HTTP server and
 /// the monitor can run them on any worker thread.
-pub trait Driver: Send + Sync + 'static {
+pub trait VimDriver: Send + Sync + 'static {
     /// Starts creating infrastructure; answers at once with the ids to monitor.
     fn create(
         &self,
@@ -56,7 +51,7 @@ pub trait Driver: Send + Sync + 'static {
 /// given). Every operation answers 500.
 pub(crate) struct ContractOnly;
 
-impl Driver for ContractOnly {
+impl VimDriver for ContractOnly {
     async fn create(
         &self,
         _: CreateInfrastructureRequest,
@@ -83,12 +78,10 @@ impl Driver for ContractOnly {
     }
 
     fn error_statuses(_: Operation) -> Vec<u16> {
-        <crate::error::InfrastructureError as crate::error::ApiError>::statuses()
+        InfrastructureError::statuses()
     }
 }
 
 fn no_driver() -> DriverError {
-    DriverError::from_api_error(crate::error::InfrastructureError::Internal(
-        "no driver".into(),
-    ))
+    DriverError::from_api_error(InfrastructureError::Internal("no driver".into()))
 }

@@ -1,0 +1,154 @@
+//! [`start`]: connect → wire → start the job queue → the API → bind → serve.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use poem::listener::Acceptor;
+use poem::Server;
+use tokio_util::sync::CancellationToken;
+
+use super::services::{self, Services, Wiring};
+use super::{BootError, RunningApp, Supplied};
+use crate::api::ApiWiring;
+use crate::config::IgnitionConfig;
+use crate::management::{AppVital, Vital, Vitals};
+use crate::messaging::TaskEvents;
+use crate::metrics::{Metrics, Recorder};
+use crate::monitor::PollObserver;
+use crate::serve::DriverParts;
+
+/// What an app starts from: its name, its configuration, its driver, and what the user
+/// supplied or added.
+pub(crate) struct StartInputs {
+    pub(crate) name: String,
+    pub(crate) config: IgnitionConfig,
+    pub(crate) driver: DriverParts,
+    pub(crate) supplied: Supplied,
+    pub(crate) vitals: Vec<Arc<dyn Vital>>,
+    pub(crate) task_events: TaskEvents,
+    pub(crate) observer: Option<PollObserver>,
+}
+
+/// Starts an app: connects to Kafka (when configured), wires its services, starts the
+/// job queue (the API answers only once its job queue is consuming), builds the API and
+/// serves it on the configured address.
+pub(crate) async fn start(inputs: StartInputs) -> Result<RunningApp, BootError> {
+    let StartInputs {
+        name,
+        config,
+        driver,
+        supplied,
+        vitals: driver_vitals,
+        task_events,
+        observer,
+    } = inputs;
+    let metrics = Recorder::new(
+        config
+            .application
+            .metrics_enabled
+            .then(|| Arc::new(Metrics::new(driver.kind))),
+    );
+    let connected = services::connect(&config, &name, &supplied, &metrics).await?;
+    let services = services::wire(Wiring {
+        config: &config,
+        supplied,
+        connected,
+        poller: driver.poller.clone(),
+        metrics: &metrics,
+        observer,
+    })?;
+    if let Some(messaging) = &services.messaging {
+        task_events.bind(messaging.clone());
+    }
+    // Jobs run from here on; the API answers only once its job queue is consuming.
+    if let Some(queue) = &services.job_queue {
+        queue.start().await?;
+    }
+
+    let routes = if services.api {
+        (driver.api)(ApiWiring {
+            monitor: services.monitor.clone(),
+            config: config.clone(),
+            metrics: metrics.clone(),
+        })
+        .routes
+    } else {
+        poem::Route::new()
+    };
+    let app_vital = AppVital::default();
+    let mut vitals: Vec<Arc<dyn Vital>> = vec![Arc::new(app_vital.clone())];
+    vitals.extend(services.vitals.iter().cloned());
+    vitals.extend(driver_vitals);
+    let endpoint = crate::server::endpoint(routes, Vitals::new(vitals), &metrics, &config);
+
+    let acceptor = crate::server::bind(&config.application)?;
+    let local_addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|addr| addr.as_socket_addr().copied())
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], config.application.port)));
+
+    let stop = CancellationToken::new();
+    let server = {
+        let stop = stop.clone();
+        let timeout = config.application.shutdown_timeout;
+        tokio::spawn(async move {
+            let result = Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(endpoint, stop.cancelled_owned(), Some(timeout))
+                .await;
+            if let Err(err) = result {
+                tracing::error!(error = %err, "HTTP server stopped with an error");
+            }
+        })
+    };
+
+    log_started(&name, &config, local_addr, &services, driver.kind);
+    Ok(RunningApp {
+        name,
+        local_addr,
+        stop,
+        server: Some(server),
+        job_queue: services.job_queue,
+        delivery: services.delivery,
+        events: services.embedded_bus.map(|bus| bus.subscribe()),
+        app_vital,
+    })
+}
+
+fn log_started(
+    name: &str,
+    config: &IgnitionConfig,
+    addr: SocketAddr,
+    services: &Services,
+    kind: crate::operations::ApiKind,
+) {
+    let port = addr.port();
+    let messaging = match (&config.messaging.connection_address, &services.embedded_bus) {
+        (_, Some(_)) => "embedded in-process bus and job queue (no Kafka): each task event is printed on stdout as one JSON line".to_string(),
+        (Some(address), None) => format!("Kafka at {address}"),
+        (None, None) => "supplied by the application".to_string(),
+    };
+    let monitoring = if services.monitor.is_some() {
+        "the framework monitors each task and sends its event"
+    } else {
+        "tasks are not monitored (async_messaging_enabled: false: the driver sends its own events)"
+    };
+    tracing::info!(
+        "{name} started on port {port} ({addr}), serving the {}; messaging: {messaging}; {monitoring}",
+        kind.title()
+    );
+    let scheme = if config.application.ssl.enabled {
+        "https"
+    } else {
+        "http"
+    };
+    if services.api {
+        let base = kind.path();
+        if config.application.swagger_ui_enabled {
+            tracing::info!("Swagger UI: {scheme}://localhost:{port}{base}/ui");
+        }
+        tracing::info!(
+            "OpenAPI: {scheme}://localhost:{port}{base}/openapi.json and {base}/openapi.yaml"
+        );
+    }
+}

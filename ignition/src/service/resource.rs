@@ -1,0 +1,103 @@
+//! The ResourceDriverService (Python 3.x's): the driver files of each request unpacked
+//! before the driver is called, then the call; an execute has its execution watched.
+
+use std::sync::Arc;
+
+use super::{Calls, ServiceError};
+use crate::driver::{FindReferenceCall, LifecycleExecuteCall, ResourceDriver};
+use crate::driver_files::{self, DriverFiles, DriverFilesLimits};
+use crate::error::DriverError;
+use crate::models::{
+    FindReferenceRequest, FindReferenceResponse, LifecycleExecuteResponse,
+    LifecycleExecutionRequest,
+};
+use crate::operations::Operation;
+
+/// The ResourceDriverService.
+pub(crate) struct ResourceDriverService<D> {
+    driver: Arc<D>,
+    calls: Calls,
+    limits: DriverFilesLimits,
+}
+
+impl<D: ResourceDriver> ResourceDriverService<D> {
+    /// A service over `driver`, unpacking driver files within `limits`.
+    pub(crate) fn new(driver: Arc<D>, calls: Calls, limits: DriverFilesLimits) -> Self {
+        Self {
+            driver,
+            calls,
+            limits,
+        }
+    }
+
+    /// Unpacks the request's driver files, forwards the execute, then has the execution
+    /// watched. The files are removed once the driver's call returns (or is cancelled).
+    pub(crate) async fn execute_lifecycle(
+        &self,
+        request: LifecycleExecutionRequest,
+    ) -> Result<LifecycleExecuteResponse, ServiceError> {
+        let LifecycleExecutionRequest {
+            lifecycle_name,
+            driver_files,
+            system_properties,
+            resource_properties,
+            request_properties,
+            associated_topology,
+            deployment_location,
+            ..
+        } = request;
+        let driver_files = self.unpack(driver_files).await?;
+        let location = deployment_location.clone();
+        let call = LifecycleExecuteCall {
+            lifecycle_name,
+            driver_files,
+            system_properties,
+            resource_properties,
+            request_properties,
+            associated_topology,
+            deployment_location,
+        };
+        let response = self
+            .calls
+            .call(Operation::Execute, self.driver.execute(call))
+            .await?;
+        tracing::debug!(request_id = %response.request_id, location = %location.name, "execute accepted");
+        self.calls
+            .watch(None, &response.request_id, location)
+            .await?;
+        Ok(response)
+    }
+
+    /// Unpacks the request's driver files and forwards the find.
+    pub(crate) async fn find_reference(
+        &self,
+        request: FindReferenceRequest,
+    ) -> Result<FindReferenceResponse, ServiceError> {
+        let FindReferenceRequest {
+            instance_name,
+            driver_files,
+            deployment_location,
+            ..
+        } = request;
+        let driver_files = self.unpack(driver_files).await?;
+        let call = FindReferenceCall {
+            instance_name,
+            driver_files,
+            deployment_location,
+        };
+        self.calls
+            .call(Operation::FindReference, self.driver.find_reference(call))
+            .await
+    }
+
+    /// The request's driver files in a private directory; a bad archive is a 400 naming
+    /// the reason and the entry.
+    async fn unpack(&self, encoded: String) -> Result<DriverFiles, ServiceError> {
+        driver_files::unpack(encoded, self.limits)
+            .await
+            .map_err(|err| {
+                tracing::debug!(error = %err, "driverFiles refused");
+                ServiceError::Driver(DriverError::from_api_error(err))
+            })
+    }
+}

@@ -1,0 +1,110 @@
+//! Small helpers every layer uses, written once.
+
+use std::any::Any;
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch (0 for a clock before 1970): the time stamps that
+/// travel in jobs and spool records, so that they mean the same on every replica.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A random (version 4) UUID, lower-case and hyphenated: a generated transaction id, a
+/// test's resource id. Its bits come from `fastrand` (no system call per id: a request
+/// without a transaction id gets one).
+pub(crate) fn random_uuid() -> String {
+    let bytes = fastrand::u128(..).to_le_bytes();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+/// The message of a panic's payload (`panic!("...")` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+/// Locks that ignore poisoning: the one policy of this crate. A panic while a lock was
+/// held is caught and logged where it happens (a job handler, a request); the data
+/// behind these locks (counters, maps of pending work) stays consistent at every
+/// statement, so the next user carries on rather than panicking in turn.
+pub(crate) trait Locked<T: ?Sized> {
+    /// The guard, poisoned or not.
+    fn locked(&self) -> MutexGuard<'_, T>;
+}
+
+impl<T: ?Sized> Locked<T> for Mutex<T> {
+    fn locked(&self) -> MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// [`Locked`] for read-write locks.
+pub(crate) trait RwLocked<T: ?Sized> {
+    /// A read guard, poisoned or not.
+    fn read_locked(&self) -> RwLockReadGuard<'_, T>;
+    /// A write guard, poisoned or not.
+    fn write_locked(&self) -> RwLockWriteGuard<'_, T>;
+}
+
+impl<T: ?Sized> RwLocked<T> for RwLock<T> {
+    fn read_locked(&self) -> RwLockReadGuard<'_, T> {
+        self.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write_locked(&self) -> RwLockWriteGuard<'_, T> {
+        self.write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_message_is_read_from_either_payload() {
+        let text = std::panic::catch_unwind(|| panic!("plain")).unwrap_err();
+        assert_eq!(panic_message(text.as_ref()), "plain");
+        let formatted = std::panic::catch_unwind(|| panic!("n = {}", 5)).unwrap_err();
+        assert_eq!(panic_message(formatted.as_ref()), "n = 5");
+        let other = std::panic::catch_unwind(|| std::panic::panic_any(7_u8)).unwrap_err();
+        assert_eq!(panic_message(other.as_ref()), "(no message)");
+    }
+
+    #[test]
+    fn a_poisoned_lock_is_still_usable() {
+        let lock = std::sync::Arc::new(Mutex::new(1));
+        let held = lock.clone();
+        let _ = std::thread::spawn(move || {
+            let _guard = held.lock().unwrap();
+            panic!("poison it");
+        })
+        .join();
+        assert!(lock.is_poisoned());
+        *lock.locked() += 1;
+        assert_eq!(*lock.locked(), 2);
+    }
+
+    #[test]
+    fn a_random_uuid_is_a_version_4_uuid() {
+        let id = random_uuid();
+        let parsed = uuid::Uuid::parse_str(&id).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(id, parsed.hyphenated().to_string());
+        assert_ne!(id, random_uuid());
+    }
+
+    #[test]
+    fn now_is_after_2020() {
+        assert!(now_ms() > 1_577_836_800_000);
+    }
+}
