@@ -9,6 +9,8 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::servers::DriverStats;
 use crate::sys::{self, Child, ProcSample, Spawn, Stdout};
@@ -486,4 +488,35 @@ pub async fn create(
         .as_str()
         .map(str::to_string)
         .ok_or_else(|| format!("create answered {body}"))
+}
+
+/// Creates `n` tasks with this template, spread evenly over `ramp`, at most 64 at once.
+/// Returns the infrastructure ids with the instant each create was sent.
+pub async fn create_tasks(
+    client: &reqwest::Client,
+    base: &str,
+    template: &str,
+    n: usize,
+    ramp: Duration,
+) -> Result<HashMap<String, Instant>, String> {
+    let permits = Arc::new(Semaphore::new(64));
+    let mut creates = JoinSet::new();
+    let start = tokio::time::Instant::now();
+    for i in 0..n {
+        tokio::time::sleep_until(start + ramp.mul_f64(i as f64 / n as f64)).await;
+        let permit = permits.clone().acquire_owned().await.expect("semaphore");
+        let (client, base, template) = (client.clone(), base.to_string(), template.to_string());
+        creates.spawn(async move {
+            let sent = Instant::now();
+            let result = create(&client, &base, &template).await;
+            drop(permit);
+            result.map(|iid| (iid, sent))
+        });
+    }
+    let mut sent = HashMap::with_capacity(n);
+    while let Some(result) = creates.join_next().await {
+        let (iid, at) = result.map_err(|e| e.to_string())??;
+        sent.insert(iid, at);
+    }
+    Ok(sent)
 }

@@ -1,16 +1,17 @@
 //! The Kafka side of the harness: the Tansu broker and the raw clients come from the test
 //! kit (`ignition_tests::kafka`, one harness and one pinned broker package for tests and
-//! bench); what is the bench's own is a producer with the framework's settings and a
-//! reader that stamps each message with its arrival.
+//! bench); what is the bench's own is a producer with the framework's settings, a reader
+//! that stamps each message with its arrival, and the job messages the framework's job
+//! queue writes.
 
 use std::time::{Duration, Instant};
 
 use rdkafka::message::Message;
-use rdkafka::producer::FutureProducer;
+use rdkafka::producer::{FutureProducer, FutureRecord};
 
 pub use ignition_tests::kafka::{client_config, Broker};
 
-use crate::harness::{Events, Received};
+use crate::harness::{self, Events, Received};
 
 /// A producer with the settings of the framework's producer
 /// (`ignition/src/kafka/delivery.rs`: idempotent, acks=all, linger 0), so the raw baseline
@@ -62,4 +63,55 @@ pub fn read_topic(bootstrap: &str, topic: &str) -> Result<Events, String> {
         // Dropping the consumer may block; this thread is detached, so nobody waits.
     });
     Ok(events)
+}
+
+/// Produces `payloads` (key, payload) to `topic` as fast as rdkafka takes them; returns
+/// when each is acknowledged.
+pub async fn produce_all(
+    producer: &rdkafka::producer::FutureProducer,
+    topic: &str,
+    payloads: &[(String, Vec<u8>)],
+) -> Result<(), String> {
+    let mut pending = Vec::with_capacity(payloads.len());
+    for (key, payload) in payloads {
+        let mut record = FutureRecord::to(topic).payload(payload.as_slice());
+        if !key.is_empty() {
+            record = record.key(key.as_str());
+        }
+        loop {
+            match producer.send_result(record) {
+                Ok(delivery) => {
+                    pending.push(delivery);
+                    break;
+                }
+                Err((err, back)) => {
+                    if !matches!(
+                        err,
+                        rdkafka::error::KafkaError::MessageProduction(
+                            rdkafka::types::RDKafkaErrorCode::QueueFull
+                        )
+                    ) {
+                        return Err(format!("produce: {err}"));
+                    }
+                    record = back;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+        }
+    }
+    for delivery in pending {
+        match delivery.await {
+            Ok(Ok(_)) => {}
+            Ok(Err((err, _))) => return Err(format!("delivery: {err}")),
+            Err(_) => return Err("delivery cancelled".into()),
+        }
+    }
+    Ok(())
+}
+
+/// One monitoring job message, as the framework's job queue writes it: a task that is
+/// COMPLETE at its first poll.
+pub fn job_message(iid: &str) -> Vec<u8> {
+    let location = serde_json::from_value(harness::location()).expect("location");
+    ignition::kafka::sample_job_message(iid, location)
 }

@@ -12,10 +12,8 @@
 //! its figures mean nothing.
 
 mod harness;
-mod https;
 mod kafka;
-mod kafka_create;
-mod metrics_cost;
+mod paired;
 mod python;
 mod report;
 mod servers;
@@ -195,36 +193,36 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
 
     if wants("http") {
         step("HTTP: framework vs bare poem (wrk)");
-        report.http = Some(suites::http(opts, &client).await);
+        report.http = Some(suites::http::http(opts, &client).await);
     }
     if wants("https") {
         step("HTTPS: framework vs bare poem, both on poem's rustls listener (wrk)");
-        report.https = Some(https::https(opts, &client).await);
+        report.https = Some(suites::https::https(opts, &client).await);
     }
     if wants("metrics") {
         step("metrics on vs off (wrk)");
-        report.metrics = Some(metrics_cost::run(opts, &client).await);
+        report.metrics = Some(suites::metrics::run(opts, &client).await);
     }
     if wants("latency") {
         for backend in &backends {
             step(&format!("create→event latency, {}", backend.name()));
             report.latency.push(keep(
                 backend.name(),
-                suites::latency(opts, &client, backend).await,
+                suites::latency::latency(opts, &client, backend).await,
             ));
         }
     }
     if wants("jobs") {
         if let Some(broker) = &broker {
             step("Kafka job-queue throughput vs raw rdkafka");
-            report.jobs = Some(suites::jobs(opts, &client, &broker.bootstrap()).await);
+            report.jobs = Some(suites::jobs::jobs(opts, &client, &broker.bootstrap()).await);
         }
     }
     if wants("kafka-create") {
         if let Some(broker) = &broker {
             step("create on Kafka: spool on vs spool off (wrk)");
             report.kafka_create =
-                Some(kafka_create::kafka_create(opts, &client, &broker.bootstrap()).await);
+                Some(suites::kafka_create::kafka_create(opts, &client, &broker.bootstrap()).await);
         }
     }
     if wants("monitor") {
@@ -237,7 +235,7 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
                 ));
                 report.monitor.push(keep(
                     backend.name(),
-                    suites::monitor(opts, &client, backend, n).await,
+                    suites::monitor::monitor(opts, &client, backend, n).await,
                 ));
             }
         }
@@ -248,7 +246,7 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
             let broker_pid = broker.as_ref().map(kafka::Broker::pid);
             report.idle.push(keep(
                 backend.name(),
-                suites::idle(opts, &client, backend, broker_pid).await,
+                suites::idle::idle(opts, &client, backend, broker_pid).await,
             ));
         }
     }

@@ -5,8 +5,15 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::metrics_cost::{self, MetricsRow};
-use crate::suites::{HttpRow, IdleRow, JobsRow, LatencyRow, MonitorRow, Opts};
+use crate::suites::http::HttpRow;
+use crate::suites::https::HttpsRow;
+use crate::suites::idle::IdleRow;
+use crate::suites::jobs::JobsRow;
+use crate::suites::kafka_create::{self, KafkaCreateRow};
+use crate::suites::latency::LatencyRow;
+use crate::suites::metrics::{self, MetricsRow};
+use crate::suites::monitor::MonitorRow;
+use crate::suites::Opts;
 use crate::sys;
 
 /// The Python framework on a machine like ours (no-op driver, Werkzeug, Tansu, wrk,
@@ -42,7 +49,7 @@ pub struct Report {
     /// HTTP rows, or why they are missing.
     pub http: Option<Result<Vec<HttpRow>, String>>,
     /// HTTPS rows, or why they are missing.
-    pub https: Option<Result<Vec<crate::https::HttpsRow>, String>>,
+    pub https: Option<Result<Vec<HttpsRow>, String>>,
     /// Metrics on vs off, or why they are missing.
     pub metrics: Option<Result<Vec<MetricsRow>, String>>,
     /// Monitoring capacity rows.
@@ -52,7 +59,7 @@ pub struct Report {
     /// Kafka job-queue throughput.
     pub jobs: Option<Result<JobsRow, String>>,
     /// create on Kafka, spool on vs off.
-    pub kafka_create: Option<Result<Vec<crate::kafka_create::KafkaCreateRow>, String>>,
+    pub kafka_create: Option<Result<Vec<KafkaCreateRow>, String>>,
     /// Latency rows.
     pub latency: Vec<Result<LatencyRow, String>>,
     /// Why the Kafka parts did not run.
@@ -214,10 +221,10 @@ impl Report {
             }
         }
         if let Some(rows) = &self.metrics {
-            metrics_cost::render(o, opts, rows);
+            metrics::render(o, opts, rows);
         }
         if let Some(rows) = &self.kafka_create {
-            o.push_str(&crate::kafka_create::render(rows, opts));
+            o.push_str(&kafka_create::render(rows, opts));
         }
 
         if !self.latency.is_empty() {
@@ -425,7 +432,7 @@ impl Report {
     pub fn goals(&self) -> Vec<(String, String, bool)> {
         let mut goals = Vec::new();
         if let Some(Ok(rows)) = &self.kafka_create {
-            goals.extend(crate::kafka_create::goals(rows));
+            goals.extend(kafka_create::goals(rows));
         }
         if let Some(Ok(rows)) = &self.http {
             for r in rows.iter().filter(|r| r.concurrency == 16) {

@@ -1,5 +1,6 @@
-//! What the fuzz targets in `fuzz/` drive: the parsers behind the HTTP API and the
-//! configuration loader, which are crate-private. Not an API: it changes without notice
+//! What the fuzz targets in `fuzz/` drive: the parsers behind the HTTP API, the
+//! configuration loader and the unpacker of a resource driver's `driverFiles`, which are
+//! crate-private. Not an API: it changes without notice
 //! (feature `fuzz-internals`).
 
 use crate::models::{
@@ -53,3 +54,20 @@ mod message;
 
 #[cfg(not(feature = "kafka"))]
 pub use message::QueuedJob;
+
+/// Unpacks `encoded` as a request's `driverFiles` is unpacked (same checks), with the
+/// given limits, into a new directory in `parent`, on this thread; `Err` is the 400's (or
+/// the 500's) error.
+pub fn unpack_driver_files(
+    encoded: &str,
+    max_entries: usize,
+    max_size: u64,
+    parent: &std::path::Path,
+) -> Result<crate::DriverFiles, crate::ResourceDriverError> {
+    let limits = crate::driver_files::DriverFilesLimits {
+        max_entries,
+        max_size,
+    };
+    let never = std::sync::atomic::AtomicBool::new(false);
+    crate::driver_files::unpack_blocking(encoded, limits, parent, &never)
+}

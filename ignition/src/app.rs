@@ -269,6 +269,7 @@ impl App {
         })?;
         runtime::shutdown_signal().await;
         tracing::info!(app = %running.name(), "shutdown requested");
+        running.drain().await;
         running.shutdown().await;
         Ok(())
     }

@@ -1,8 +1,14 @@
-//! Management endpoints: `GET /management/health` and, unless
+//! Management endpoints: the health of the app and its probes, and, unless
 //! `application.metrics_enabled: false`, `GET /management/metrics` (Prometheus text
 //! format; see [`crate::metrics`]).
 //!
-//! The answer is `{"vitals": {"<name>": {"status": "OK"}}}`, 200 when every vital is OK
+//! | endpoint | vitals | for |
+//! | --- | --- | --- |
+//! | `GET /management/health` | every vital: `app`, the built-in services' (`kafka`, `job_queue`), the driver's own | people, dashboards |
+//! | `GET /management/health/liveness` | the process's own machinery: `app` (the HTTP loop answers), `job_queue` (on Kafka: the consume loop turns); never Kafka or the VIM | Kubernetes' liveness and startup probes: fails only when a restart helps |
+//! | `GET /management/health/readiness` | `app` (not shutting down), `kafka` (on Kafka: the broker reachable **or** the spool has room) | Kubernetes' readiness probe: fails when the driver cannot take work |
+//!
+//! Each answer is `{"vitals": {"<name>": {"status": "OK"}}}`, 200 when every vital is OK
 //! and 503 with the failing vitals `UNHEALTHY` (and a `reason`) otherwise. Vitals are
 //! checked at once, each within [`VITAL_TIMEOUT`]: a check that hangs answers UNHEALTHY,
 //! never a hung probe.
@@ -51,7 +57,9 @@ pub enum VitalStatus {
 ///     fn name(&self) -> &str { "cloud" }
 ///     fn check(&self) -> Pin<Box<dyn Future<Output = VitalStatus> + Send + '_>> {
 ///         Box::pin(async move {
-///             match std::net::TcpStream::connect(&self.endpoint) {
+///             // Asynchronous I/O: a check runs on the runtime's workers, which a
+///             // blocking connect would stall (the framework cuts a check at 2 s).
+///             match tokio::net::TcpStream::connect(&self.endpoint).await {
 ///                 Ok(_) => VitalStatus::Ok,
 ///                 Err(err) => VitalStatus::Unhealthy { reason: format!("{}: {err}", self.endpoint) },
 ///             }
@@ -67,7 +75,8 @@ pub trait Vital: Send + Sync + 'static {
     fn check(&self) -> BoxFuture<'_, VitalStatus>;
 }
 
-/// The `app` vital: OK until shutdown starts.
+/// The `app` vital of the health and readiness answers: OK until shutdown starts (the
+/// listener may keep serving for `application.shutdown_grace` after that).
 #[derive(Clone, Default)]
 pub(crate) struct AppVital {
     stopping: Arc<AtomicBool>,
@@ -97,22 +106,57 @@ impl Vital for AppVital {
     }
 }
 
-/// Every vital of the running app.
+/// The `app` vital of the liveness answer: OK whenever it is asked (the HTTP loop that
+/// answers is the machinery it stands for), shutting down or not.
+struct Alive;
+
+impl Vital for Alive {
+    fn name(&self) -> &str {
+        "app"
+    }
+
+    fn check(&self) -> BoxFuture<'_, VitalStatus> {
+        Box::pin(async { VitalStatus::Ok })
+    }
+}
+
+/// Every vital of the running app, by the answer it shows in.
 #[derive(Clone, Default)]
-pub(crate) struct Vitals(Vec<Arc<dyn Vital>>);
+pub(crate) struct Vitals {
+    health: Vec<Arc<dyn Vital>>,
+    liveness: Vec<Arc<dyn Vital>>,
+    readiness: Vec<Arc<dyn Vital>>,
+}
 
 impl Vitals {
-    pub(crate) fn new(vitals: Vec<Arc<dyn Vital>>) -> Self {
-        Self(vitals)
+    /// The vitals of an app whose `app` vital is `app`: `health` in the health answer
+    /// (after `app`), `liveness` in the liveness answer (after an `app` that is always
+    /// OK), `readiness` in the readiness answer (after `app`).
+    pub(crate) fn new(
+        app: AppVital,
+        health: Vec<Arc<dyn Vital>>,
+        liveness: Vec<Arc<dyn Vital>>,
+        readiness: Vec<Arc<dyn Vital>>,
+    ) -> Self {
+        let app: Arc<dyn Vital> = Arc::new(app);
+        let alive: Arc<dyn Vital> = Arc::new(Alive);
+        Self {
+            health: std::iter::once(app.clone()).chain(health).collect(),
+            liveness: std::iter::once(alive).chain(liveness).collect(),
+            readiness: std::iter::once(app).chain(readiness).collect(),
+        }
     }
 }
 
 /// `routes` plus the management endpoints (metrics when there are any).
 pub(crate) fn routes(routes: Route, vitals: Vitals, metrics: Option<Arc<Metrics>>) -> Route {
-    let routes = routes.at(
-        "/management/health",
-        crate::response::Allow::new("GET, HEAD", get(health).data(vitals)),
-    );
+    let probe = |vitals: Vec<Arc<dyn Vital>>| {
+        crate::response::Allow::new("GET, HEAD", get(answer).data(Probe(vitals)))
+    };
+    let routes = routes
+        .at("/management/health", probe(vitals.health))
+        .at("/management/health/liveness", probe(vitals.liveness))
+        .at("/management/health/readiness", probe(vitals.readiness));
     match metrics {
         Some(metrics) => routes.at(
             "/management/metrics",
@@ -144,8 +188,12 @@ struct Health {
     vitals: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The vitals of one answer.
+#[derive(Clone)]
+struct Probe(Vec<Arc<dyn Vital>>);
+
 #[handler]
-async fn health(Data(vitals): Data<&Vitals>) -> Response {
+async fn answer(Data(vitals): Data<&Probe>) -> Response {
     let statuses =
         futures_util::future::join_all(vitals.0.iter().map(|vital| check(vital.as_ref()))).await;
     let mut all_ok = true;

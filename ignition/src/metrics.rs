@@ -13,6 +13,7 @@
 //! | `ignition_task_polls_total{outcome}` | counter | each poll: `in_progress`, `complete`, `failed`, `retry` (an error with `retry`), `forgotten` (any other error), `timeout` (cut at `driver.timeouts.query`) |
 //! | `ignition_task_events_total{status}` | counter | each task event delivered (`COMPLETE`, `FAILED`, ...) |
 //! | `ignition_event_delivery_failures_total` | counter | each task event the delivery refused |
+//! | `ignition_sealed_jobs_refused_total` | counter | each monitoring job whose sealed properties did not open (`job_queue.encryption_key_file`: another key, tampered, no key): logged at ERROR, never run |
 //! | `ignition_messages_buffered` | gauge | read at scrape: Kafka messages handed to the producer and not yet confirmed by the broker |
 //! | `ignition_create_to_event_seconds` | histogram | from a create (or delete) accepted to its event delivered |
 //! | `ignition_job_queue_lag{partition}` | gauge | read at scrape: Kafka: messages of each assigned job-queue partition not yet consumed; embedded (`partition="embedded"`): jobs due and waiting for a free poller |
@@ -213,6 +214,7 @@ pub(crate) struct Metrics {
     polls: [Counter; 6],
     events: Family<StatusLabels, Counter>,
     delivery_failures: Counter,
+    sealed_jobs_refused: Counter,
     create_to_event: Histogram,
     probes: ProbeCollector,
 }
@@ -274,6 +276,12 @@ impl Metrics {
             "Task events the delivery (Kafka, the embedded bus) did not take",
             delivery_failures.clone(),
         );
+        let sealed_jobs_refused = Counter::default();
+        registry.register(
+            "sealed_jobs_refused",
+            "Monitoring jobs refused because their sealed properties did not open (another key, tampered, or no job_queue.encryption_key_file): logged at ERROR, not run",
+            sealed_jobs_refused.clone(),
+        );
         let create_to_event = Histogram::new(TASK_BUCKETS);
         registry.register_with_unit(
             "create_to_event",
@@ -295,6 +303,7 @@ impl Metrics {
             polls,
             events,
             delivery_failures,
+            sealed_jobs_refused,
             create_to_event,
             probes,
         }
@@ -401,6 +410,13 @@ impl Recorder {
     pub(crate) fn delivery_failed(&self) {
         if let Some(metrics) = &self.0 {
             metrics.delivery_failures.inc();
+        }
+    }
+
+    /// A monitoring job was refused: its sealed properties did not open.
+    pub(crate) fn sealed_job_refused(&self) {
+        if let Some(metrics) = &self.0 {
+            metrics.sealed_jobs_refused.inc();
         }
     }
 

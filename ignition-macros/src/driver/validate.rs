@@ -167,28 +167,14 @@ fn missing(cx: &Errors, driver: &DriverImpl<'_>, op: &Operation) {
 /// same letters up to case and underscores (`createInfrastructure`), or at most three
 /// edits away (`create_infrastucture`, `delete_infrastructures`).
 pub(crate) fn near_miss(name: &str, op: &str) -> Option<usize> {
-    let normalize = |s: &str| -> Vec<char> {
+    let normalize = |s: &str| -> String {
         s.chars()
             .filter(|c| *c != '_')
             .flat_map(char::to_lowercase)
             .collect()
     };
-    let distance = edit_distance(&normalize(name), &normalize(op));
+    let distance = strsim::levenshtein(&normalize(name), &normalize(op));
     (distance <= 3).then_some(distance)
-}
-
-/// Levenshtein distance.
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// The rules about one operation the author wrote.

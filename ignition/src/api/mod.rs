@@ -63,8 +63,11 @@ impl ApiWiring {
 
     /// `resource_driver.driver_files.*`.
     fn driver_files_limits(&self) -> crate::driver_files::DriverFilesLimits {
-        // TODO(config merge): resource_driver.driver_files.max_entries / max_size.
-        crate::driver_files::DriverFilesLimits::default()
+        let files = &self.config.resource_driver.driver_files;
+        crate::driver_files::DriverFilesLimits {
+            max_entries: files.max_entries,
+            max_size: files.max_size.bytes(),
+        }
     }
 
     /// `application.max_body_size` and `application.body_read_timeout`.

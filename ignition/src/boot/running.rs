@@ -43,12 +43,32 @@ pub struct RunningApp {
     pub(super) delivery: Option<Arc<dyn Delivery>>,
     pub(super) events: Option<broadcast::Receiver<Envelope>>,
     pub(super) app_vital: AppVital,
+    /// `application.shutdown_grace`.
+    pub(super) shutdown_grace: std::time::Duration,
 }
 
 impl RunningApp {
     /// The app's name.
     pub(crate) fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The first part of a shutdown on SIGTERM: readiness answers 503 at once (so that
+    /// Kubernetes takes the pod out of its Service) while the listener keeps serving for
+    /// `application.shutdown_grace` — the calls LM makes before the endpoint is removed
+    /// are still answered. A second signal ends the wait.
+    pub(crate) async fn drain(&self) {
+        self.app_vital.stopping();
+        if self.shutdown_grace.is_zero() {
+            return;
+        }
+        tracing::info!(app = %self.name, grace = ?self.shutdown_grace, "not ready any more; serving for `application.shutdown_grace` before closing");
+        tokio::select! {
+            () = tokio::time::sleep(self.shutdown_grace) => {}
+            () = crate::runtime::shutdown_signal() => {
+                tracing::info!(app = %self.name, "second shutdown signal: closing now");
+            }
+        }
     }
 
     /// The address the HTTP server listens on (its port is the real one when

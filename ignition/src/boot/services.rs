@@ -12,12 +12,12 @@
 use std::sync::Arc;
 
 use super::BootError;
-use crate::config::{IgnitionConfig, InfrastructureBootstrap};
+use crate::config::IgnitionConfig;
 use crate::jobqueue::{EmbeddedJobQueue, JobQueue};
 use crate::management::Vital;
 use crate::messaging::{Delivery, EmbeddedBus, MessagingService};
 use crate::metrics::Recorder;
-use crate::monitor::{MonitorSettings, PollObserver, TaskMonitor, TaskPoller};
+use crate::monitor::{JobSeal, MonitorSettings, PollObserver, TaskMonitor, TaskPoller};
 use crate::operations::ApiKind;
 
 /// Implementations the user supplied in place of built-in services.
@@ -27,10 +27,21 @@ pub(crate) struct Supplied {
     pub(crate) delivery: Option<Arc<dyn Delivery>>,
 }
 
+/// The vitals of the built-in services that run, by the answer they show in (see
+/// `management`).
+#[derive(Default)]
+pub(super) struct ServiceVitals {
+    /// `/management/health` (e.g. `kafka`, `job_queue`).
+    pub(super) health: Vec<Arc<dyn Vital>>,
+    /// `/management/health/liveness` (e.g. `job_queue`).
+    pub(super) liveness: Vec<Arc<dyn Vital>>,
+    /// `/management/health/readiness` (e.g. `kafka`: the broker or the spool).
+    pub(super) readiness: Vec<Arc<dyn Vital>>,
+}
+
 /// The services that run.
 pub(super) struct Services {
-    /// Vitals of the built-in services that run (e.g. `kafka`, `job_queue`).
-    pub(super) vitals: Vec<Arc<dyn Vital>>,
+    pub(super) vitals: ServiceVitals,
     pub(super) delivery: Option<Arc<dyn Delivery>>,
     /// Set when the delivery is the built-in embedded bus.
     pub(super) embedded_bus: Option<EmbeddedBus>,
@@ -49,9 +60,9 @@ pub(super) struct Connected {
     pub(super) delivery: Option<Arc<dyn Delivery>>,
     pub(super) job_queue: Option<Arc<dyn JobQueue>>,
     /// Vitals of what was connected (e.g. `kafka`).
-    pub(super) vitals: Vec<Arc<dyn Vital>>,
-    /// The vital of the connected job queue's consumer: shown only when that job queue
-    /// is the one that runs (a supplied job queue replaces it).
+    pub(super) vitals: ServiceVitals,
+    /// The vital of the connected job queue's consumer (health and liveness): shown only
+    /// when that job queue is the one that runs (a supplied job queue replaces it).
     pub(super) job_queue_vital: Option<Arc<dyn Vital>>,
 }
 
@@ -61,6 +72,7 @@ pub(super) struct Connected {
 pub(super) async fn connect(
     config: &IgnitionConfig,
     app_name: &str,
+    kind: ApiKind,
     supplied: &Supplied,
     metrics: &Recorder,
 ) -> Result<Connected, BootError> {
@@ -70,12 +82,16 @@ pub(super) async fn connect(
     }
     #[cfg(feature = "kafka")]
     {
-        let kafka = crate::kafka::KafkaServices::connect(config, app_name).await?;
+        let kafka = crate::kafka::KafkaServices::connect(config, app_name, kind).await?;
         kafka.record(metrics, supplied.job_queue.is_none());
         Ok(Connected {
             delivery: Some(kafka.delivery),
             job_queue: Some(kafka.job_queue),
-            vitals: vec![kafka.vital],
+            vitals: ServiceVitals {
+                health: vec![kafka.vital],
+                liveness: Vec::new(),
+                readiness: vec![kafka.readiness_vital],
+            },
             job_queue_vital: Some(kafka.consumer_vital),
         })
     }
@@ -120,29 +136,61 @@ fn names(kind: ApiKind) -> &'static Names {
             messaging: "LifecycleMessagingService",
             api_service_flag: "bootstrap.resource_driver.api_service_enabled",
             service_flag: "bootstrap.resource_driver.service_enabled",
-            monitoring_flag: "bootstrap.resource_driver.monitoring_service_enabled",
-            messaging_flag: "bootstrap.resource_driver.messaging_service_enabled",
+            monitoring_flag: "bootstrap.resource_driver.lifecycle_monitoring_service_enabled",
+            messaging_flag: "bootstrap.resource_driver.lifecycle_messaging_service_enabled",
             service_sending_own_events: "ResourceDriverService (with resource_driver.async_messaging_enabled: false, the driver sends its own events)",
         },
     }
 }
 
+/// A kind's `bootstrap.*` flags.
+struct KindFlags {
+    api_enabled: bool,
+    api_service_enabled: bool,
+    service_enabled: bool,
+    monitoring_service_enabled: bool,
+    messaging_service_enabled: bool,
+}
+
 /// What the configuration says of one kind: its `bootstrap.*` flags, whether the
-/// framework monitors its tasks, and its events topic.
+/// framework monitors its tasks (`*.async_messaging_enabled`), and its events topic.
 struct KindSettings<'a> {
-    bootstrap: &'a InfrastructureBootstrap,
+    bootstrap: KindFlags,
     monitors: bool,
     events_topic: &'a str,
 }
 
 fn kind_settings(config: &IgnitionConfig, kind: ApiKind) -> KindSettings<'_> {
+    let topics = &config.messaging.topics;
     match kind {
-        // TODO(config merge): the resource driver's own keys.
-        ApiKind::Infrastructure | ApiKind::ResourceDriver => KindSettings {
-            bootstrap: &config.bootstrap.infrastructure,
-            monitors: config.infrastructure.async_messaging_enabled,
-            events_topic: &config.messaging.topics.infrastructure_task_events.name,
-        },
+        ApiKind::Infrastructure => {
+            let flags = &config.bootstrap.infrastructure;
+            KindSettings {
+                bootstrap: KindFlags {
+                    api_enabled: flags.api_enabled,
+                    api_service_enabled: flags.api_service_enabled,
+                    service_enabled: flags.service_enabled,
+                    monitoring_service_enabled: flags.monitoring_service_enabled,
+                    messaging_service_enabled: flags.messaging_service_enabled,
+                },
+                monitors: config.infrastructure.async_messaging_enabled,
+                events_topic: &topics.infrastructure_task_events.name,
+            }
+        }
+        ApiKind::ResourceDriver => {
+            let flags = &config.bootstrap.resource_driver;
+            KindSettings {
+                bootstrap: KindFlags {
+                    api_enabled: flags.api_enabled,
+                    api_service_enabled: flags.api_service_enabled,
+                    service_enabled: flags.service_enabled,
+                    monitoring_service_enabled: flags.lifecycle_monitoring_service_enabled,
+                    messaging_service_enabled: flags.lifecycle_messaging_service_enabled,
+                },
+                monitors: config.resource_driver.async_messaging_enabled,
+                events_topic: &topics.lifecycle_execution_events.name,
+            }
+        }
     }
 }
 
@@ -229,7 +277,10 @@ pub(super) fn wire(wiring: Wiring<'_>) -> Result<Services, BootError> {
         None if !boot.job_queue.service_enabled => None,
         None => match kafka {
             Some(_) => {
-                vitals.extend(connected.job_queue_vital);
+                if let Some(vital) = connected.job_queue_vital {
+                    vitals.health.push(vital.clone());
+                    vitals.liveness.push(vital);
+                }
                 Some(connected.job_queue.ok_or_else(|| no_kafka("job queue"))?)
             }
             None => {
@@ -257,6 +308,11 @@ pub(super) fn wire(wiring: Wiring<'_>) -> Result<Services, BootError> {
                 None,
             ));
         };
+        let seal = config
+            .job_queue
+            .encryption_key
+            .as_ref()
+            .map(|key| Arc::new(JobSeal::new(key.bytes())));
         Some(TaskMonitor::new(
             queue,
             poller,
@@ -264,6 +320,7 @@ pub(super) fn wire(wiring: Wiring<'_>) -> Result<Services, BootError> {
             MonitorSettings::from_config(config),
             metrics.clone(),
             observer,
+            seal,
         ))
     } else {
         None

@@ -48,8 +48,8 @@ pub(crate) async fn start(inputs: StartInputs) -> Result<RunningApp, BootError> 
             .metrics_enabled
             .then(|| Arc::new(Metrics::new(driver.kind))),
     );
-    let connected = services::connect(&config, &name, &supplied, &metrics).await?;
-    let services = services::wire(Wiring {
+    let connected = services::connect(&config, &name, driver.kind, &supplied, &metrics).await?;
+    let mut services = services::wire(Wiring {
         config: &config,
         supplied,
         connected,
@@ -76,10 +76,18 @@ pub(crate) async fn start(inputs: StartInputs) -> Result<RunningApp, BootError> 
         poem::Route::new()
     };
     let app_vital = AppVital::default();
-    let mut vitals: Vec<Arc<dyn Vital>> = vec![Arc::new(app_vital.clone())];
-    vitals.extend(services.vitals.iter().cloned());
-    vitals.extend(driver_vitals);
-    let endpoint = crate::server::endpoint(routes, Vitals::new(vitals), &metrics, &config);
+    let service_vitals = std::mem::take(&mut services.vitals);
+    let vitals = Vitals::new(
+        app_vital.clone(),
+        service_vitals
+            .health
+            .into_iter()
+            .chain(driver_vitals)
+            .collect(),
+        service_vitals.liveness,
+        service_vitals.readiness,
+    );
+    let endpoint = crate::server::endpoint(routes, vitals, &metrics, &config);
 
     let acceptor = crate::server::bind(&config.application)?;
     let local_addr = acceptor
@@ -112,6 +120,7 @@ pub(crate) async fn start(inputs: StartInputs) -> Result<RunningApp, BootError> 
         delivery: services.delivery,
         events: services.embedded_bus.map(|bus| bus.subscribe()),
         app_vital,
+        shutdown_grace: config.application.shutdown_grace,
     })
 }
 

@@ -1,20 +1,22 @@
 //! Which keys the framework owns, which Python-era keys it accepts and ignores, and the
 //! "did you mean" for a misspelt one.
 
-/// The top-level sections the framework owns; every other one belongs to the driver.
-pub(crate) const FRAMEWORK_SECTIONS: &[&str] = &[
+/// The top-level sections the framework reads; every other one belongs to the driver
+/// (the Python-era ones of [`PYTHON_ERA_KEYS`] aside).
+const FRAMEWORK_SECTIONS: &[&str] = &[
     "application",
     "messaging",
     "job_queue",
     "bootstrap",
     "infrastructure",
+    "resource_driver",
     "driver",
     "logging",
 ];
 
-/// Keys of the Python Ignition framework (1.x) that do not apply here, with the reason:
-/// accepted, each logged once as a WARN at start, so a Python driver's configuration file
-/// boots unchanged. A key here covers everything below it.
+/// Keys of the Python Ignition framework (1.x and 3.x) that do not apply here, with the
+/// reason: accepted, each logged once as a WARN at start, so a Python driver's
+/// configuration file boots unchanged. A key here covers everything below it.
 pub const PYTHON_ERA_KEYS: &[(&str, &str)] = &[
     (
         "application.connexion_init_props",
@@ -29,7 +31,15 @@ pub const PYTHON_ERA_KEYS: &[(&str, &str)] = &[
         "the OpenAPI document is generated from the driver's types",
     ),
     (
+        "management",
+        "the management endpoints' OpenAPI document is built in",
+    ),
+    (
         "infrastructure.api_spec",
+        "the OpenAPI document is generated from the driver's types",
+    ),
+    (
+        "resource_driver.api_spec",
         "the OpenAPI document is generated from the driver's types",
     ),
     (
@@ -37,30 +47,67 @@ pub const PYTHON_ERA_KEYS: &[(&str, &str)] = &[
         "there is no request queue: requests go straight to the driver",
     ),
     (
+        "resource_driver.lifecycle_request_queue",
+        "there is no request queue: requests go straight to the driver",
+    ),
+    (
         "bootstrap.request_queue",
         "there is no request queue: requests go straight to the driver",
+    ),
+    (
+        "resource_driver.scripts_workspace",
+        "driver files are unpacked into a private temporary directory for each request",
+    ),
+    (
+        "bootstrap.resource_driver.driver_files_manager_service_enabled",
+        "driver files are always unpacked by the framework (DriverFiles)",
     ),
     (
         "bootstrap.management",
         "the management endpoints are always served",
     ),
     (
-        "bootstrap.lifecycle",
-        "this framework serves the Infrastructure API only",
+        "lifecycle",
+        "the Lifecycle API of Python 1.x became the Resource Driver API (resource_driver.*)",
     ),
     (
-        "messaging.topics.lifecycle_execution_events",
-        "this framework serves the Infrastructure API only",
+        "bootstrap.lifecycle",
+        "the Lifecycle API of Python 1.x became the Resource Driver API (bootstrap.resource_driver.*)",
     ),
     (
         "bootstrap.infrastructure.service_driver",
         "the driver is given in code (App::driver / App::driver_with)",
     ),
     (
+        "bootstrap.resource_driver.service_driver",
+        "the driver is given in code (App::driver / App::driver_with)",
+    ),
+    (
         "bootstrap.messaging.inbox_enabled",
         "the job queue reads Kafka itself; turn it off with bootstrap.job_queue.service_enabled",
     ),
+    (
+        "bootstrap.templating",
+        "there is no templating service (a driver renders its own templates)",
+    ),
+    (
+        "bootstrap.progress_event_log",
+        "there is no progress event log service",
+    ),
+    (
+        "bootstrap.movedapis",
+        "the APIs are served at their own paths only",
+    ),
 ];
+
+/// Whether `section` is a top-level section of the framework's (read, or accepted as
+/// a Python-era key): a driver's own section must have another name.
+pub fn is_framework_section(section: &str) -> bool {
+    FRAMEWORK_SECTIONS.contains(&section)
+        || PYTHON_ERA_KEYS
+            .iter()
+            .any(|(key, _)| *key == section && !key.contains('.'))
+}
 
 /// What an unread key of the configuration is.
 #[derive(Debug, PartialEq, Eq)]
@@ -91,7 +138,17 @@ pub(crate) fn classify(path: &str) -> Unread {
     }
 }
 
-/// The known key closest to `key`, when it is close enough to be a typo.
+/// The framework section a driver's section name is a near miss of
+/// (`aplication` → `application`): likely a typo, worth a WARN.
+pub(crate) fn near_framework_section(section: &str) -> Option<String> {
+    if is_framework_section(section) {
+        return None;
+    }
+    did_you_mean(section, FRAMEWORK_SECTIONS.iter().copied())
+}
+
+/// The known key closest to `key`, when it is close enough to be a typo: at most one
+/// edit in three characters, a swap of two neighbours counting as one (`prot` → `port`).
 pub(crate) fn did_you_mean<'a>(
     key: &str,
     known: impl IntoIterator<Item = &'a str>,
@@ -99,36 +156,10 @@ pub(crate) fn did_you_mean<'a>(
     let limit = (key.chars().count() / 3).max(1);
     known
         .into_iter()
-        .map(|candidate| (edit_distance(key, candidate), candidate))
+        .map(|candidate| (strsim::osa_distance(key, candidate), candidate))
         .filter(|(distance, _)| *distance <= limit)
         .min()
         .map(|(_, candidate)| candidate.to_string())
-}
-
-/// Edit distance with adjacent transpositions (optimal string alignment): `prot` is one
-/// edit from `port`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -146,9 +177,59 @@ mod tests {
             Unread::PythonEra(_)
         ));
         assert!(matches!(classify("api"), Unread::PythonEra(_)));
+        assert!(matches!(
+            classify("resource_driver.lifecycle_request_queue.topic.name"),
+            Unread::PythonEra(_)
+        ));
+        assert!(matches!(
+            classify("bootstrap.resource_driver.driver_files_manager_service_enabled"),
+            Unread::PythonEra(_)
+        ));
         assert_eq!(classify("job_queue.pol_interval"), Unread::Unknown);
+        assert_eq!(classify("resource_driver.keep_files"), Unread::Unknown);
+        assert_eq!(
+            classify("messaging.topics.lifecycle_execution_event"),
+            Unread::Unknown,
+            "lifecycle_execution_events is a key of its own now"
+        );
         assert_eq!(classify("openstack"), Unread::Driver);
         assert_eq!(classify("k8s.tmpdir"), Unread::Driver);
+    }
+
+    #[test]
+    fn a_driver_section_may_not_take_a_framework_or_python_name() {
+        for section in [
+            "application",
+            "resource_driver",
+            "logging",
+            "api",
+            "management",
+            "lifecycle",
+        ] {
+            assert!(is_framework_section(section), "{section}");
+        }
+        for section in [
+            "openstack",
+            "k8s",
+            "connexion_init_props",
+            "application.port",
+        ] {
+            assert!(!is_framework_section(section), "{section}");
+        }
+    }
+
+    #[test]
+    fn a_near_miss_of_a_framework_section_is_noticed() {
+        assert_eq!(
+            near_framework_section("aplication").as_deref(),
+            Some("application")
+        );
+        assert_eq!(
+            near_framework_section("resource_drivers").as_deref(),
+            Some("resource_driver")
+        );
+        assert_eq!(near_framework_section("openstack"), None);
+        assert_eq!(near_framework_section("messaging"), None);
     }
 
     #[test]
@@ -163,15 +244,10 @@ mod tests {
             Some("consumer_group_id")
         );
         assert_eq!(did_you_mean("zzz", known), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(
-            edit_distance("prot", "port"),
-            1,
-            "a transposition is one edit"
-        );
         assert_eq!(
             did_you_mean("prot", ["port", "host"]).as_deref(),
-            Some("port")
+            Some("port"),
+            "a transposition is one edit"
         );
     }
 }

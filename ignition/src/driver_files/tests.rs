@@ -8,7 +8,7 @@
 use std::io::{Cursor, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use tempfile::TempDir;
@@ -159,15 +159,14 @@ impl Sandbox {
             "left behind: {context}"
         );
     }
+}
 
-    /// Waits up to 10 s for the sandbox to empty (a removal on the blocking pool).
-    async fn assert_empties(&self, context: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.contents().is_empty() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        self.assert_empty(context);
-    }
+/// Drops `files` and waits for its removal (on the blocking pool, inside a runtime), as
+/// the service does before it answers.
+async fn dropped(files: DriverFiles) {
+    let removal = files.removal();
+    drop(files);
+    removal.settled().await;
 }
 
 fn walk(root: &Path, dir: &Path, found: &mut Vec<String>) {
@@ -293,7 +292,7 @@ async fn a_tree_of_files_and_directories_is_unpacked_and_removed_on_drop() {
         "{debug}"
     );
 
-    drop(files);
+    dropped(files).await;
     sandbox.assert_empty("after the drop");
 }
 
@@ -305,7 +304,7 @@ async fn an_empty_archive_is_an_empty_directory() {
     let files = unpacked(&sandbox, &zip).await;
     assert_eq!(files.files(), Vec::<String>::new());
     assert_eq!(std::fs::read_dir(files.root()).unwrap().count(), 0);
-    drop(files);
+    dropped(files).await;
     sandbox.assert_empty("after the drop");
 }
 
@@ -399,7 +398,7 @@ async fn the_zip_and_base64_commands_make_what_is_read() {
         files.read_to_string("config/inventory").unwrap(),
         "[all]\nlocalhost\n"
     );
-    drop(files);
+    dropped(files).await;
     sandbox.assert_empty("after the drop");
 
     // `zip -y` stores a symbolic link as a link: refused, naming it.
@@ -749,12 +748,14 @@ async fn the_directory_goes_when_the_future_holding_it_panics() {
     let sandbox = Sandbox::new();
     let files = unpacked(&sandbox, &zip_with(|zip| add(zip, "a", b"a", stored()))).await;
     assert_eq!(sandbox.trees().len(), 1);
+    let removal = files.removal();
     let call = tokio::spawn(async move {
         let _files = files;
         tokio::task::yield_now().await;
         panic!("the driver's call panicked");
     });
     assert!(call.await.unwrap_err().is_panic());
+    removal.settled().await;
     sandbox.assert_empty("after the panic");
 }
 
@@ -762,6 +763,7 @@ async fn the_directory_goes_when_the_future_holding_it_panics() {
 async fn the_directory_goes_when_the_future_holding_it_is_dropped_midway() {
     let sandbox = Sandbox::new();
     let files = unpacked(&sandbox, &zip_with(|zip| add(zip, "a", b"a", stored()))).await;
+    let removal = files.removal();
     let (started, started_rx) = tokio::sync::oneshot::channel();
     let call = async move {
         let _files = files;
@@ -774,11 +776,12 @@ async fn the_directory_goes_when_the_future_holding_it_is_dropped_midway() {
     })
     .await;
     assert!(timed_out.is_err());
+    removal.settled().await;
     sandbox.assert_empty("after the cancellation");
 }
 
 #[tokio::test]
-async fn a_large_tree_is_removed_off_the_worker_thread_and_still_removed() {
+async fn a_large_tree_dropped_on_a_runtime_is_removed_and_waited_for() {
     let zip = zip_with(|zip| {
         for i in 0..500 {
             add(zip, &format!("dir{}/file{i}", i % 10), b"x", stored())?;
@@ -794,14 +797,26 @@ async fn a_large_tree_is_removed_off_the_worker_thread_and_still_removed() {
         .await
         .unwrap();
     assert_eq!(files.files().len(), 500);
-    drop(files);
-    sandbox
-        .assert_empties("after the drop of a large tree")
-        .await;
+    dropped(files).await;
+    sandbox.assert_empty("after the drop of a large tree");
+}
+
+#[tokio::test]
+async fn files_the_driver_keeps_are_not_waited_for() {
+    let sandbox = Sandbox::new();
+    let files = unpacked(&sandbox, &zip_with(|zip| add(zip, "a", b"a", stored()))).await;
+    let removal = files.removal();
+    // Still alive (kept past the call, in a task of the driver's own): no wait.
+    tokio::time::timeout(Duration::from_secs(10), removal.settled())
+        .await
+        .expect("settled at once");
+    assert_eq!(files.read_to_string("a").unwrap(), "a");
+    dropped(files).await;
+    sandbox.assert_empty("after the drop");
 }
 
 #[test]
-fn a_large_tree_dropped_outside_a_runtime_is_removed_at_once() {
+fn files_dropped_outside_a_runtime_are_removed_at_once() {
     let zip = zip_with(|zip| {
         for i in 0..200 {
             add(zip, &format!("file{i}"), b"x", stored())?;
@@ -822,7 +837,7 @@ fn a_large_tree_dropped_outside_a_runtime_is_removed_at_once() {
     .unwrap();
     assert_eq!(files.files().len(), 200);
     drop(files);
-    sandbox.assert_empty("after the drop");
+    sandbox.assert_empty("right after the drop");
 }
 
 #[test]
@@ -842,19 +857,26 @@ fn a_stopped_unpacking_leaves_nothing() {
     sandbox.assert_empty("after a stop");
 }
 
-#[tokio::test]
-async fn an_unpacking_whose_caller_went_away_leaves_nothing() {
+#[test]
+fn an_unpacking_whose_caller_went_away_leaves_nothing() {
     // 4 MiB to decode and write: the caller stops waiting long before (or, on a loaded
-    // machine, maybe after) it is done; either way nothing may stay.
+    // machine, maybe after) it is done; either way nothing may stay. Dropping the runtime
+    // waits for its blocking tasks, so the unpacker has finished when the sandbox is
+    // looked at.
     let zip = zip_with(|zip| add(zip, "big", &vec![0u8; 4 * 1024 * 1024], stored()));
     let sandbox = Sandbox::new();
-    let gave_up = tokio::time::timeout(
-        Duration::from_millis(1),
-        unpack_in(b64(&zip), DriverFilesLimits::default(), sandbox.parent()),
-    )
-    .await;
-    drop(gave_up);
-    sandbox.assert_empties("after the caller went away").await;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let encoded = b64(&zip);
+    let gave_up = runtime.block_on(async {
+        let unpacking = unpack_in(encoded, DriverFilesLimits::default(), sandbox.parent());
+        tokio::time::timeout(Duration::from_millis(1), unpacking).await
+    });
+    assert!(gave_up.is_err(), "the unpacking took less than 1 ms");
+    drop(runtime);
+    sandbox.assert_empty("after the caller went away");
 }
 
 #[tokio::test]
@@ -906,7 +928,7 @@ async fn the_test_kit_builds_what_the_unpacker_reads() {
         assert_eq!(mode_of(&files.root().join("scripts/install.sh")), 0o600);
     }
     let dir = files.root().to_path_buf();
-    drop(files);
+    dropped(files).await;
     assert!(!dir.exists());
 
     let files = builder.into_driver_files().await.unwrap();

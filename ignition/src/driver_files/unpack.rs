@@ -127,7 +127,7 @@ pub(crate) fn unpack_blocking(
     })?;
     // On an error `dir` is dropped on the way out, and the partial tree with it.
     tree.write(&mut archive, dir.path(), limits.max_size, stop)?;
-    Ok(DriverFiles::new(dir, tree.files(), tree.nodes.len()))
+    Ok(DriverFiles::new(dir, tree.files()))
 }
 
 /// Base64, standard alphabet, padded (RFC 4648 §4, what Java's `Base64.getEncoder()` and

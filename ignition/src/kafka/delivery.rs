@@ -397,6 +397,11 @@ impl KafkaDelivery {
         .unwrap_or_else(|err| Err(err.to_string()))
     }
 
+    /// Whether the spool takes more messages: `None` without a spool.
+    pub(crate) fn spool_room(&self) -> Option<Result<(), String>> {
+        self.spool.as_ref().map(|spool| spool.room())
+    }
+
     /// Waits up to `timeout` for every message in flight to be confirmed.
     pub(crate) async fn flush_within(&self, timeout: Duration) {
         self.closing.cancel();

@@ -58,6 +58,8 @@ pub(crate) struct KafkaServices {
     pub(crate) delivery: Arc<KafkaDelivery>,
     pub(crate) job_queue: Arc<KafkaJobQueue>,
     pub(crate) vital: Arc<KafkaVital>,
+    /// The `kafka` vital of the readiness answer.
+    pub(crate) readiness_vital: Arc<KafkaReadiness>,
     /// The job-queue consumer's vital (`job_queue`).
     pub(crate) consumer_vital: Arc<jobqueue::ConsumerVital>,
 }
@@ -70,6 +72,7 @@ impl KafkaServices {
     pub(crate) async fn connect(
         config: &IgnitionConfig,
         app_name: &str,
+        kind: crate::operations::ApiKind,
     ) -> Result<Self, KafkaError> {
         let kafka = KafkaConfig::from_config(config)?;
         let (spool, left) = match open_spool(config, app_name)? {
@@ -81,7 +84,7 @@ impl KafkaServices {
             settings = %redacted(&kafka.settings),
             "connecting to Kafka"
         );
-        topics::ensure(&kafka, config).await?;
+        topics::ensure(&kafka, config, kind).await?;
         let delivery = Arc::new(KafkaDelivery::with_spool(&kafka, spool)?);
         delivery.resend(left).await;
         let job_queue = Arc::new(KafkaJobQueue::new(
@@ -95,11 +98,15 @@ impl KafkaServices {
         let vital = Arc::new(KafkaVital {
             producer: delivery.clone(),
         });
+        let readiness_vital = Arc::new(KafkaReadiness {
+            producer: delivery.clone(),
+        });
         let consumer_vital = Arc::new(job_queue.consumer_vital());
         Ok(Self {
             delivery,
             job_queue,
             vital,
+            readiness_vital,
             consumer_vital,
         })
     }
@@ -184,10 +191,16 @@ pub(crate) fn default_spool_dir(app_name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join("ignition-spool").join(name)
 }
 
-/// The `kafka` vital: can the broker be reached (a metadata request within 3 s)?
+/// The `kafka` vital of the health answer: can the broker be reached (a metadata request
+/// within [`METADATA_TIMEOUT`])?
 pub(crate) struct KafkaVital {
     producer: Arc<KafkaDelivery>,
 }
+
+/// How long the `kafka` vitals wait for the broker's metadata: within the vitals' own
+/// time limit ([`crate::management::VITAL_TIMEOUT`]), so that a slow broker is reported
+/// with its own reason rather than as "no answer".
+const METADATA_TIMEOUT: Duration = Duration::from_millis(1500);
 
 impl Vital for KafkaVital {
     fn name(&self) -> &str {
@@ -196,9 +209,40 @@ impl Vital for KafkaVital {
 
     fn check(&self) -> BoxFuture<'_, VitalStatus> {
         Box::pin(async move {
-            match self.producer.broker_reachable(Duration::from_secs(3)).await {
+            match self.producer.broker_reachable(METADATA_TIMEOUT).await {
                 Ok(()) => VitalStatus::Ok,
                 Err(reason) => VitalStatus::Unhealthy { reason },
+            }
+        })
+    }
+}
+
+/// The `kafka` vital of the readiness answer: the driver can take work while the broker
+/// answers **or** the spool has room for the jobs of new creates (they are sent once the
+/// broker is back). Without a spool, the broker must answer.
+pub(crate) struct KafkaReadiness {
+    producer: Arc<KafkaDelivery>,
+}
+
+impl Vital for KafkaReadiness {
+    fn name(&self) -> &str {
+        "kafka"
+    }
+
+    fn check(&self) -> BoxFuture<'_, VitalStatus> {
+        Box::pin(async move {
+            let reachable = self.producer.broker_reachable(METADATA_TIMEOUT).await;
+            let Err(unreachable) = reachable else {
+                return VitalStatus::Ok;
+            };
+            match self.producer.spool_room() {
+                Some(Ok(())) => VitalStatus::Ok,
+                Some(Err(full)) => VitalStatus::Unhealthy {
+                    reason: format!("{unreachable}; {full}"),
+                },
+                None => VitalStatus::Unhealthy {
+                    reason: format!("{unreachable} (no spool: `messaging.spool_enabled: false`)"),
+                },
             }
         })
     }

@@ -12,15 +12,20 @@ use rdkafka::types::RDKafkaErrorCode;
 use super::watch::Watch;
 use super::{redacted, KafkaConfig, KafkaError};
 use crate::config::{IgnitionConfig, TopicProperties};
+use crate::operations::ApiKind;
 
 /// Creates the auto-created topics ("already exists" is fine), then waits until the
 /// job-queue topic shows in the broker's metadata. Stops early when the broker rejects
 /// the connection (TLS, SASL).
-pub(crate) async fn ensure(kafka: &KafkaConfig, config: &IgnitionConfig) -> Result<(), KafkaError> {
+pub(crate) async fn ensure(
+    kafka: &KafkaConfig,
+    config: &IgnitionConfig,
+    kind: ApiKind,
+) -> Result<(), KafkaError> {
     let watch = Watch::start(kafka, config.messaging.connect_timeout);
     tokio::select! {
         biased;
-        result = ensure_topics(kafka, config, &watch) => result,
+        result = ensure_topics(kafka, config, kind, &watch) => result,
         reason = watch.rejected() => Err(KafkaError::ConnectionRejected {
             bootstrap: kafka.bootstrap.clone(),
             settings: redacted(&kafka.settings),
@@ -29,31 +34,44 @@ pub(crate) async fn ensure(kafka: &KafkaConfig, config: &IgnitionConfig) -> Resu
     }
 }
 
-async fn ensure_topics(
-    kafka: &KafkaConfig,
-    config: &IgnitionConfig,
-    watch: &Watch,
-) -> Result<(), KafkaError> {
+/// The events topic of the driver's API kind: its key under `messaging.topics`, and its
+/// properties.
+fn events_topic(config: &IgnitionConfig, kind: ApiKind) -> (&'static str, &TopicProperties) {
     let topics = &config.messaging.topics;
-    let wanted: Vec<(&'static str, &TopicProperties)> = [
-        (
+    match kind {
+        ApiKind::Infrastructure => (
             "infrastructure_task_events",
             &topics.infrastructure_task_events,
         ),
-        ("job_queue", &topics.job_queue),
-    ]
-    .into_iter()
-    .filter(|(_, topic)| topic.auto_create)
-    .collect();
+        ApiKind::ResourceDriver => (
+            "lifecycle_execution_events",
+            &topics.lifecycle_execution_events,
+        ),
+    }
+}
+
+async fn ensure_topics(
+    kafka: &KafkaConfig,
+    config: &IgnitionConfig,
+    kind: ApiKind,
+    watch: &Watch,
+) -> Result<(), KafkaError> {
+    let topics = &config.messaging.topics;
+    let (events_key, events) = events_topic(config, kind);
+    let wanted: Vec<(&'static str, &TopicProperties)> =
+        [(events_key, events), ("job_queue", &topics.job_queue)]
+            .into_iter()
+            .filter(|(_, topic)| topic.auto_create)
+            .collect();
     let timeout = config.messaging.connect_timeout;
     if !wanted.is_empty() {
         create(kafka, &wanted, timeout, watch).await?;
     }
     wait_for_topic(kafka, &topics.job_queue.name, timeout, watch).await?;
-    if !topics.infrastructure_task_events.auto_create {
-        let name = &topics.infrastructure_task_events.name;
+    if !events.auto_create {
+        let name = &events.name;
         if wait_for_topic_once(kafka, name).await.is_err() {
-            tracing::warn!(topic = %name, "the task events topic does not exist yet (LM usually creates it; set messaging.topics.infrastructure_task_events.auto_create to create it here); events wait in the producer until it does");
+            tracing::warn!(topic = %name, "the events topic does not exist yet (LM usually creates it; set messaging.topics.{events_key}.auto_create to create it here); events wait in the producer until it does");
         }
     }
     Ok(())

@@ -43,6 +43,11 @@ pub(crate) struct MonitoringJob {
     /// `ignition_create_to_event_seconds`); absent in jobs queued by older versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) created_ms: Option<u64>,
+    /// The deployment location's `properties`, sealed (`job_queue.encryption_key_file`;
+    /// see `seal`); the location's own `properties` are then empty. Absent in jobs of
+    /// replicas without a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sealed_properties: Option<String>,
 }
 
 impl MonitoringJob {
@@ -61,6 +66,7 @@ impl MonitoringJob {
             deadline_ms: None,
             trace_ctx: TraceCtx::default(),
             created_ms: None,
+            sealed_properties: None,
         }
     }
 

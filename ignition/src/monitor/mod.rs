@@ -19,12 +19,14 @@
 
 mod job;
 mod poller;
+mod seal;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use job::MonitoringJob;
 pub(crate) use poller::{OnPollError, Polled, ResourcePoller, TaskPoller, VimPoller};
+pub(crate) use seal::JobSeal;
 
 use crate::config::IgnitionConfig;
 use crate::error::DriverError;
@@ -87,6 +89,8 @@ pub(crate) struct TaskMonitor {
     job_queue: Arc<dyn JobQueue>,
     kind: ApiKind,
     task_timeout: Option<Duration>,
+    /// Seals the jobs' deployment-location properties (`job_queue.encryption_key_file`).
+    seal: Option<Arc<JobSeal>>,
     /// Whether jobs carry `created_ms` (only read by the metrics).
     stamp_created: bool,
 }
@@ -94,7 +98,7 @@ pub(crate) struct TaskMonitor {
 impl TaskMonitor {
     /// Registers the monitoring job handler of `poller`'s kind on `job_queue` and
     /// returns the monitor; events go through `messaging`, polls are counted into
-    /// `metrics` and shown to `observer`.
+    /// `metrics` and shown to `observer`; with `seal`, jobs travel sealed.
     pub(crate) fn new(
         job_queue: Arc<dyn JobQueue>,
         poller: Arc<dyn TaskPoller>,
@@ -102,6 +106,7 @@ impl TaskMonitor {
         settings: MonitorSettings,
         metrics: Recorder,
         observer: Option<PollObserver>,
+        seal: Option<Arc<JobSeal>>,
     ) -> Self {
         let kind = poller.kind();
         let stamp_created = metrics.metrics().is_some();
@@ -113,6 +118,7 @@ impl TaskMonitor {
                     messaging,
                     settings,
                     metrics,
+                    seal: seal.clone(),
                 }),
                 observer,
             }),
@@ -121,6 +127,7 @@ impl TaskMonitor {
             job_queue,
             kind,
             task_timeout: settings.task_timeout,
+            seal,
             stamp_created,
         }
     }
@@ -140,9 +147,18 @@ impl TaskMonitor {
             .map(|timeout| now.saturating_add(timeout.as_millis() as u64));
         job.trace_ctx = crate::tracectx::current();
         job.created_ms = self.stamp_created.then_some(now);
+        let job = sealed(self.seal.as_deref(), job);
         self.job_queue.queue(job.into_job(self.kind)).await?;
         tracing::debug!(infrastructure_id, request_id, "monitoring task");
         Ok(())
+    }
+}
+
+/// `task` as it goes on the job queue: sealed when there is a key.
+fn sealed(seal: Option<&JobSeal>, task: MonitoringJob) -> MonitoringJob {
+    match seal {
+        Some(seal) => seal.seal(task),
+        None => task,
     }
 }
 
@@ -152,6 +168,7 @@ struct Monitor {
     messaging: MessagingService,
     settings: MonitorSettings,
     metrics: Recorder,
+    seal: Option<Arc<JobSeal>>,
 }
 
 struct MonitoringHandler {
@@ -168,6 +185,16 @@ impl JobHandler for MonitoringHandler {
                 Ok(task) => task,
                 Err(err) => {
                     tracing::error!(job_type = %job.job_type, error = %err, "malformed monitoring job skipped");
+                    return Action::done();
+                }
+            };
+            let (infrastructure_id, request_id) =
+                (task.infrastructure_id.clone(), task.request_id.clone());
+            let task = match seal::open_with(monitor.seal.as_deref(), task) {
+                Ok(task) => task,
+                Err(err) => {
+                    monitor.metrics.sealed_job_refused();
+                    tracing::error!(job_type = %job.job_type, infrastructure_id, request_id, error = %err, "monitoring job refused: its task is no longer monitored here");
                     return Action::done();
                 }
             };
@@ -296,8 +323,9 @@ impl Monitor {
         }
     }
 
+    /// `task` as a job again (sealed when there is a key).
     fn job(&self, task: MonitoringJob) -> Job {
-        task.into_job(self.poller.kind())
+        sealed(self.seal.as_deref(), task).into_job(self.poller.kind())
     }
 }
 
@@ -432,6 +460,7 @@ mod tests {
             messaging: MessagingService::new(delivery, "events"),
             settings,
             metrics: Recorder::default(),
+            seal: None,
         }
     }
 
@@ -598,6 +627,50 @@ mod tests {
         let (next, _) =
             requeued(run(Ok(InfrastructureTask::in_progress("i1", "r1")), bus, task).await);
         assert_eq!(next.trace_ctx, ctx);
+    }
+
+    #[tokio::test]
+    async fn with_a_key_jobs_travel_sealed_and_another_keys_jobs_are_refused() {
+        let mut location = DeploymentLocation::new("dl");
+        location
+            .properties
+            .insert("password".into(), "hunter2".into());
+        let task = MonitoringJob::new(Some("i1"), "r1", location);
+        let ours = Arc::new(JobSeal::new(&[1; 32]));
+        let driver = Scripted::answering([Ok(InfrastructureTask::in_progress("i1", "r1"))]);
+        let bus = Arc::new(EmbeddedBus::new(false));
+        let metrics = Recorder::new(Some(Arc::new(crate::metrics::Metrics::new(
+            ApiKind::Infrastructure,
+        ))));
+        let handler = |seal: Arc<JobSeal>| MonitoringHandler {
+            monitor: Arc::new(Monitor {
+                seal: Some(seal),
+                metrics: metrics.clone(),
+                ..monitor(driver.clone(), bus.clone(), SETTINGS)
+            }),
+            observer: None,
+        };
+        let job = ours.seal(task.clone()).into_job(ApiKind::Infrastructure);
+        assert!(!job.data.get().contains("hunter2"), "{}", job.data.get());
+        let Action::Requeue { job: next, .. } = handler(ours.clone()).handle(job.clone()).await
+        else {
+            panic!("the poll answered IN_PROGRESS: requeued");
+        };
+        assert!(
+            !next.data.get().contains("hunter2"),
+            "requeued sealed: {}",
+            next.data.get()
+        );
+        assert_eq!(driver.polls.load(Ordering::SeqCst), 1, "opened and polled");
+
+        let theirs = Arc::new(JobSeal::new(&[2; 32]));
+        assert_eq!(handler(theirs).handle(job).await, Action::Done, "refused");
+        assert_eq!(driver.polls.load(Ordering::SeqCst), 1, "never polled");
+        let scrape = metrics.metrics().unwrap().encode();
+        assert!(
+            scrape.contains("ignition_sealed_jobs_refused_total 1"),
+            "{scrape}"
+        );
     }
 
     #[tokio::test]

@@ -47,6 +47,7 @@ impl<D: ResourceDriver> ResourceDriverService<D> {
             ..
         } = request;
         let driver_files = self.unpack(driver_files).await?;
+        let removal = driver_files.removal();
         let location = deployment_location.clone();
         let call = LifecycleExecuteCall {
             lifecycle_name,
@@ -57,10 +58,13 @@ impl<D: ResourceDriver> ResourceDriverService<D> {
             associated_topology,
             deployment_location,
         };
-        let response = self
+        let called = self
             .calls
             .call(Operation::Execute, self.driver.execute(call))
-            .await?;
+            .await;
+        // The files are gone before the answer (at once if the driver kept them).
+        removal.settled().await;
+        let response = called?;
         tracing::debug!(request_id = %response.request_id, location = %location.name, "execute accepted");
         self.calls
             .watch(None, &response.request_id, location)
@@ -80,14 +84,18 @@ impl<D: ResourceDriver> ResourceDriverService<D> {
             ..
         } = request;
         let driver_files = self.unpack(driver_files).await?;
+        let removal = driver_files.removal();
         let call = FindReferenceCall {
             instance_name,
             driver_files,
             deployment_location,
         };
-        self.calls
+        let found = self
+            .calls
             .call(Operation::FindReference, self.driver.find_reference(call))
-            .await
+            .await;
+        removal.settled().await;
+        found
     }
 
     /// The request's driver files in a private directory; a bad archive is a 400 naming

@@ -16,7 +16,8 @@ use crate::messaging::Envelope;
 use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
     DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
-    InfrastructureTask, InfrastructureTaskQuery,
+    FindReferenceRequest, FindReferenceResponse, InfrastructureTask, InfrastructureTaskQuery,
+    LifecycleExecuteResponse, LifecycleExecution, LifecycleExecutionRequest,
 };
 use crate::operations::Operation;
 use crate::util::Locked;
@@ -303,6 +304,50 @@ impl TestApp {
         self.call(Operation::Find, &request).await
     }
 
+    /// `POST /api/driver/lifecycle/execute` (a resource driver): the 202's request id, or
+    /// the error. Make `driverFiles` with [`DriverFilesBuilder`](super::DriverFilesBuilder).
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// use ignition::models::*;
+    /// use ignition::testing::DriverFilesBuilder;
+    ///
+    /// let files = DriverFilesBuilder::new().file("scripts/Create.sh", "echo hi").to_base64();
+    /// let accepted = app
+    ///     .execute(LifecycleExecutionRequest::new("Create", files, DeploymentLocation::new("dl")))
+    ///     .await?;
+    /// println!("{}", accepted.request_id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute(
+        &self,
+        request: LifecycleExecutionRequest,
+    ) -> Result<LifecycleExecuteResponse, TestError> {
+        self.call(Operation::Execute, &request).await
+    }
+
+    /// `POST /api/driver/references/find` (a resource driver): what was found (`result:
+    /// None` when nothing), or the error.
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// use ignition::models::*;
+    /// use ignition::testing::DriverFilesBuilder;
+    ///
+    /// let files = DriverFilesBuilder::new().to_base64();
+    /// let found = app
+    ///     .find_reference(FindReferenceRequest::new("web", files, DeploymentLocation::new("dl")))
+    ///     .await?;
+    /// assert!(found.result.is_none());
+    /// # Ok(()) }
+    /// ```
+    pub async fn find_reference(
+        &self,
+        request: FindReferenceRequest,
+    ) -> Result<FindReferenceResponse, TestError> {
+        self.call(Operation::FindReference, &request).await
+    }
+
     /// The first task event of `request_id` (the request id a create or delete answered),
     /// waiting up to `within` for it. Events are kept from the app's start, so it may
     /// have arrived long before; calling again gives the same event.
@@ -321,21 +366,55 @@ impl TestApp {
         request_id: &str,
         within: Duration,
     ) -> Result<InfrastructureTask, TestError> {
+        self.wait_for(request_id, within).await
+    }
+
+    /// The first `LifecycleExecution` event of `request_id` (the request id an execute
+    /// answered), waiting up to `within` for it; like [`TestApp::wait_for_event`], for a
+    /// resource driver.
+    ///
+    /// ```no_run
+    /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
+    /// use std::time::Duration;
+    /// use ignition::models::TaskStatus;
+    ///
+    /// let execution = app.wait_for_execution("request-1", Duration::from_secs(10)).await?;
+    /// assert_eq!(execution.status, TaskStatus::Complete);
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_execution(
+        &self,
+        request_id: &str,
+        within: Duration,
+    ) -> Result<LifecycleExecution, TestError> {
+        self.wait_for(request_id, within).await
+    }
+
+    /// The first event of `request_id`, as a `T`.
+    async fn wait_for<T: DeserializeOwned>(
+        &self,
+        request_id: &str,
+        within: Duration,
+    ) -> Result<T, TestError> {
         let log = self.event_log()?;
         let found = log
             .wait(within, |state| {
-                state.entries.iter().find_map(|entry| match &entry.task {
-                    Ok(task) if task.request_id == request_id => Some(Ok(task.clone())),
-                    Err(reason) if entry.request_id.as_deref() == Some(request_id) => {
-                        Some(Err(TestError::Contract {
+                state
+                    .entries
+                    .iter()
+                    .filter(|entry| entry.request_id.as_deref() == Some(request_id))
+                    .map(|entry| {
+                        entry.parse::<T>().map_err(|reason| TestError::Contract {
                             operation: "task event",
                             status: 0,
-                            reason: format!("the event is not an InfrastructureTask: {reason}"),
+                            reason: format!(
+                                "the event is not a {}: {reason}",
+                                short_type_name::<T>()
+                            ),
                             body: shorten(&entry.envelope.payload),
-                        }))
-                    }
-                    _ => None,
-                })
+                        })
+                    })
+                    .next()
             })
             .await;
         match found {
@@ -358,9 +437,8 @@ impl TestApp {
         Ok(state
             .entries
             .iter()
-            .filter_map(|entry| entry.task.as_ref().ok())
-            .filter(|task| task.request_id == request_id)
-            .cloned()
+            .filter(|entry| entry.request_id.as_deref() == Some(request_id))
+            .filter_map(|entry| entry.parse().ok())
             .collect())
     }
 
@@ -641,27 +719,27 @@ struct Entry {
     envelope: Envelope,
     /// Its `requestId`, if the payload has one.
     request_id: Option<String>,
-    /// The payload as a task, or why it is not one.
-    task: Result<InfrastructureTask, String>,
 }
 
 impl Entry {
     fn new(envelope: Envelope) -> Self {
-        let value: Result<serde_json::Value, _> = serde_json::from_str(&envelope.payload);
-        let request_id = value
-            .as_ref()
+        #[derive(serde::Deserialize)]
+        struct RequestId {
+            #[serde(rename = "requestId")]
+            request_id: Option<String>,
+        }
+        let request_id = serde_json::from_str::<RequestId>(&envelope.payload)
             .ok()
-            .and_then(|v| v.get("requestId"))
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string);
-        let task = value
-            .map_err(|err| err.to_string())
-            .and_then(|v| serde_json::from_value(v).map_err(|err| err.to_string()));
+            .and_then(|ids| ids.request_id);
         Self {
             envelope,
             request_id,
-            task,
         }
+    }
+
+    /// The payload as a `T`, or why it is not one.
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_str(&self.envelope.payload).map_err(|err| err.to_string())
     }
 }
 
@@ -807,6 +885,6 @@ mod tests {
         .unwrap();
         assert_eq!(waiter.await.unwrap().as_deref(), Some("r"));
         let state = log.state.lock().unwrap();
-        assert!(state.entries[0].task.is_ok());
+        assert!(state.entries[0].parse::<InfrastructureTask>().is_ok());
     }
 }

@@ -1,5 +1,5 @@
 //! One replica of a driver for the Kafka tests: the stateless
-//! [`ClockDriver`](ignition_tests::clock_driver::ClockDriver) served by `App::run`.
+//! [`ClockDriver`] served by `App::run`.
 //!
 //! `REPLICA_CONFIG` names its YAML configuration, `REPLICA_NAME` its name (put in the
 //! outputs of the tasks it completes as `polledBy`), `REPLICA_SPOOL_DIR` (if set) its

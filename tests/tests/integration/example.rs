@@ -7,27 +7,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use ignition_tests::{process, RawClient};
 use serde_json::{json, Value};
 
 /// The example binary, built by `cargo test` beside this test binary.
 fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = dir
-        .join("examples")
-        .join(format!("simulated_vim{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} not built: run the tests with `cargo test --workspace` (which builds examples) or `cargo build --example simulated_vim` first",
-        path.display()
-    );
-    path
+    process::example_binary("simulated_vim")
 }
 
 struct Example {
     child: Child,
     events: mpsc::Receiver<String>,
-    base: String,
+    client: RawClient,
     /// Its configuration file, deleted with it.
     _config: tempfile::TempPath,
 }
@@ -74,19 +65,16 @@ impl Example {
         Example {
             child,
             events,
-            base: format!("http://127.0.0.1:{port}"),
+            client: RawClient::new(format!("http://127.0.0.1:{port}")),
             _config: config,
         }
     }
 
     async fn post(&self, operation: &str, body: Value) -> (u16, Value) {
-        let response = reqwest::Client::new()
-            .post(format!("{}/api/infrastructure/{operation}", self.base))
-            .json(&body)
-            .send()
+        self.client
+            .post(&format!("/api/infrastructure/{operation}"), &body)
             .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+            .unwrap()
     }
 
     fn next_event(&self) -> Value {

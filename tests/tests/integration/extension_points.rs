@@ -1,6 +1,6 @@
 //! The documented extension points, used as an author would: a job queue of their own
 //! (`App::job_queue`) and a delivery of their own (`App::delivery`). (`App::vital` is in
-//! `deployment.rs`.)
+//! `vitals.rs`.)
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,7 +9,7 @@ use std::time::Duration;
 use ignition::jobqueue::{BoxFuture, EmbeddedJobQueue, Job, JobHandler, JobQueue, JobQueueError};
 use ignition::messaging::{Delivery, DeliveryError, Envelope};
 use ignition::prelude::*;
-use ignition_tests::{create_body, ScriptedDriver};
+use ignition_tests::{create_body, RawClient, ScriptedDriver};
 use serde_json::Value;
 
 /// Counts the jobs it is given and lets the embedded queue run them.
@@ -78,15 +78,15 @@ async fn a_supplied_job_queue_and_delivery_carry_the_monitoring_and_the_events()
         running.take_embedded_events().is_none(),
         "the embedded bus is not used"
     );
-    let base = format!("http://127.0.0.1:{}", running.local_addr().port());
-    let response = reqwest::Client::new()
-        .post(format!("{base}/api/infrastructure/create"))
-        .json(&create_body("IN_PROGRESS,COMPLETE"))
-        .send()
+    let client = RawClient::on_port(running.local_addr().port());
+    let (status, created) = client
+        .post(
+            "/api/infrastructure/create",
+            &create_body("IN_PROGRESS,COMPLETE"),
+        )
         .await
         .unwrap();
-    assert_eq!(response.status(), 202);
-    let created: Value = response.json().await.unwrap();
+    assert_eq!(status, 202, "{created}");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while recorder.messages.lock().unwrap().is_empty() {
         assert!(tokio::time::Instant::now() < deadline, "no event delivered");

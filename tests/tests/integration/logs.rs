@@ -9,21 +9,14 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use ignition_tests::process::{self, free_port};
+use ignition_tests::RawClient;
+use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 /// The example binary, built by `cargo test` beside this test binary.
 fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = dir
-        .join("examples")
-        .join(format!("simulated_vim{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} not built: run the tests with `cargo test --workspace` (which builds examples) or `cargo build --example simulated_vim` first",
-        path.display()
-    );
-    path
+    process::example_binary("simulated_vim")
 }
 
 /// The tests crate's driver that logs a private key (tests/src/bin/logging_driver.rs).
@@ -36,7 +29,7 @@ struct Driver {
     child: Child,
     stderr: Option<JoinHandle<Vec<String>>>,
     stdout: mpsc::Receiver<String>,
-    port: u16,
+    client: RawClient,
     _config: TempFile,
 }
 
@@ -48,20 +41,12 @@ impl Drop for TempFile {
     }
 }
 
-/// A free port on 127.0.0.1 (for a driver whose level hides the line naming its port).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Driver {
     /// Starts `binary` with this YAML configuration (in the file named by `config_var`)
     /// and environment (RUST_LOG, LOG_TYPE and LOG_LEVEL of the test's own environment
     /// removed), and waits until it answers on its port.
     async fn start(binary: PathBuf, config_var: &str, yaml: &str, env: &[(&str, &str)]) -> Self {
+        // A port chosen here: a driver whose level hides the line naming its port.
         let port = free_port();
         let config = TempFile(std::env::temp_dir().join(format!(
             "ignition-logs-{}-{}.yml",
@@ -102,7 +87,7 @@ impl Driver {
             child,
             stderr: Some(stderr),
             stdout,
-            port,
+            client: RawClient::on_port(port),
             _config: config,
         };
         driver.wait_until_serving().await;
@@ -110,16 +95,13 @@ impl Driver {
     }
 
     async fn wait_until_serving(&self) {
-        let url = format!("http://127.0.0.1:{}/management/health", self.port);
         for _ in 0..300 {
-            if let Ok(response) = reqwest::get(&url).await {
-                if response.status().is_success() {
-                    return;
-                }
+            if let Ok((200..=299, _)) = self.client.get("/management/health").await {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the driver does not answer on port {}", self.port);
+        panic!("the driver does not answer at {}", self.client.base);
     }
 
     async fn post(&self, operation: &str, body: Value) -> (u16, Value) {
@@ -135,27 +117,18 @@ impl Driver {
         body: Value,
         headers: &[(String, String)],
     ) -> (u16, Value, Option<String>) {
-        let mut request = reqwest::Client::new()
-            .post(format!(
-                "http://127.0.0.1:{}/api/infrastructure/{operation}",
-                self.port
-            ))
+        let mut request = self
+            .client
+            .request(Method::POST, &format!("/api/infrastructure/{operation}"))
             .json(&body);
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let transaction_id = response
-            .headers()
-            .get("X-Tracectx-TransactionId")
-            .map(|v| v.to_str().unwrap().to_string());
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            transaction_id,
-        )
+        let answer = self.client.exchange(request).await.unwrap();
+        let transaction_id = answer
+            .header("X-Tracectx-TransactionId")
+            .map(str::to_string);
+        (answer.status, answer.body, transaction_id)
     }
 
     /// The next task event on stdout.
@@ -625,13 +598,12 @@ async fn a_request_without_trace_headers_gets_a_generated_transaction_id_on_its_
         .await;
     assert_eq!(answered.as_deref(), Some("t-q"));
     // The management endpoints have no trace context.
-    let health = reqwest::get(format!(
-        "http://127.0.0.1:{}/management/health",
-        driver.port
-    ))
-    .await
-    .unwrap();
-    assert!(health.headers().get("X-Tracectx-TransactionId").is_none());
+    let health = driver
+        .client
+        .exchange(driver.client.request(Method::GET, "/management/health"))
+        .await
+        .unwrap();
+    assert!(health.header("X-Tracectx-TransactionId").is_none());
     let lines = driver.stop();
     let parsed: Vec<_> = lines.iter().map(|line| logstash_line(line)).collect();
 

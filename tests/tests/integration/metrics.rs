@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use ignition::jobqueue::BoxFuture;
 use ignition::messaging::{Delivery, DeliveryError, Envelope};
-use ignition_tests::{create_body, location, scripted_app, TestServer};
+use ignition_tests::{create_body, location, scripted_app, RawClient, TestServer};
+use reqwest::Method;
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -58,20 +59,22 @@ impl Scraped {
     }
 }
 
-/// Scrapes `base`/management/metrics over HTTP; checks status and content type.
-pub(crate) async fn scrape(base: &str) -> Scraped {
-    let response = reqwest::get(format!("{base}/management/metrics"))
+/// Scrapes `/management/metrics` over HTTP; checks status and content type.
+pub(crate) async fn scrape(client: &RawClient) -> Scraped {
+    let answer = client
+        .exchange(client.request(Method::GET, "/management/metrics"))
         .await
         .expect("scrape");
-    assert_eq!(response.status(), 200);
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.header("content-type").unwrap_or_default(),
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = answer
+        .body
+        .as_str()
+        .unwrap_or_else(|| panic!("the scrape is text, not JSON: {}", answer.body))
         .to_string();
-    assert_eq!(content_type, "text/plain; version=0.0.4; charset=utf-8");
-    let text = response.text().await.expect("scrape body");
     let parsed = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
         .expect("the scrape parses as Prometheus text");
     Scraped {
@@ -81,10 +84,10 @@ pub(crate) async fn scrape(base: &str) -> Scraped {
 }
 
 /// Scrapes until `done` holds (the job queue finishes a job just after its event).
-pub(crate) async fn scrape_until(base: &str, done: impl Fn(&Scraped) -> bool) -> Scraped {
+pub(crate) async fn scrape_until(client: &RawClient, done: impl Fn(&Scraped) -> bool) -> Scraped {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let scraped = scrape(base).await;
+        let scraped = scrape(client).await;
         if done(&scraped) || tokio::time::Instant::now() >= deadline {
             return scraped;
         }
@@ -110,8 +113,8 @@ fn polls(scraped: &Scraped, outcome: &str) -> f64 {
 #[tokio::test]
 async fn every_counter_moves_by_what_was_driven() {
     let mut server = TestServer::start().await;
-    let base = server.base.clone();
-    let before = scrape(&base).await;
+    let client = server.client.clone();
+    let before = scrape(&client).await;
     assert_eq!(
         before.get(
             "ignition_build_info",
@@ -176,16 +179,13 @@ async fn every_counter_moves_by_what_was_driven() {
     // Paths that are not operations are not counted.
     assert_eq!(
         server
-            .send(server.request(reqwest::Method::GET, "/management/health"))
+            .send(server.request(Method::GET, "/management/health"))
             .await
             .0,
         200
     );
     assert_eq!(
-        server
-            .send(server.request(reqwest::Method::GET, "/nowhere"))
-            .await
-            .0,
+        server.send(server.request(Method::GET, "/nowhere")).await.0,
         404
     );
 
@@ -197,7 +197,7 @@ async fn every_counter_moves_by_what_was_driven() {
     statuses.sort();
     assert_eq!(statuses, ["COMPLETE", "COMPLETE", "FAILED"]);
 
-    let after = scrape_until(&base, |s| {
+    let after = scrape_until(&client, |s| {
         polls(s, "forgotten") >= 1.0 && s.get("ignition_tasks_monitored", &[]) == Some(0.0)
     })
     .await;
@@ -288,13 +288,13 @@ async fn every_counter_moves_by_what_was_driven() {
 async fn tasks_monitored_counts_the_tasks_in_flight() {
     let (app, scripts) = scripted_app();
     let mut server = TestServer::start_app(app, scripts).await;
-    let base = server.base.clone();
+    let client = server.client.clone();
     // 20 polls 50 ms apart: about a second in flight.
     let script = format!("{}COMPLETE", "IN_PROGRESS,".repeat(20));
     server.create(&script).await;
     server.create(&script).await;
     // The create is answered once its job is queued: both are monitored now.
-    let during = scrape(&base).await;
+    let during = scrape(&client).await;
     assert_eq!(
         during.get("ignition_tasks_monitored", &[]),
         Some(2.0),
@@ -303,7 +303,7 @@ async fn tasks_monitored_counts_the_tasks_in_flight() {
     );
     server.next_event(WAIT).await.expect("first event");
     server.next_event(WAIT).await.expect("second event");
-    let after = scrape_until(&base, |s| {
+    let after = scrape_until(&client, |s| {
         s.get("ignition_tasks_monitored", &[]) == Some(0.0)
     })
     .await;
@@ -338,15 +338,13 @@ async fn refused_deliveries_are_counted_and_not_as_events() {
     let app = ignition::testing::TestApp::with(app.delivery(refusing.clone()))
         .await
         .expect("app starts");
-    let base = app.url().to_string();
-    let (status, _) = post(
-        &base,
-        "/api/infrastructure/create",
-        &create_body("COMPLETE"),
-    )
-    .await;
+    let client = RawClient::new(app.url());
+    let (status, _) = client
+        .post("/api/infrastructure/create", &create_body("COMPLETE"))
+        .await
+        .expect("request");
     assert_eq!(status, 202);
-    let scraped = scrape_until(&base, |s| {
+    let scraped = scrape_until(&client, |s| {
         s.count("ignition_event_delivery_failures_total", &[]) >= 2.0
     })
     .await;
@@ -372,17 +370,6 @@ async fn refused_deliveries_are_counted_and_not_as_events() {
     app.shutdown().await;
 }
 
-async fn post(base: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .json(body)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
-}
-
 #[tokio::test]
 async fn metrics_off_is_a_404_and_the_api_still_answers() {
     let (app, scripts) = scripted_app();
@@ -391,7 +378,7 @@ async fn metrics_off_is_a_404_and_the_api_still_answers() {
     server.create("COMPLETE").await;
     server.next_event(WAIT).await.expect("event");
     let (status, body) = server
-        .send(server.request(reqwest::Method::GET, "/management/metrics"))
+        .send(server.request(Method::GET, "/management/metrics"))
         .await;
     assert_eq!(status, 404);
     assert_eq!(body["status"], 404, "the contract's error JSON: {body}");

@@ -3,19 +3,15 @@
 
 use std::time::Duration;
 
-use ignition::prelude::*;
-use ignition_tests::{scripted_app, TestServer};
+use ignition_tests::client::ids;
+use ignition_tests::{scripted_app, RawClient, TestServer};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(5);
 
 /// Creates with `script`, returns the ids.
 async fn create(server: &TestServer, script: &str) -> (String, String) {
-    let body = server.create(script).await;
-    (
-        body["infrastructureId"].as_str().unwrap().to_string(),
-        body["requestId"].as_str().unwrap().to_string(),
-    )
+    ids(&server.create(script).await)
 }
 
 #[tokio::test]
@@ -166,55 +162,13 @@ async fn many_tasks_in_flight_each_get_one_event() {
 }
 
 #[tokio::test]
-async fn with_async_messaging_the_driver_sends_its_own_events() {
-    let (app, scripts) = scripted_app();
-    // As in the Python framework: false = the driver sends its own events.
-    let app = app.property("infrastructure.async_messaging_enabled", false);
-    let events = app.task_events();
-    let mut server = TestServer::start_app(app, scripts).await;
-    let (iid, rid) = create(&server, "COMPLETE").await;
-    assert!(
-        server
-            .next_event(Duration::from_millis(300))
-            .await
-            .is_none(),
-        "not monitored"
-    );
-    assert!(
-        server.scripts.polls_of(&iid, &rid).is_empty(),
-        "never polled"
-    );
-    events
-        .send(&InfrastructureTask::complete(&iid, &rid))
-        .await
-        .expect("sent");
-    let event = server.next_event(WAIT).await.expect("the driver's event");
-    assert_eq!(
-        event,
-        json!({"infrastructureId": iid, "requestId": rid, "status": "COMPLETE"})
-    );
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn task_events_before_start_is_an_error_not_a_loss() {
-    let (app, _) = scripted_app();
-    let events = app.task_events();
-    let err = events
-        .send(&InfrastructureTask::complete("i", "r"))
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("not started"), "{err}");
-}
-
-#[tokio::test]
 async fn shutdown_finishes_and_stops_polling() {
     let mut server = TestServer::start().await;
     let (iid, rid) = create(&server, "IN_PROGRESS").await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let scripts = server.scripts.clone();
     assert!(server.next_event(Duration::from_millis(10)).await.is_none());
-    let base = server.base.clone();
+    let base = server.client.base.clone();
     tokio::time::timeout(WAIT, server.shutdown())
         .await
         .expect("shutdown is prompt");
@@ -226,9 +180,7 @@ async fn shutdown_finishes_and_stops_polling() {
         "no poll after shutdown"
     );
     assert!(
-        reqwest::get(format!("{base}/management/health"))
-            .await
-            .is_err(),
+        RawClient::new(base).health(WAIT).await.is_err(),
         "port closed"
     );
 }

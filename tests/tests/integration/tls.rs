@@ -1,14 +1,14 @@
-//! HTTPS (`application.ssl.*`) over real TLS with certificates made here (rcgen), and the
-//! addresses the server listens on (`application.host`).
+//! HTTPS (`application.ssl.*`) over real TLS with certificates made here (rcgen), on
+//! both loopbacks by default. (The addresses over plain HTTP: `bind.rs`.)
 
-use std::io::Write;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ignition::{BootError, ListenError, RunningApp, TlsError};
-use ignition_tests::{create_body, scripted_app};
+use ignition_tests::log_capture::Logs;
+use ignition_tests::{create_body, scripted_app, RawClient};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256,
@@ -19,6 +19,7 @@ use tempfile::TempDir;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+use crate::bind::{v4, v6};
 use client::Conn;
 
 mod client;
@@ -198,15 +199,13 @@ async fn plain_http_to_the_https_port_gets_no_answer() {
     let app = start_https(dir.path()).await.unwrap();
     let port = app.local_addr().port();
 
-    let plain = reqwest::Client::new()
-        .get(format!("http://127.0.0.1:{port}/management/health"))
-        .timeout(Duration::from_secs(10))
-        .send()
+    let plain = RawClient::on_port(port)
+        .health(Duration::from_secs(10))
         .await;
     assert!(
         plain.is_err(),
         "plain HTTP must not be served: {:?}",
-        plain.map(|r| r.status())
+        plain.map(|(status, _)| status)
     );
     // Byte for byte: what comes back is no HTTP response.
     let mut conn = Conn::http(v4(port)).await.unwrap();
@@ -337,7 +336,7 @@ async fn pkcs1_and_sec1_keys_are_served() {
 
 #[tokio::test]
 async fn a_certificate_rotated_in_place_is_served_to_new_connections() {
-    let logs = Logs::capture();
+    let logs = Logs::capture(tracing::Level::INFO);
     let (first_ca, second_ca) = (Ca::new("first CA"), Ca::new("second CA"));
     let (cert, key) = first_ca.server_pair();
     let dir = cert_dir(&cert, &key);
@@ -410,59 +409,9 @@ async fn a_kubernetes_secret_update_is_served_to_new_connections() {
     app.shutdown().await;
 }
 
-/// The log lines written while it lives, on this thread (the tests' runtime runs the
-/// server's tasks on the test's thread).
-struct Logs {
-    lines: Arc<Mutex<Vec<u8>>>,
-    _guard: tracing::subscriber::DefaultGuard,
-    _second: tracing::Dispatch,
-}
-
-impl Logs {
-    fn capture() -> Self {
-        // While exactly one dispatcher exists, a callsite first reached on a thread
-        // without one (another test's) is cached as never enabled, for every thread
-        // (tokio-rs/tracing#3611, #2874); with two the interest is asked of both.
-        let second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let writer = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .with_writer(move || LogWriter(writer.clone()))
-            .finish();
-        Self {
-            lines,
-            _guard: tracing::subscriber::set_default(subscriber),
-            _second: second,
-        }
-    }
-
-    /// The lines containing `needle`.
-    fn matching(&self, needle: &str) -> Vec<String> {
-        String::from_utf8_lossy(&self.lines.lock().unwrap())
-            .lines()
-            .filter(|line| line.contains(needle))
-            .map(str::to_string)
-            .collect()
-    }
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_broken_rewrite_keeps_the_old_certificate_and_says_why_once() {
-    let logs = Logs::capture();
+    let logs = Logs::capture(tracing::Level::INFO);
     let (first_ca, second_ca) = (Ca::new("first CA"), Ca::new("second CA"));
     let (cert, key) = first_ca.server_pair();
     let dir = cert_dir(&cert, &key);
@@ -611,81 +560,6 @@ async fn start_up_stops_on_files_that_do_not_parse() {
         );
         assert!(text.contains(reason), "{reason}: {text}");
     }
-}
-
-/// Whether a plain HTTP health request to `address` answers 200.
-async fn answers(address: SocketAddr) -> bool {
-    let url = format!("http://{address}/management/health");
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    matches!(client.get(url).send().await, Ok(r) if r.status() == 200)
-}
-
-fn v4(port: u16) -> SocketAddr {
-    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
-}
-
-fn v6(port: u16) -> SocketAddr {
-    SocketAddr::from((Ipv6Addr::LOCALHOST, port))
-}
-
-#[tokio::test]
-async fn by_default_the_server_answers_on_ipv6_and_ipv4_loopback() {
-    if std::net::TcpListener::bind(v6(0)).is_err() {
-        panic!(
-            "this machine has no IPv6 loopback (::1): the dual-stack default cannot be tested here"
-        );
-    }
-    let (app, _) = scripted_app();
-    let app = app.start().await.unwrap();
-    let port = app.local_addr().port();
-    assert!(
-        app.local_addr().ip().is_unspecified(),
-        "{}",
-        app.local_addr()
-    );
-    assert!(answers(v6(port)).await, "[::1]:{port}");
-    assert!(answers(v4(port)).await, "127.0.0.1:{port}");
-    app.shutdown().await;
-}
-
-#[tokio::test]
-async fn application_host_picks_the_address() {
-    for (host, on_v6, on_v4) in [
-        ("::1", true, false),
-        ("[::1]", true, false),
-        ("127.0.0.1", false, true),
-        ("::", true, true),
-        ("0.0.0.0", false, true),
-    ] {
-        let (app, _) = scripted_app();
-        let app = app
-            .property("application.host", host)
-            .start()
-            .await
-            .unwrap_or_else(|err| panic!("{host}: {err}"));
-        let port = app.local_addr().port();
-        assert_eq!(answers(v6(port)).await, on_v6, "{host} on [::1]:{port}");
-        assert_eq!(answers(v4(port)).await, on_v4, "{host} on 127.0.0.1:{port}");
-        app.shutdown().await;
-    }
-}
-
-#[tokio::test]
-async fn application_host_that_is_not_an_address_stops_start_up() {
-    let (app, _) = scripted_app();
-    let err = app
-        .property("application.host", "my-host")
-        .start()
-        .await
-        .expect_err("not an IP address");
-    assert!(
-        matches!(err, BootError::Listen(ListenError::Host { .. })),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("application.host"), "{err}");
 }
 
 #[tokio::test]

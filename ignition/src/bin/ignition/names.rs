@@ -8,21 +8,6 @@ use std::fmt;
 /// `NAME-tls`) and its label values must stay within 63 characters.
 const MAX_LEN: usize = 50;
 
-/// Top-level configuration sections the framework owns; a driver's own section must not
-/// be one of them.
-const FRAMEWORK_SECTIONS: &[&str] = &[
-    "api",
-    "application",
-    "bootstrap",
-    "driver",
-    "infrastructure",
-    "job_queue",
-    "logging",
-    "management",
-    "messaging",
-    "resource_driver",
-];
-
 /// Names cargo refuses for a package, or that would clash with a dependency or with the
 /// library name Rust derives from the crate name.
 const RESERVED: &[&str] = &[
@@ -141,7 +126,7 @@ fn validate(name: &str) -> Result<(), String> {
     if RESERVED.contains(&name) || KEYWORDS.contains(&snake.as_str()) {
         return Err("it is reserved by cargo, Rust or a dependency".to_string());
     }
-    if FRAMEWORK_SECTIONS.contains(&snake.as_str()) {
+    if ignition::config::is_framework_section(&snake) {
         return Err(format!(
             "`{snake}:` is a section of the framework's configuration, the driver's own \
              section must have another name"
@@ -214,6 +199,8 @@ mod tests {
             ("match", "reserved"),
             ("driver", "section of the framework"),
             ("job-queue", "section of the framework"),
+            ("resource-driver", "section of the framework"),
+            ("management", "section of the framework"),
             (&"a".repeat(51), "at most 50"),
         ] {
             let error = Names::new(name).expect_err(name).to_string();

@@ -251,6 +251,30 @@ impl Spool {
         }
     }
 
+    /// `Ok` while the spool takes another message of average size (readiness during a
+    /// broker outage); else which bound is reached.
+    pub(crate) fn room(&self) -> Result<(), String> {
+        let pending = self.pending.locked();
+        if pending.records >= self.limits.max_records {
+            return Err(format!(
+                "the spool holds {} messages (`messaging.spool_max_records`)",
+                pending.records
+            ));
+        }
+        let average = pending
+            .bytes
+            .checked_div(pending.records as u64)
+            .unwrap_or(0);
+        if pending.bytes + average > self.limits.max_bytes {
+            return Err(format!(
+                "the spool holds {} (`messaging.spool_max_bytes`: {})",
+                crate::config::ByteSize(pending.bytes),
+                crate::config::ByteSize(self.limits.max_bytes)
+            ));
+        }
+        Ok(())
+    }
+
     /// Removes a message (the broker confirmed it, or its sender gave it up). Not waited
     /// for: a removal reaches the disk with the next fsync (see `writer`).
     pub(crate) fn remove(&self, ticket: Ticket) {

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use ignition_tests::clock_driver::ClockDriver;
-use ignition_tests::kafka::{Api, Broker, EventCollector, Setup};
+use ignition_tests::kafka::{Broker, EventCollector, Setup};
+use ignition_tests::RawClient;
 
 use crate::metrics::{scrape, scrape_until};
 
@@ -19,8 +20,7 @@ async fn messages_buffered_rise_during_a_broker_pause_and_drain_after() {
         .start()
         .await
         .unwrap_or_else(|err| panic!("the app starts on Kafka: {err}"));
-    let base = format!("http://127.0.0.1:{}", app.local_addr().port());
-    let api = Api::on_port(app.local_addr().port());
+    let api = RawClient::on_port(app.local_addr().port());
     let mut events = EventCollector::start(&setup.bootstrap, &setup.names.events).await;
 
     // Polling first (Tansu delays a group's first join by half the session timeout).
@@ -33,7 +33,7 @@ async fn messages_buffered_rise_during_a_broker_pause_and_drain_after() {
         )
         .await;
     assert!(joined.missing.is_empty(), "the app polls");
-    let calm = scrape_until(&base, |s| {
+    let calm = scrape_until(&api, |s| {
         s.get("ignition_messages_buffered", &[]) == Some(0.0)
             && !s.series("ignition_job_queue_lag").is_empty()
     })
@@ -64,7 +64,7 @@ async fn messages_buffered_rise_during_a_broker_pause_and_drain_after() {
     for _ in 0..5 {
         ids.push(api.create("complete_after:3000").await);
     }
-    let polling = scrape_until(&base, |s| {
+    let polling = scrape_until(&api, |s| {
         s.get("ignition_tasks_monitored", &[]) == Some(5.0)
     })
     .await;
@@ -75,7 +75,7 @@ async fn messages_buffered_rise_during_a_broker_pause_and_drain_after() {
         polling.text
     );
     broker.pause();
-    let paused = scrape_until(&base, |s| {
+    let paused = scrape_until(&api, |s| {
         s.get("ignition_messages_buffered", &[])
             .is_some_and(|n| n >= 1.0)
     })
@@ -103,7 +103,7 @@ async fn messages_buffered_rise_during_a_broker_pause_and_drain_after() {
         "every event arrives: {}",
         tally.summary(5)
     );
-    let drained = scrape_until(&base, |s| {
+    let drained = scrape_until(&api, |s| {
         s.get("ignition_messages_buffered", &[]) == Some(0.0)
             && s.get("ignition_tasks_monitored", &[]) == Some(0.0)
     })
@@ -122,7 +122,7 @@ async fn messages_buffered_rise_during_a_broker_pause_and_drain_after() {
     );
     assert!(drained.count("ignition_task_polls_total", &[("outcome", "in_progress")]) >= 5.0);
     assert_eq!(
-        scrape(&base)
+        scrape(&api)
             .await
             .get("ignition_event_delivery_failures_total", &[]),
         Some(0.0),

@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use ignition::RunningApp;
 use ignition_tests::clock_driver::{ClockDriver, PollLog};
-use ignition_tests::kafka::{Api, EventCollector, Setup};
+use ignition_tests::kafka::{EventCollector, Setup};
+use ignition_tests::RawClient;
 
 /// The replica binary of this package.
 const REPLICA: &str = env!("CARGO_BIN_EXE_replica");
@@ -28,7 +29,7 @@ const REPLICA: &str = env!("CARGO_BIN_EXE_replica");
 /// driver's poll log and a collector of its events topic.
 struct InProcess {
     app: RunningApp,
-    api: Api,
+    api: RawClient,
     polls: Arc<PollLog>,
     events: EventCollector,
 }
@@ -41,7 +42,7 @@ impl InProcess {
             .start()
             .await
             .unwrap_or_else(|err| panic!("the app starts on Kafka: {err}"));
-        let api = Api::on_port(app.local_addr().port());
+        let api = RawClient::on_port(app.local_addr().port());
         let events = EventCollector::start(&setup.bootstrap, &setup.names.events).await;
         Self {
             app,

@@ -133,7 +133,7 @@ async fn a_30_s_broker_outage_loses_nothing_and_the_api_keeps_answering() {
         let (at, took, answer) = create.await.expect("create task");
         println!("create {at:?} into the outage: {answer:?} after {took:?}");
         if let Ok((202, body)) = &answer {
-            ids.push(ignition_tests::kafka::ids(body));
+            ids.push(ignition_tests::client::ids(body));
             accepted += 1;
         }
     }

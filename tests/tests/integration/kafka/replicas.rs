@@ -4,16 +4,16 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use ignition_tests::kafka::{
-    free_port, partition_ends, Api, Broker, EventCollector, Replica, Setup, Tally,
-};
+use ignition_tests::kafka::{partition_ends, Broker, EventCollector, Replica, Setup, Tally};
+use ignition_tests::process::free_port;
+use ignition_tests::RawClient;
 use serde_json::json;
 use tokio::task::JoinSet;
 
 use super::REPLICA;
 
 /// Creates `count` tasks with `plan`, spread over `apis` in turn, all at once.
-async fn create_many(apis: &[Api], plan: &str, count: usize) -> Vec<(String, String)> {
+async fn create_many(apis: &[RawClient], plan: &str, count: usize) -> Vec<(String, String)> {
     let mut creates = JoinSet::new();
     for i in 0..count {
         let api = apis[i % apis.len()].clone();
@@ -51,7 +51,11 @@ fn assert_all_complete(tally: &Tally) {
 /// Waits until every replica in `names` has polled a task: creates tasks that complete
 /// at their first poll through `apis` until each name shows up in `polledBy` (on Tansu
 /// a group's first join takes about half the session timeout). Returns how long it took.
-pub(super) async fn settle(apis: &[Api], events: &mut EventCollector, names: &[&str]) -> Duration {
+pub(super) async fn settle(
+    apis: &[RawClient],
+    events: &mut EventCollector,
+    names: &[&str],
+) -> Duration {
     let started = Instant::now();
     let mut seen = HashSet::new();
     while names.iter().any(|n| !seen.contains(*n)) {
@@ -94,7 +98,7 @@ async fn creates_fired_the_moment_the_port_opens_all_get_their_events() {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let opened = spawned.elapsed();
-    let api = Api::on_port(port);
+    let api = RawClient::on_port(port);
     let ids = create_many(std::slice::from_ref(&api), "complete_after:500", 28).await;
     let created = spawned.elapsed();
 

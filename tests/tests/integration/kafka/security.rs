@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use ignition::App;
 use ignition_tests::clock_driver::ClockDriver;
-use ignition_tests::kafka::{Api, Broker, BrokerOptions, EventCollector, Setup};
+use ignition_tests::kafka::{Broker, BrokerOptions, EventCollector, Setup};
 use ignition_tests::kafka_security::{TestCa, TlsProxy};
+use ignition_tests::RawClient;
 use serde_json::{json, Value};
 
 /// How long an event may take (the first poll waits for the group's first join).
@@ -63,7 +64,7 @@ async fn jobs_and_events_flow(setup: &Setup) {
         .start()
         .await
         .unwrap_or_else(|err| panic!("the app starts with {}: {err}", setup.client_config));
-    let api = Api::on_port(app.local_addr().port());
+    let api = RawClient::on_port(app.local_addr().port());
     let mut events = EventCollector::start_with(
         &setup.bootstrap,
         &setup.names.events,

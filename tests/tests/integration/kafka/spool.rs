@@ -187,7 +187,7 @@ async fn a_full_spool_answers_503_naming_the_bound_and_takes_creates_again_once_
         .start()
         .await
         .expect("the app starts on Kafka");
-    let api = ignition_tests::kafka::Api::on_port(app.local_addr().port());
+    let api = ignition_tests::RawClient::on_port(app.local_addr().port());
     let mut events = EventCollector::start(&setup.bootstrap, &setup.names.events).await;
 
     broker.pause();
@@ -222,7 +222,7 @@ async fn a_full_spool_answers_503_naming_the_bound_and_takes_creates_again_once_
             .await
             .expect("create answered");
         if status == 202 {
-            ids.push(ignition_tests::kafka::ids(&body));
+            ids.push(ignition_tests::client::ids(&body));
             break;
         }
         assert_eq!(status, 503, "{body}");

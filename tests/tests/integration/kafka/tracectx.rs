@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use ignition_tests::kafka::{ids, Broker, EventCollector, Replica, Setup};
+use ignition_tests::client::ids;
+use ignition_tests::kafka::{Broker, EventCollector, Replica, Setup};
 use serde_json::{Map, Value};
 
 use super::replicas::settle;

@@ -12,9 +12,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::harness::{self, Backend, DriverProc};
+use crate::paired::{paired, warm_up, HttpFigures, Side};
 use crate::python::{self, PythonDriver};
 use crate::report::python as issue_figures;
-use crate::suites::{paired, warm_up, HttpFigures, Opts, Side};
+use crate::suites::Opts;
 use crate::{sys, wrk};
 
 /// Concurrencies measured (those the Python framework's figures are for).

@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::harness::{self, Backend, DriverProc};
-use crate::suites::{paired, warm_up, HttpFigures, Opts, Side};
+use crate::paired::{paired, warm_up, HttpFigures, Side};
+use crate::suites::Opts;
 use crate::sys;
 use crate::wrk;
 
