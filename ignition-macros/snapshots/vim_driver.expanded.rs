@@ -65,7 +65,7 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        ::ignition::__private::error_type::<QuotaError>()
+        <QuotaError as ::ignition::__private::VimDriverErrorCheck>::error_type()
             .erase(
                 <_ as ::ignition::__private::CreateInfrastructureOutput>::check(
                     <CloudDriver<
@@ -106,11 +106,9 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        ::ignition::__private::error_type::<
-            <CloudResult<
-                InfrastructureTask,
-            > as ::ignition::__private::OperationError>::Err,
-        >()
+        <<CloudResult<
+            InfrastructureTask,
+        > as ::ignition::__private::OperationError>::Err as ::ignition::__private::VimDriverErrorCheck>::error_type()
             .erase(
                 <_ as ::ignition::__private::GetInfrastructureTaskOutput>::check(
                     <CloudDriver<
@@ -144,7 +142,7 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        ::ignition::__private::error_type::<InfrastructureError>()
+        <InfrastructureError as ::ignition::__private::VimDriverErrorCheck>::error_type()
             .erase(
                 <_ as ::ignition::__private::DeleteInfrastructureOutput>::check(
                     <CloudDriver<
@@ -177,7 +175,7 @@ where
             deployment_location: __ignition_deployment_location,
             ..
         } = __ignition_request;
-        ::ignition::__private::error_type::<InfrastructureError>()
+        <InfrastructureError as ::ignition::__private::VimDriverErrorCheck>::error_type()
             .erase(
                 <_ as ::ignition::__private::FindInfrastructureOutput>::check(
                     <CloudDriver<
@@ -205,21 +203,22 @@ where
     ) -> ::std::vec::Vec<u16> {
         match __ignition_operation {
             ::ignition::__private::Operation::Create => {
-                ::ignition::__private::error_type::<QuotaError>().statuses()
+                <QuotaError as ::ignition::__private::VimDriverErrorCheck>::error_type()
+                    .statuses()
             }
             ::ignition::__private::Operation::Query => {
-                ::ignition::__private::error_type::<
-                    <CloudResult<
-                        InfrastructureTask,
-                    > as ::ignition::__private::OperationError>::Err,
-                >()
+                <<CloudResult<
+                    InfrastructureTask,
+                > as ::ignition::__private::OperationError>::Err as ::ignition::__private::VimDriverErrorCheck>::error_type()
                     .statuses()
             }
             ::ignition::__private::Operation::Delete => {
-                ::ignition::__private::error_type::<InfrastructureError>().statuses()
+                <InfrastructureError as ::ignition::__private::VimDriverErrorCheck>::error_type()
+                    .statuses()
             }
             ::ignition::__private::Operation::Find => {
-                ::ignition::__private::error_type::<InfrastructureError>().statuses()
+                <InfrastructureError as ::ignition::__private::VimDriverErrorCheck>::error_type()
+                    .statuses()
             }
             _ => ::std::vec::Vec::new(),
         }

@@ -1,7 +1,11 @@
 //! Procedural macros of Ignition for Rust.
 //!
-//! Use them through the `ignition` crate (`ignition::vim_driver`, `ignition::ApiError`),
-//! which documents them in full; the expansions name items of `::ignition` only.
+//! Use them through the `ignition` crate (`ignition::vim_driver`,
+//! `ignition::resource_driver`, `ignition::ApiError`), which documents them in full; the
+//! expansions name items of `::ignition` only.
+//!
+//! `#[vim_driver]` and `#[resource_driver]` are one macro over two tables
+//! (`driver/kinds.rs`): a kind of driver is data, not a second pipeline.
 //!
 //! Each macro runs in three steps: parse (the syn nodes the macro cares about, kept for
 //! their spans) → validate (every rule, each broken one recorded in an error
@@ -18,10 +22,10 @@
 //! `src/snapshots.rs`), the diagnostics by the trybuild fixtures of `ui-tests`.
 
 mod api_error;
+mod driver;
 mod errors;
 #[cfg(test)]
 mod snapshots;
-mod vim_driver;
 
 use proc_macro::TokenStream;
 
@@ -29,23 +33,33 @@ use proc_macro::TokenStream;
 /// `ignition::vim_driver` (or through `ignition::prelude`), where it is documented.
 #[proc_macro_attribute]
 pub fn vim_driver(args: TokenStream, item: TokenStream) -> TokenStream {
-    vim_driver::vim_driver(args.into(), item.into()).into()
+    driver::expand(&driver::VIM, args.into(), item.into()).into()
+}
+
+/// The attribute is defined in `ignition-macros`: depend on `ignition` and use it as
+/// `ignition::resource_driver` (or through `ignition::prelude`), where it is documented.
+#[proc_macro_attribute]
+pub fn resource_driver(args: TokenStream, item: TokenStream) -> TokenStream {
+    driver::expand(&driver::RESOURCE, args.into(), item.into()).into()
 }
 
 /// The check traits of `ignition::__private` (one per operation's return type and per
-/// parameter), generated from the table `#[vim_driver]` validates with. Not an API.
+/// parameter, one per kind for the error type), generated from the tables the driver
+/// attributes validate with. Not an API.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __check_traits(_input: TokenStream) -> TokenStream {
-    vim_driver::check_traits().into()
+    driver::check_traits().into()
 }
 
-/// The four operations of `#[vim_driver]`'s table as a string literal of
-/// `method driver_method` lines: the runtime tests its own table against it. Not an API.
+/// The operations of both kinds' tables as a string literal of
+/// `#[attribute] method driver_method` lines, every kind in turn (e.g.
+/// `#[vim_driver] create_infrastructure create`, `#[resource_driver] execute_lifecycle
+/// execute`): the runtime tests its own table against it. Not an API.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __operation_table(_input: TokenStream) -> TokenStream {
-    let text = vim_driver::operation_table();
+    let text = driver::operation_table();
     quote::quote!(#text).into()
 }
 

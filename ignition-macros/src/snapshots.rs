@@ -1,6 +1,6 @@
-//! Expansion snapshots: each `snapshots/<name>.rs` is expanded (every `#[vim_driver]` impl
-//! replaced by the macro's output, every `#[derive(ApiError)]` item followed by the
-//! derived impl), pretty-printed, and compared with the checked-in
+//! Expansion snapshots: each `snapshots/<name>.rs` is expanded (every `#[vim_driver]` or
+//! `#[resource_driver]` impl replaced by the macro's output, every `#[derive(ApiError)]`
+//! item followed by the derived impl), pretty-printed, and compared with the checked-in
 //! `snapshots/<name>.expanded.rs`. A change to the generated code fails here until the
 //! snapshot is regenerated and reviewed:
 //!
@@ -26,8 +26,10 @@ fn expand(name: &str) -> String {
     let mut items = Vec::new();
     for mut item in input.items {
         let expansion = match &mut item {
-            syn::Item::Impl(imp) => take_attr(&mut imp.attrs, "vim_driver")
-                .map(|args| crate::vim_driver::vim_driver(args, imp.to_token_stream())),
+            syn::Item::Impl(imp) => [&crate::driver::VIM, &crate::driver::RESOURCE]
+                .into_iter()
+                .find_map(|kind| Some((kind, take_attr(&mut imp.attrs, kind.attribute)?)))
+                .map(|(kind, args)| crate::driver::expand(kind, args, imp.to_token_stream())),
             _ => derives_api_error(&item)
                 .then(|| item.to_token_stream())
                 .map(|tokens| {
@@ -110,6 +112,11 @@ fn check(name: &str) {
 #[test]
 fn vim_driver() {
     check("vim_driver");
+}
+
+#[test]
+fn resource_driver() {
+    check("resource_driver");
 }
 
 #[test]

@@ -129,6 +129,8 @@ pub use app::{App, DriverContext};
 pub use boot::{BootError, RunningApp};
 pub use driver_files::DriverFiles;
 pub use error::{ApiError, InfrastructureError, ResourceDriverError};
+#[doc = include_str!("docs/resource_driver.md")]
+pub use ignition_macros::resource_driver;
 #[doc = include_str!("docs/vim_driver.md")]
 pub use ignition_macros::vim_driver;
 #[doc = include_str!("docs/api_error.md")]
@@ -155,7 +157,7 @@ pub mod prelude {
     pub use crate::driver_files::DriverFiles;
     pub use crate::error::{ApiError, InfrastructureError, ResourceDriverError};
     pub use crate::models::*;
-    pub use crate::vim_driver;
+    pub use crate::{resource_driver, vim_driver};
     pub use crate::{App, BootError, DriverContext, TaskEvents, Vital, VitalStatus};
     pub use ignition_macros::ApiError;
 }

@@ -1,5 +1,5 @@
-//! What compiles with `#[vim_driver]` and `#[derive(ApiError)]`, and the exact error for
-//! what must not.
+//! What compiles with `#[vim_driver]`, `#[resource_driver]` and `#[derive(ApiError)]`, and
+//! the exact error for what must not.
 //!
 //! Re-bless the `.stderr` files with `TRYBUILD=overwrite cargo test -p ignition-ui-tests`
 //! (see README.md).

@@ -69,15 +69,17 @@ impl QuotaDriver {
 
 fn main() {
     // The spec lists the statuses of each operation's own error type.
-    use ignition::__private::{Driver, Operation};
+    use ignition::__private::{Operation, VimDriver};
     assert_eq!(
-        <QuotaDriver as Driver>::error_statuses(Operation::Query),
+        <QuotaDriver as VimDriver>::error_statuses(Operation::Query),
         <QuotaError as ApiError>::statuses()
     );
     assert_eq!(
-        <QuotaDriver as Driver>::error_statuses(Operation::Find),
+        <QuotaDriver as VimDriver>::error_statuses(Operation::Find),
         <InfrastructureError as ApiError>::statuses()
     );
+    // An operation of the other kind has none.
+    assert!(<QuotaDriver as VimDriver>::error_statuses(Operation::Execute).is_empty());
 
     let exceeded = QuotaError::Exceeded { project: "p1".into(), retry_after: 30 };
     assert_eq!(exceeded.status(), 409);

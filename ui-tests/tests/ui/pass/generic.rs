@@ -62,7 +62,7 @@ impl Cloud for Local {
     }
 }
 
-fn assert_driver<D: ignition::__private::Driver>() {}
+fn assert_driver<D: ignition::Driver + ignition::__private::VimDriver>() {}
 
 fn main() {
     assert_driver::<CloudDriver<Local, 3>>();

@@ -67,7 +67,7 @@ impl<const template: usize> Driver<template> {
     }
 }
 
-fn assert_driver<D: ::ignition::__private::Driver>() {}
+fn assert_driver<D: ::ignition::Driver + ::ignition::__private::VimDriver>() {}
 
 fn main() {
     assert_driver::<Driver<1>>();

@@ -1,38 +1,23 @@
-//! Validation rules, checked on syn nodes without a compiler run (the exact compiler
-//! output is pinned by the trybuild fixtures of `ui-tests`).
+//! `#[vim_driver]`'s rules.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{parse, validate, vim_driver};
-use crate::errors::Errors;
+use super::{compile_errors, driver_impls, VIM};
 
 /// The messages `#[vim_driver]` reports for `item`, in order, in full.
 fn full_errors(item: TokenStream) -> Vec<String> {
-    let item: syn::Item = syn::parse2(item).expect("test input is an item");
-    let cx = Errors::new();
-    if let Some(driver) = parse::parse(&cx, &item) {
-        validate::validate(&cx, &driver);
-    }
-    match cx.finish() {
-        Ok(()) => Vec::new(),
-        Err(errors) => errors.into_iter().map(|e| e.to_string()).collect(),
-    }
+    super::full_errors(&VIM, item)
 }
 
-/// The first line (the rule) of each message `#[vim_driver]` reports for `item`; every
-/// message must have a second line, a `help:`.
+/// The first line (the rule) of each message `#[vim_driver]` reports for `item`.
 fn errors(item: TokenStream) -> Vec<String> {
-    full_errors(item)
-        .into_iter()
-        .map(|message| {
-            let (rule, help) = message
-                .split_once('\n')
-                .unwrap_or_else(|| panic!("no help line in {message:?}"));
-            assert!(help.starts_with("help: "), "{message:?}");
-            rule.to_owned()
-        })
-        .collect()
+    super::errors(&VIM, item)
+}
+
+/// The macro's whole output.
+fn vim_driver(args: TokenStream, input: TokenStream) -> TokenStream {
+    super::expand(&VIM, args, input)
 }
 
 /// A valid driver whose operations are all the given ones, plus `extra` members.
@@ -282,20 +267,6 @@ fn only_inherent_impls_are_accepted() {
     }
 }
 
-/// The compile errors in the macro's full output, in order.
-fn compile_errors(output: &TokenStream) -> Vec<String> {
-    let file: syn::File = syn::parse2(output.clone()).expect("output parses as items");
-    file.items
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Macro(m) if m.mac.path.segments.last().unwrap().ident == "compile_error" => {
-                Some(m.mac.parse_body::<syn::LitStr>().unwrap().value())
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn arguments_are_rejected_and_the_item_is_still_checked() {
     let output = vim_driver(quote!(port = 8080), quote!(impl EchoDriver {}));
@@ -315,7 +286,7 @@ fn invalid_input_is_reemitted_with_a_placeholder_driver_impl() {
     assert!(output.to_string().starts_with(&input.to_string()));
     assert_eq!(compile_errors(&output).len(), 1);
     let file: syn::File = syn::parse2(output).unwrap();
-    let driver = driver_impl(&file);
+    let [driver, _] = driver_impls(&VIM, &file);
     assert!(
         !quote!(#driver)
             .to_string()
@@ -336,51 +307,26 @@ fn a_struct_gets_no_placeholder_driver_impl() {
     assert_eq!(file.items.len(), 2, "the struct and the error");
 }
 
-/// The `impl ::ignition::__private::VimDriver` among the output's items.
-fn driver_impl(file: &syn::File) -> &syn::ItemImpl {
-    let impls: Vec<_> = file
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Impl(item) if item.trait_.is_some() => Some(item),
-            _ => None,
-        })
-        .collect();
-    // The `VimDriver` impl, then the `ignition::Driver` one.
-    assert_eq!(impls.len(), 2);
-    let (_, path, _) = impls[0].trait_.as_ref().unwrap();
-    assert_eq!(
-        quote!(#path).to_string(),
-        quote!(::ignition::__private::VimDriver).to_string()
-    );
-    impls[0]
-}
-
 #[test]
 fn valid_input_is_reemitted_then_implements_driver() {
     let input = driver_with(quote!(), "");
     let output = vim_driver(quote!(), input.clone());
     assert!(compile_errors(&output).is_empty());
     let file: syn::File = syn::parse2(output).unwrap();
-    assert_eq!(file.items.len(), 3);
+    assert_eq!(
+        file.items.len(),
+        3,
+        "the block, the runtime trait, `ignition::Driver`"
+    );
     assert_eq!(
         file.items[0],
         syn::parse2::<syn::Item>(input).unwrap(),
         "the author's impl comes first, unchanged"
     );
     assert_eq!(
-        driver_impl(&file).items.len(),
+        driver_impls(&VIM, &file)[0].items.len(),
         5,
         "four operations and error_statuses"
-    );
-}
-
-#[test]
-fn unparsable_input_is_reemitted_as_is() {
-    let input = quote!(impl EchoDriver { fn });
-    assert_eq!(
-        vim_driver(quote!(), input.clone()).to_string(),
-        input.to_string()
     );
 }
 
@@ -410,7 +356,7 @@ fn a_near_miss_of_a_present_operation_is_a_helper() {
 
 #[test]
 fn near_misses() {
-    use super::validate::near_miss;
+    use super::super::validate::near_miss;
     for (name, op) in [
         ("create_infrastucture", "create_infrastructure"),
         ("createInfrastructure", "create_infrastructure"),
@@ -495,7 +441,8 @@ fn unparsable_arguments_are_one_error() {
 #[test]
 fn the_error_type_is_the_authors_when_written_as_result() {
     let output = vim_driver(quote!(), driver_with(quote!(), "")).to_string();
-    let error_type = quote!(::ignition::__private::error_type::<InfrastructureError>());
+    let error_type =
+        quote!(<InfrastructureError as ::ignition::__private::VimDriverErrorCheck>::error_type());
     assert_eq!(
         output.matches(&error_type.to_string()).count(),
         8,

@@ -1,23 +1,29 @@
-//! Finds the impl block and the author's four methods in the annotated item.
+//! Finds the impl block and the author's method for each operation of the kind.
 
 use quote::{quote, ToTokens};
 use syn::{ImplItem, ImplItemFn, Item, ItemImpl};
 
-use super::operations::OPERATIONS;
+use super::kinds::Kind;
 use crate::errors::Errors;
 
 /// The annotated impl block, with the author's method for each operation.
 pub(crate) struct DriverImpl<'a> {
+    /// The kind of driver the attribute makes.
+    pub(crate) kind: &'static Kind,
     /// The impl block, as written.
     pub(crate) item: &'a ItemImpl,
-    /// The author's method for each of [`OPERATIONS`] (same index), if written.
-    pub(crate) methods: [Option<&'a ImplItemFn>; OPERATIONS.len()],
+    /// The author's method for each of the kind's operations (same index), if written.
+    pub(crate) methods: Vec<Option<&'a ImplItemFn>>,
     /// Every other method, left alone unless its name is a near miss of an operation.
     pub(crate) others: Vec<&'a ImplItemFn>,
 }
 
 /// Accepts an inherent impl block; records an error on anything else.
-pub(crate) fn parse<'a>(cx: &Errors, item: &'a Item) -> Option<DriverImpl<'a>> {
+pub(crate) fn parse<'a>(
+    cx: &Errors,
+    kind: &'static Kind,
+    item: &'a Item,
+) -> Option<DriverImpl<'a>> {
     let item = match item {
         Item::Impl(item) if item.trait_.is_none() => item,
         other => {
@@ -25,32 +31,39 @@ pub(crate) fn parse<'a>(cx: &Errors, item: &'a Item) -> Option<DriverImpl<'a>> {
             cx.spanned(
                 head,
                 format_args!(
-                    "#[vim_driver]: expected an inherent impl block of the driver type \
+                    "{attr}: expected an inherent impl block of the driver type \
                      (`impl MyDriver {{ ... }}`), found {what}\n\
-                     help: write the four operations in `impl MyDriver {{ ... }}` and put \
-                     `#[vim_driver]` on that block"
+                     help: write {operations} in `impl MyDriver {{ ... }}` and put \
+                     `{attr}` on that block",
+                    attr = kind.attr(),
+                    operations = kind.the_operations(),
                 ),
             );
             return None;
         }
     };
-    let methods = OPERATIONS.each_ref().map(|op| {
-        item.items.iter().find_map(|member| match member {
-            ImplItem::Fn(method) if method.sig.ident == op.name => Some(method),
-            _ => None,
+    let methods = kind
+        .operations
+        .iter()
+        .map(|op| {
+            item.items.iter().find_map(|member| match member {
+                ImplItem::Fn(method) if method.sig.ident == op.name => Some(method),
+                _ => None,
+            })
         })
-    });
+        .collect();
     let others = item
         .items
         .iter()
         .filter_map(|member| match member {
-            ImplItem::Fn(method) if !OPERATIONS.iter().any(|op| method.sig.ident == op.name) => {
+            ImplItem::Fn(method) if kind.operation(&method.sig.ident.to_string()).is_none() => {
                 Some(method)
             }
             _ => None,
         })
         .collect();
     Some(DriverImpl {
+        kind,
         item,
         methods,
         others,

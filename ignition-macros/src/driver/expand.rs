@@ -1,41 +1,44 @@
-//! The generated `impl ::ignition::__private::Driver` for a validated impl block, and the
-//! placeholder impl emitted beside the errors of an invalid one.
+//! The generated impls for a validated impl block, and the placeholders emitted beside
+//! the errors of an invalid one: the kind's runtime trait
+//! (`ignition::__private::VimDriver` or `ResourceDriver`), which forwards each operation
+//! to the author's method, and the public `ignition::Driver`, which tells `App::driver`
+//! which API to serve.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, ImplItemFn, ItemImpl, PathArguments, ReturnType, Type};
 
-use super::operations::{Operation, OPERATIONS};
+use super::kinds::{Kind, Operation};
 use super::parse::DriverImpl;
 
-/// The `Driver` impl: one forwarding method per operation, and the statuses of each
-/// operation's error type.
+/// The runtime trait's impl (one forwarding method per operation, and the statuses of
+/// each operation's error type), then `ignition::Driver`'s.
 ///
 /// Every path is absolute (`::ignition::__private::…`, `::core::…`), so the expansion
 /// compiles under `#![no_implicit_prelude]` and needs no dependency but `ignition`. The
 /// author's error types appear only inside method bodies (converted to `DriverError`
 /// there), never in a signature: a `pub` driver may have a private error type.
 pub(crate) fn driver_impl(driver: &DriverImpl<'_>) -> TokenStream {
-    let item = driver.item;
-    let (statuses, methods): (Vec<_>, Vec<_>) = OPERATIONS
+    let (kind, item) = (driver.kind, driver.item);
+    let (statuses, methods): (Vec<_>, Vec<_>) = kind
+        .operations
         .iter()
         .zip(&driver.methods)
         .map(|(op, method)| {
             let method = method.expect("validate reports a missing operation");
             let error = error_type(method);
             let variant = Ident::new(op.variant, Span::call_site());
-            let error_type = quote_spanned! {error.span()=>
-                ::ignition::__private::error_type::<#error>()
-            };
+            let checked_error = checked_error_type(kind, &error);
             let statuses = quote! {
-                ::ignition::__private::Operation::#variant => #error_type.statuses(),
+                ::ignition::__private::Operation::#variant => #checked_error.statuses(),
             };
-            (statuses, forward(op, method, &item.self_ty, &error))
+            (statuses, forward(kind, op, method, &item.self_ty, &error))
         })
         .unzip();
     let operation = Ident::new("__ignition_operation", Span::mixed_site());
-    impl_driver(
+    impls(
+        kind,
         item,
         quote! {
             #(#methods)*
@@ -51,11 +54,13 @@ pub(crate) fn driver_impl(driver: &DriverImpl<'_>) -> TokenStream {
     )
 }
 
-/// The `Driver` impl emitted after errors: no operation is called, so that the author's
-/// mistakes are the only errors, not also "`Driver` is not implemented" wherever the
-/// driver is used. It never runs: the `compile_error!`s beside it stop the build.
-pub(crate) fn fallback_impl(item: &ItemImpl) -> TokenStream {
-    let members = OPERATIONS.iter().map(|op| {
+/// The impls emitted after errors: no operation is called, so that the author's mistakes
+/// are the only errors, not also "`Driver` is not implemented" wherever the driver is
+/// used (`App::driver` needs `ignition::Driver`; the runtime trait is there too, as
+/// `ignition::Driver::__serve` of the kind requires it). They never run: the
+/// `compile_error!`s beside them stop the build.
+pub(crate) fn fallback_impl(kind: &Kind, item: &ItemImpl) -> TokenStream {
+    let members = kind.operations.iter().map(|op| {
         let driver_method = Ident::new(op.driver_method, Span::call_site());
         let request_ty = Ident::new(op.request, Span::call_site());
         let response_ty = Ident::new(op.response, Span::call_site());
@@ -73,7 +78,8 @@ pub(crate) fn fallback_impl(item: &ItemImpl) -> TokenStream {
             }
         }
     });
-    impl_driver(
+    impls(
+        kind,
         item,
         quote! {
             #(#members)*
@@ -84,19 +90,33 @@ pub(crate) fn fallback_impl(item: &ItemImpl) -> TokenStream {
     )
 }
 
-/// `impl<generics> Driver for SelfTy where ... { members }`, with the author's generics.
-fn impl_driver(item: &ItemImpl, members: TokenStream) -> TokenStream {
+/// `impl<generics> RuntimeTrait for SelfTy where ... { members }` and
+/// `impl<generics> ::ignition::Driver for SelfTy where ... { __serve }`, with the
+/// author's generics.
+fn impls(kind: &Kind, item: &ItemImpl, members: TokenStream) -> TokenStream {
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let runtime_trait = Ident::new(kind.runtime_trait, Span::call_site());
+    let serve = Ident::new(kind.serve, Span::call_site());
     quote! {
-        impl #impl_generics ::ignition::__private::VimDriver for #self_ty #where_clause {
+        impl #impl_generics ::ignition::__private::#runtime_trait for #self_ty #where_clause {
             #members
         }
         impl #impl_generics ::ignition::Driver for #self_ty #where_clause {
             fn __serve() -> ::ignition::__private::Serve<Self> {
-                ::ignition::__private::Serve::<Self>::vim()
+                ::ignition::__private::Serve::<Self>::#serve()
             }
         }
+    }
+}
+
+/// `ErrorType<E>` of the author's `E`, through the kind's error check, located at `E`:
+/// an `E` that is not `ApiError` is reported there, in the kind's words (named twice, for
+/// the erasure and the statuses: the same obligation at the same place, reported once).
+fn checked_error_type(kind: &Kind, error: &TokenStream) -> TokenStream {
+    let check = Ident::new(&kind.error_check(), Span::call_site());
+    quote_spanned! {error.span()=>
+        <#error as ::ignition::__private::#check>::error_type()
     }
 }
 
@@ -135,7 +155,7 @@ fn written_error_type(ret: &Type) -> Option<&Type> {
     }
 }
 
-/// The `Driver` method that unpacks the request and calls the author's method.
+/// The runtime trait's method that unpacks the request and calls the author's method.
 ///
 /// Each argument passes through the parameter's check trait, located at the author's
 /// parameter type, and the call's future through the operation's output check, located
@@ -143,6 +163,7 @@ fn written_error_type(ret: &Type) -> Option<&Type> {
 /// Locals get mixed-site hygiene (they cannot clash with the author's names, even with a
 /// const generic of the same name).
 fn forward(
+    kind: &Kind,
     op: &Operation,
     method: &ImplItemFn,
     self_ty: &Type,
@@ -151,7 +172,7 @@ fn forward(
     let driver_method = Ident::new(op.driver_method, Span::call_site());
     let request_ty = Ident::new(op.request, Span::call_site());
     let response_ty = Ident::new(op.response, Span::call_site());
-    let output_check = Ident::new(op.output_check, Span::call_site());
+    let output_check = Ident::new(&op.output_check(), Span::call_site());
     let request = Ident::new("__ignition_request", Span::mixed_site());
 
     let typed_params = method.sig.inputs.iter().filter_map(|input| match input {
@@ -165,7 +186,7 @@ fn forward(
         .map(|(param, written)| {
             let field = Ident::new(param.field, Span::call_site());
             let local = format_ident!("__ignition_{}", field, span = Span::mixed_site());
-            let check = Ident::new(param.check, Span::call_site());
+            let check = Ident::new(&op.param_check(param), Span::call_site());
             let ty = &written.ty;
             let arg = quote_spanned! {ty.span()=>
                 <#ty as ::ignition::__private::#check>::from_request(#local)
@@ -196,9 +217,7 @@ fn forward(
     };
     // The error is erased at the author's `E`, so that an `E` that is not `ApiError` is
     // reported there.
-    let erase = quote_spanned! {error.span()=>
-        ::ignition::__private::error_type::<#error>()
-    };
+    let erase = checked_error_type(kind, error);
 
     quote! {
         fn #driver_method(

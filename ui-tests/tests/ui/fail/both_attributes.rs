@@ -1,0 +1,27 @@
+// A block is one kind of driver: both attributes are one error, on the second; the second
+// does not run (no errors of its own), and using the driver adds none.
+use ignition::prelude::*;
+
+pub struct ScriptDriver;
+
+#[vim_driver]
+#[resource_driver]
+impl ScriptDriver {
+    async fn execute_lifecycle(&self, _lifecycle_name: String, _driver_files: DriverFiles,
+        _system_properties: PropValueMap, _resource_properties: PropValueMap,
+        _request_properties: PropValueMap, _associated_topology: AssociatedTopology,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<LifecycleExecuteResponse, ResourceDriverError> { todo!() }
+
+    async fn get_lifecycle_execution(&self, _request_id: String,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<LifecycleExecution, ResourceDriverError> { todo!() }
+
+    async fn find_reference(&self, _instance_name: String, _driver_files: DriverFiles,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<FindReferenceResponse, ResourceDriverError> { todo!() }
+}
+
+fn main() {
+    let _ = App::new("Script").driver(ScriptDriver);
+}

@@ -1,0 +1,24 @@
+// `execute_lifecycle` returns `std::io::Error`, which has no status: an operation's error
+// type must implement `ApiError`.
+use ignition::prelude::*;
+
+pub struct ScriptDriver;
+
+#[resource_driver]
+impl ScriptDriver {
+    async fn execute_lifecycle(&self, _lifecycle_name: String, _driver_files: DriverFiles,
+        _system_properties: PropValueMap, _resource_properties: PropValueMap,
+        _request_properties: PropValueMap, _associated_topology: AssociatedTopology,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<LifecycleExecuteResponse, std::io::Error> { todo!() }
+
+    async fn get_lifecycle_execution(&self, _request_id: String,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<LifecycleExecution, ResourceDriverError> { todo!() }
+
+    async fn find_reference(&self, _instance_name: String, _driver_files: DriverFiles,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<FindReferenceResponse, ResourceDriverError> { todo!() }
+}
+
+fn main() {}

@@ -1,0 +1,22 @@
+// `execute_lifecycle` without `associated_topology`: one parameter too few.
+use ignition::prelude::*;
+
+pub struct ScriptDriver;
+
+#[resource_driver]
+impl ScriptDriver {
+    async fn execute_lifecycle(&self, _lifecycle_name: String, _driver_files: DriverFiles,
+        _system_properties: PropValueMap, _resource_properties: PropValueMap,
+        _request_properties: PropValueMap, _deployment_location: DeploymentLocation,
+    ) -> Result<LifecycleExecuteResponse, ResourceDriverError> { todo!() }
+
+    async fn get_lifecycle_execution(&self, _request_id: String,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<LifecycleExecution, ResourceDriverError> { todo!() }
+
+    async fn find_reference(&self, _instance_name: String, _driver_files: DriverFiles,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<FindReferenceResponse, ResourceDriverError> { todo!() }
+}
+
+fn main() {}
