@@ -7,10 +7,12 @@
 //! dependency of `ignition`, not something to name directly.
 
 pub mod compat;
+mod location_properties;
 mod models;
 mod propvaluemap;
 pub mod schema;
 
+pub use location_properties::PropertiesError;
 pub use models::*;
 pub use propvaluemap::{PropValue, PropValueMap};
 

@@ -115,7 +115,8 @@ pub mod models {
         CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
         DeleteInfrastructureResponse, DeploymentLocation, FailureCode, FailureDetails,
         FindInfrastructureRequest, FindInfrastructureResponse, FindInfrastructureResult,
-        InfrastructureTask, InfrastructureTaskQuery, Outputs, PropValue, PropValueMap, TaskStatus,
+        InfrastructureTask, InfrastructureTaskQuery, Outputs, PropValue, PropValueMap,
+        PropertiesError, TaskStatus,
     };
 }
 
