@@ -170,8 +170,11 @@ impl HeatClient {
         let Some(stack) = self.get_stack(target, id).await? else {
             return Ok(());
         };
-        if stack.stack_status == "DELETE_COMPLETE" {
-            return Ok(());
+        if matches!(
+            stack.stack_status.as_str(),
+            "DELETE_COMPLETE" | "DELETE_IN_PROGRESS"
+        ) {
+            return Ok(()); // gone, or going: the delete's poll follows it
         }
         let response = self
             .send(target, |http, heat| {
@@ -187,6 +190,46 @@ impl HeatClient {
         tracing::debug!(stack = %stack.stack_name, id, "stack delete started");
         Ok(())
     }
+}
+
+impl HeatClient {
+    /// Why the stack's last action failed, from its newest `*_FAILED` event (a rolled-back
+    /// stack's own reason only says that it rolled back); `None` when Heat cannot say.
+    pub(crate) async fn failure_reason(
+        &self,
+        target: &HeatTarget,
+        stack: &Stack,
+    ) -> Option<String> {
+        let response = self
+            .send(target, |http, heat| {
+                http.get(format!(
+                    "{}/events",
+                    stack_url(heat, &[&stack.stack_name, &stack.id])
+                ))
+                .query(&[
+                    ("resource_status", "FAILED"),
+                    ("sort_dir", "desc"),
+                    ("limit", "1"),
+                ])
+            })
+            .await
+            .ok()?;
+        let events: Events = read(target, "list the stack's events", response)
+            .await
+            .ok()?;
+        events.events.into_iter().next()?.resource_status_reason
+    }
+}
+
+#[derive(Deserialize)]
+struct Events {
+    events: Vec<Event>,
+}
+
+#[derive(Deserialize)]
+struct Event {
+    #[serde(default)]
+    resource_status_reason: Option<String>,
 }
 
 /// `{heat}/stacks/{segment}/...`, each segment percent-encoded.

@@ -102,9 +102,13 @@ impl Keystone {
             )));
         }
         if !status.is_success() {
+            // Keystone's validation messages may quote what was sent: never the password.
+            let mut message = crate::heat::error_message(response).await;
+            if !auth.password.expose().is_empty() {
+                message = message.replace(auth.password.expose(), "****");
+            }
             return Err(HeatError::BadRequest(format!(
-                "deployment location '{location}': {what} answered {status}: {}",
-                crate::heat::error_message(response).await
+                "deployment location '{location}': {what} answered {status}: {message}"
             )));
         }
         let value = response

@@ -180,8 +180,8 @@ impl Stack {
     /// What the stack's status means for the request that created it.
     ///
     /// A rollback means the create failed: `ROLLBACK_IN_PROGRESS` is reported FAILED at
-    /// once, with the reason Heat gives then (the failed resource's error; a finished
-    /// rollback's reason only says that it rolled back). A stack being deleted will
+    /// once (the stack's own reason then only says that it rolls back: the caller asks
+    /// Heat's events for the failure, see [`Stack::is_rolled_back`]). A stack being deleted will
     /// never complete its create: FAILED too. Otherwise the state's suffix decides
     /// (`*_IN_PROGRESS`, `*_COMPLETE`, `*_FAILED`), so an update or a check done on the
     /// stack meanwhile reads naturally.
@@ -215,6 +215,11 @@ impl Stack {
             "DELETE_FAILED" => StackState::Failed(self.reason()),
             _ => StackState::InProgress,
         }
+    }
+
+    /// Whether the stack is rolling or rolled back: its own reason says so, not why.
+    pub(crate) fn is_rolled_back(&self) -> bool {
+        self.stack_status.starts_with("ROLLBACK_")
     }
 
     /// Whether a find should report it: done (`*_COMPLETE`) and not deleted.

@@ -107,6 +107,14 @@ impl OpenStackVimDriver {
             StackState::Complete(outputs) => {
                 InfrastructureTask::complete(infrastructure_id, request_id).with_outputs(outputs)
             }
+            StackState::Failed(reason) if stack.is_rolled_back() => {
+                let reason = self
+                    .heat
+                    .failure_reason(&target, &stack)
+                    .await
+                    .unwrap_or(reason);
+                failed(infrastructure_id, request_id, reason)
+            }
             StackState::Failed(reason) => failed(infrastructure_id, request_id, reason),
         })
     }
