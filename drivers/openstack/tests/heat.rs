@@ -416,7 +416,7 @@ async fn the_lifecycle_passes_against_heat() {
         .run(&app)
         .await
         .unwrap_or_else(|err| panic!("{err}"));
-    println!("{report_}");
+    eprintln!("{report_}");
     report("Lifecycle (create → query → find → delete → find)", started);
     app.shutdown().await;
 }

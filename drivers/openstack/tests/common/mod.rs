@@ -130,6 +130,7 @@ outputs:
 ";
 
 /// Prints `heat-timing <scenario>: <seconds>` (run with `--nocapture` to see it).
+#[allow(clippy::print_stdout)] // the tests' timing report
 pub(crate) fn report(scenario: &str, started: Instant) {
     println!(
         "heat-timing {scenario}: {:.2}s",
