@@ -18,12 +18,14 @@
 
 pub mod compat;
 mod error_response;
+mod location_properties;
 mod models;
 mod propvaluemap;
 mod resource;
 pub mod schema;
 
 pub use error_response::ErrorResponse;
+pub use location_properties::PropertiesError;
 pub use models::*;
 pub use propvaluemap::{PropValue, PropValueMap};
 pub use resource::{

@@ -182,6 +182,29 @@ pub enum ResourceDriverError {
     Internal(String),
 }
 
+/// A deployment location whose properties do not fit the driver's type
+/// ([`DeploymentLocation::properties_as`](crate::models::DeploymentLocation::properties_as))
+/// is a bad request: 400, naming the location and the property.
+///
+/// It becomes `InvalidTemplate`, the variant for a request that cannot be carried out as
+/// given (400, not retried): a poll with such a location forgets the task instead of
+/// retrying it forever, which `UnreachableDeploymentLocation` would do.
+impl From<ignition_openapi::PropertiesError> for InfrastructureError {
+    fn from(err: ignition_openapi::PropertiesError) -> Self {
+        InfrastructureError::InvalidTemplate(err.to_string())
+    }
+}
+
+/// A deployment location whose properties do not fit the driver's type
+/// ([`DeploymentLocation::properties_as`](crate::models::DeploymentLocation::properties_as))
+/// is an `InvalidRequest`: 400, naming the location and the property; during monitoring
+/// it ends the execution (FAILED), never retried.
+impl From<ignition_openapi::PropertiesError> for ResourceDriverError {
+    fn from(err: ignition_openapi::PropertiesError) -> Self {
+        ResourceDriverError::InvalidRequest(err.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +283,32 @@ mod resource_driver_error_tests {
             assert_eq!((err.status(), err.retry()), (status, retry), "{err:?}");
         }
         assert_eq!(ResourceDriverError::statuses(), [400, 500, 503]);
+    }
+}
+
+#[cfg(test)]
+mod properties_error_tests {
+    use super::*;
+    use crate::models::DeploymentLocation;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Needs {
+        #[allow(dead_code)]
+        os_api_url: String,
+    }
+
+    fn read<E: From<ignition_openapi::PropertiesError>>() -> Result<Needs, E> {
+        Ok(DeploymentLocation::new("dl-9").properties_as::<Needs>()?)
+    }
+
+    #[test]
+    fn a_bad_location_is_a_400_that_is_not_retried() {
+        let message = "deployment location 'dl-9': property 'os_api_url' is missing";
+        let err = read::<InfrastructureError>().unwrap_err();
+        assert_eq!(err, InfrastructureError::InvalidTemplate(message.into()));
+        assert_eq!((err.status(), err.retry()), (400, false));
+        let err = read::<ResourceDriverError>().unwrap_err();
+        assert_eq!(err, ResourceDriverError::InvalidRequest(message.into()));
+        assert_eq!((err.status(), err.retry()), (400, false));
     }
 }

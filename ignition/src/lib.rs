@@ -121,7 +121,7 @@ pub mod models {
         FindInfrastructureResponse, FindInfrastructureResult, FindReferenceRequest,
         FindReferenceResponse, FindReferenceResult, InfrastructureTask, InfrastructureTaskQuery,
         LifecycleExecuteResponse, LifecycleExecution, LifecycleExecutionRequest, Outputs,
-        PropValue, PropValueMap, TaskStatus,
+        PropValue, PropValueMap, PropertiesError, TaskStatus,
     };
 }
 
