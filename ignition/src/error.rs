@@ -8,10 +8,11 @@ use ignition_macros::ApiError;
 /// Implement it with [`#[derive(ApiError)]`](macro@crate::ApiError) (or by hand) on your
 /// own error type to return `Result<T, YourError>` from an operation.
 #[diagnostic::on_unimplemented(
-    message = "#[vim_driver]: the error type `{Self}` does not implement `ApiError`",
+    message = "the error type `{Self}` does not implement `ApiError`",
     label = "an operation's error type must implement `ApiError`",
     note = "derive it: `#[derive(ApiError)]` with `#[api_error(status = N)]` on each variant, \
-            or return `InfrastructureError`"
+            or return `InfrastructureError` (`#[vim_driver]`) or `ResourceDriverError` \
+            (`#[resource_driver]`)"
 )]
 pub trait ApiError: std::error::Error + Send + Sync + 'static {
     /// The HTTP status of this error (400–599).

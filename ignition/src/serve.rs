@@ -11,9 +11,11 @@ use crate::operations::{ApiKind, Operation};
 
 /// A driver of either API kind: what [`App::driver`](crate::App::driver) takes.
 ///
-/// `#[vim_driver]` and `#[resource_driver]` implement it; name it in bounds (e.g. a test
-/// helper `fn start<D: Driver>(driver: D)`), never implement it by hand: its one method is
-/// the generated glue between the author's impl block and the runtime, and may change.
+/// `#[vim_driver]` and `#[resource_driver]` implement it, for a type that is `Send + Sync +
+/// 'static` (the macro's own trait requires it, so a type that is not gets one error, on
+/// that trait); name it in bounds (e.g. a test helper `fn start<D: Driver>(driver: D)`),
+/// never implement it by hand: its one method is the generated glue between the author's
+/// impl block and the runtime, and may change.
 ///
 /// ```no_run
 /// use ignition::Driver;
@@ -27,7 +29,7 @@ use crate::operations::{ApiKind, Operation};
 ///         .await
 /// }
 /// ```
-pub trait Driver: Send + Sync + 'static {
+pub trait Driver {
     /// How the runtime serves this driver (generated).
     #[doc(hidden)]
     fn __serve() -> Serve<Self>

@@ -36,6 +36,7 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// held is caught and logged where it happens (a job handler, a request); the data
 /// behind these locks (counters, maps of pending work) stays consistent at every
 /// statement, so the next user carries on rather than panicking in turn.
+#[cfg_attr(not(any(feature = "kafka", feature = "testing")), allow(dead_code))]
 pub(crate) trait Locked<T: ?Sized> {
     /// The guard, poisoned or not.
     fn locked(&self) -> MutexGuard<'_, T>;
