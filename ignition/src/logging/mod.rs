@@ -6,6 +6,7 @@
 mod flat;
 mod logstash;
 mod redact;
+mod writer;
 
 #[cfg(test)]
 mod test_lines;
@@ -18,29 +19,24 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogLevel, LogType, LoggingProperties};
 
-/// Log lines waiting for the writer thread before a logging thread waits.
-const LOG_LINES_BUFFERED: usize = 16 * 1024;
-
 /// Installs the subscriber on stderr, once. A background thread writes the lines, a
-/// batch per system call, so a request or a poll never waits on stderr (one log line
-/// per finished task otherwise costs ~10 % of create throughput); no line is dropped
-/// (senders wait when LOG_LINES_BUFFERED lines are pending), and the guard flushes the
-/// rest when `run` returns. Panics are logged as ERROR lines (target `panic`) through the
+/// batch per system call, so a request or a poll never waits on stderr (`writer`); no
+/// line is dropped (loggers wait when the writer lags too far behind), and the guard
+/// writes the rest when `run` returns. Panics are logged as ERROR lines (target `panic`) through the
 /// same subscriber instead of Rust's default message. With a subscriber already set,
 /// nothing (no writer thread, no panic hook).
-pub(crate) fn init(
-    settings: &LoggingProperties,
-) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+pub(crate) fn init(settings: &LoggingProperties) -> Option<writer::WriterGuard> {
     if tracing::dispatcher::has_been_set() {
         return None;
     }
     let (filter, refused) = filter(settings.level, std::env::var("RUST_LOG").ok());
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        // The channel is allocated (and touched) up front: the default 128k lines are
-        // 4 MiB of RSS; 16k lines (512 KiB) still absorb any burst the writer lags behind.
-        .buffered_lines_limit(LOG_LINES_BUFFERED)
-        .finish(std::io::BufWriter::new(std::io::stderr()));
+    let (writer, guard) = match writer::spawn(std::io::stderr()) {
+        Ok(started) => started,
+        Err(err) => {
+            eprintln!("cannot start the log writer thread ({err}): no log lines");
+            return None;
+        }
+    };
     let writer = redact::Redacting(writer);
     let registry = tracing_subscriber::registry().with(filter);
     let installed = match settings.r#type {
