@@ -88,6 +88,24 @@ impl<E> Allow<E> {
     }
 }
 
+impl Allow<()> {
+    /// The 405 of a route that answers only `methods`: the contract's error JSON and an
+    /// `Allow` header.
+    pub(crate) fn method_not_allowed(methods: &'static str) -> Response {
+        let err = poem::Error::from(poem::error::MethodNotAllowedError);
+        Self::refused(&err, methods)
+    }
+
+    fn refused(err: &poem::Error, methods: &'static str) -> Response {
+        let mut response = ErrorBody::from_poem(err).into_response();
+        response.headers_mut().insert(
+            poem::http::header::ALLOW,
+            poem::http::HeaderValue::from_static(methods),
+        );
+        response
+    }
+}
+
 impl<E: Endpoint> Endpoint for Allow<E> {
     type Output = Response;
 
@@ -95,12 +113,7 @@ impl<E: Endpoint> Endpoint for Allow<E> {
         match self.inner.call(request).await {
             Ok(output) => Ok(output.into_response()),
             Err(err) if err.status() == StatusCode::METHOD_NOT_ALLOWED => {
-                let mut response = ErrorBody::from_poem(&err).into_response();
-                response.headers_mut().insert(
-                    poem::http::header::ALLOW,
-                    poem::http::HeaderValue::from_static(self.methods),
-                );
-                Ok(response)
+                Ok(Allow::<()>::refused(&err, self.methods))
             }
             Err(err) => Err(err),
         }

@@ -8,12 +8,11 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures_util::FutureExt;
-use poem::endpoint::BoxEndpoint;
 use poem::http::uri::Scheme;
 use poem::http::StatusCode;
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::web::{LocalAddr, RemoteAddr};
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem::{Endpoint, IntoResponse, Request, Response, Route};
 use tokio_util::either::Either;
 
 use crate::config::{ApplicationProperties, IgnitionConfig};
@@ -169,19 +168,19 @@ fn listen(address: SocketAddr) -> Result<std::net::TcpListener, ListenError> {
 
 /// The whole HTTP app: `routes` (the Infrastructure API, when enabled), management
 /// (with `metrics`, when recorded), and around them panic catching, error conversion and
-/// request logs.
+/// request logs. Not boxed: the server boxes each request's future once more itself, and
+/// every box is an allocation and a copy of the request.
 pub(crate) fn endpoint(
     routes: Route,
     vitals: Vitals,
     metrics: &Recorder,
     _config: &IgnitionConfig,
-) -> BoxEndpoint<'static> {
+) -> impl Endpoint<Output = Response> + 'static {
     Guarded(crate::management::routes(
         routes,
         vitals,
         metrics.metrics().cloned(),
     ))
-    .boxed()
 }
 
 /// The one layer around every route: a panic becomes a 500 and every error the contract's
@@ -199,8 +198,7 @@ impl<E: Endpoint> Endpoint for Guarded<E> {
         if !is_operation(request.uri().path()) {
             return self.serve(request).await;
         }
-        let ctx = TraceCtx::from_headers(request.headers());
-        let transaction_id = tracectx::response_header(&ctx);
+        let (ctx, transaction_id) = TraceCtx::with_response_header(request.headers());
         let mut response = tracectx::run(ctx, self.serve(request)).await?;
         if let Some(transaction_id) = transaction_id {
             response

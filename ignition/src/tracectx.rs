@@ -62,7 +62,7 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(name: &str, value: String) -> Self {
+    fn new(name: &str, value: impl Into<Box<str>>) -> Self {
         let key = if name == TRANSACTION_ID {
             Cow::Borrowed(TRANSACTION_ID_KEY)
         } else {
@@ -73,7 +73,7 @@ impl Entry {
         };
         Self {
             key,
-            value: value.into_boxed_str(),
+            value: value.into(),
         }
     }
 
@@ -90,9 +90,20 @@ pub(crate) struct TraceCtx(Option<Arc<[Entry]>>);
 
 impl TraceCtx {
     /// The context of a request: its `X-Tracectx-*` headers (within the bounds), and a
-    /// generated transaction id when it has none.
+    /// generated transaction id when it has none (the tests' shorthand: requests take
+    /// [`TraceCtx::with_response_header`]).
+    #[cfg(test)]
     pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
+        Self::with_response_header(headers).0
+    }
+
+    /// [`TraceCtx::from_headers`], and the value of the response's
+    /// `X-Tracectx-TransactionId` header (the request's own header value when it has one,
+    /// shared rather than copied). Without any `X-Tracectx-*` header (the usual case of a
+    /// client that is not LM) the context is one allocation and the header one more.
+    pub(crate) fn with_response_header(headers: &HeaderMap) -> (Self, Option<HeaderValue>) {
         let mut entries: Vec<Entry> = Vec::new();
+        let mut given: Option<&HeaderValue> = None;
         for (name, value) in headers {
             let Some(name) = strip_prefix_ignore_case(name.as_str(), HEADER_PREFIX) else {
                 continue;
@@ -101,12 +112,31 @@ impl TraceCtx {
                 tracing::debug!(limit = MAX_HEADERS, "X-Tracectx-* header dropped: too many");
                 break;
             }
-            push(&mut entries, name, value.as_bytes());
+            if push(&mut entries, name, value.as_bytes())
+                && name.eq_ignore_ascii_case(TRANSACTION_ID)
+            {
+                given = Some(value);
+            }
         }
-        if !entries.iter().any(|e| e.name() == TRANSACTION_ID) {
-            entries.insert(0, Entry::new(TRANSACTION_ID, crate::util::random_uuid()));
+        if let Some(e) = entries.iter().find(|e| e.name() == TRANSACTION_ID) {
+            // The value as kept (a truncated or repaired one is answered as kept).
+            let header = match given {
+                Some(value) if value.as_bytes() == e.value.as_bytes() => Some(value.clone()),
+                _ => HeaderValue::from_str(&e.value).ok(),
+            };
+            return (Self(Some(entries.into())), header);
         }
-        Self(Some(entries.into()))
+        let mut buffer = [0; uuid::fmt::Hyphenated::LENGTH];
+        let id = crate::util::random_uuid_in(&mut buffer);
+        let header = HeaderValue::from_str(id).ok();
+        let generated = Entry::new(TRANSACTION_ID, id);
+        let entries: Arc<[Entry]> = if entries.is_empty() {
+            Arc::new([generated])
+        } else {
+            entries.insert(0, generated);
+            entries.into()
+        };
+        (Self(Some(entries)), header)
     }
 
     /// Whether there is no entry.
@@ -129,6 +159,7 @@ impl TraceCtx {
     }
 
     /// The transaction id, if there is one.
+    #[cfg(test)]
     pub(crate) fn transaction_id(&self) -> Option<&str> {
         self.entries()
             .iter()
@@ -154,8 +185,8 @@ fn strip_prefix_ignore_case<'a>(name: &'a str, prefix: &str) -> Option<&'a str> 
         .then(|| &name[prefix.len()..])
 }
 
-/// Adds `name` = `value` to `entries` when the name is valid and new.
-fn push(entries: &mut Vec<Entry>, name: &str, value: &[u8]) {
+/// Adds `name` = `value` to `entries` when the name is valid and new (then `true`).
+fn push(entries: &mut Vec<Entry>, name: &str, value: &[u8]) -> bool {
     let valid = !name.is_empty()
         && name.len() <= MAX_NAME_BYTES
         && name
@@ -165,12 +196,13 @@ fn push(entries: &mut Vec<Entry>, name: &str, value: &[u8]) {
         tracing::debug!(
             "X-Tracectx-* header dropped: its name is empty, longer than {MAX_NAME_BYTES} bytes or not [A-Za-z0-9-_]"
         );
-        return;
+        return false;
     }
     if entries.iter().any(|e| e.name().eq_ignore_ascii_case(name)) {
-        return;
+        return false;
     }
     entries.push(Entry::new(name, bounded_text(value)));
+    true
 }
 
 /// `bytes` as text of at most [`MAX_VALUE_BYTES`] bytes, cut at a character boundary;
@@ -326,11 +358,6 @@ pub(crate) fn sync_run<R>(ctx: TraceCtx, f: impl FnOnce() -> R) -> R {
     CURRENT.sync_scope(ctx, f)
 }
 
-/// The response header value of the context's transaction id.
-pub(crate) fn response_header(ctx: &TraceCtx) -> Option<HeaderValue> {
-    HeaderValue::from_str(ctx.transaction_id()?).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,6 +459,23 @@ mod tests {
             "ok\u{FFFD}\u{FFFD}end",
             "not UTF-8: replaced"
         );
+    }
+
+    #[test]
+    fn the_response_header_is_the_transaction_id_as_kept() {
+        let answered = |pairs: &[(&str, &[u8])]| {
+            let (ctx, header) = TraceCtx::with_response_header(&headers(pairs));
+            let header = header.unwrap();
+            assert_eq!(header.to_str().ok(), ctx.transaction_id(), "{pairs:?}");
+            header
+        };
+        assert_eq!(answered(&[("x-tracectx-transactionid", b"t-1")]), "t-1");
+        let long = "a".repeat(300);
+        let kept = answered(&[("x-tracectx-transactionid", long.as_bytes())]);
+        assert_eq!(kept.len(), MAX_VALUE_BYTES, "truncated as kept");
+        let generated = answered(&[("x-tracectx-processid", b"p-1")]);
+        assert_eq!(generated.len(), 36);
+        assert_ne!(answered(&[]), generated);
     }
 
     #[test]

@@ -16,11 +16,16 @@ pub(crate) fn now_ms() -> u64 {
 /// test's resource id. Its bits come from `fastrand` (no system call per id: a request
 /// without a transaction id gets one).
 pub(crate) fn random_uuid() -> String {
+    random_uuid_in(&mut [0; uuid::fmt::Hyphenated::LENGTH]).to_string()
+}
+
+/// [`random_uuid`] written into `buffer` (no allocation), for the request path.
+pub(crate) fn random_uuid_in(buffer: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
     let bytes = fastrand::u128(..).to_le_bytes();
     uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .hyphenated()
-        .to_string()
+        .encode_lower(buffer)
 }
 
 /// The message of a panic's payload (`panic!("...")` gives a `&str` or a `String`).

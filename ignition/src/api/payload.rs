@@ -95,12 +95,11 @@ poem_openapi::impl_apirequest_for_payload!(ContractJson<T>, T: Type + Deserializ
 /// Reads a body of at most `limit.max` bytes within `limit.timeout`: a declared
 /// `Content-Length` over the size is refused before anything is read, and a chunked body
 /// as soon as it passes it (413 either way); a body still arriving after the timeout is
-/// answered 408 (and its connection closed).
-async fn read_limited(
-    request: &Request,
-    body: poem::Body,
-    limit: BodyLimit,
-) -> poem::Result<Vec<u8>> {
+/// answered 408 (and its connection closed). A body that arrives as one chunk (a small
+/// one, read with its header) is kept as it is, not copied.
+async fn read_limited(request: &Request, body: poem::Body, limit: BodyLimit) -> poem::Result<Body> {
+    use futures_util::StreamExt;
+
     let BodyLimit { max, timeout } = limit;
     let too_large = || {
         poem::Error::from_string(
@@ -119,29 +118,65 @@ async fn read_limited(
     if declared.is_some_and(|length| length > max) {
         return Err(too_large());
     }
-    use tokio::io::AsyncReadExt;
-    let capacity = declared.unwrap_or(0).min(max).min(1 << 20) as usize;
-    let mut bytes = Vec::with_capacity(capacity);
-    let mut reader = body.into_async_read().take(max.saturating_add(1));
-    match tokio::time::timeout(timeout, reader.read_to_end(&mut bytes)).await {
-        Ok(read) => {
-            read.map_err(|err| bad_request(format!("cannot read the request body: {err}")))?;
+    let mut received: u64 = 0;
+    let read = async {
+        let mut chunks = std::pin::pin!(body.into_bytes_stream());
+        let mut read = Body::Empty;
+        while let Some(chunk) = chunks.next().await {
+            let chunk =
+                chunk.map_err(|err| bad_request(format!("cannot read the request body: {err}")))?;
+            received += chunk.len() as u64;
+            if received > max {
+                return Err(too_large());
+            }
+            read = match read {
+                Body::Empty => Body::One(chunk),
+                Body::One(first) => {
+                    let capacity = declared.unwrap_or(0).min(max).min(1 << 20) as usize;
+                    let mut all = Vec::with_capacity(capacity.max(first.len() + chunk.len()));
+                    all.extend_from_slice(&first);
+                    all.extend_from_slice(&chunk);
+                    Body::Many(all)
+                }
+                Body::Many(mut all) => {
+                    all.extend_from_slice(&chunk);
+                    Body::Many(all)
+                }
+            };
         }
+        Ok(read)
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(read) => read,
         Err(_) => {
-            tracing::debug!(path = %request.uri().path(), received = bytes.len(), ?timeout, "request body too slow; answered 408");
-            return Err(poem::Error::from_string(
+            tracing::debug!(path = %request.uri().path(), received, ?timeout, "request body too slow; answered 408");
+            Err(poem::Error::from_string(
                 format!(
-                    "the request body did not arrive within {timeout:?} (`application.body_read_timeout`); {} bytes received",
-                    bytes.len()
+                    "the request body did not arrive within {timeout:?} (`application.body_read_timeout`); {received} bytes received"
                 ),
                 StatusCode::REQUEST_TIMEOUT,
-            ));
+            ))
         }
     }
-    if bytes.len() as u64 > max {
-        return Err(too_large());
+}
+
+/// A request body as read: nothing, one chunk as it came, or several copied together.
+enum Body {
+    Empty,
+    One(bytes::Bytes),
+    Many(Vec<u8>),
+}
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Body::Empty => &[],
+            Body::One(bytes) => bytes,
+            Body::Many(bytes) => bytes,
+        }
     }
-    Ok(bytes)
 }
 
 /// Parses a body, naming the offending field on failure.
