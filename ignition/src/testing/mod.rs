@@ -109,6 +109,7 @@
 mod app;
 mod driver_files;
 mod error;
+mod events;
 mod lifecycle;
 
 pub use app::TestApp;
