@@ -1,4 +1,4 @@
-//! What a [`Lifecycle`](super::Lifecycle) run reports: its steps, the report of a run
+//! What a [`Lifecycle`](super::Lifecycle)(super::Lifecycle) run reports: its steps, the report of a run
 //! that passed, the error of one that did not.
 
 use std::fmt;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::models::Outputs;
 use crate::testing::TestError;
 
-/// A step of the [`Lifecycle`], named in its error and its report.
+/// A step of the [`Lifecycle`](super::Lifecycle), named in its error and its report.
 ///
 /// ```
 /// use ignition::testing::Step;
@@ -71,7 +71,7 @@ impl fmt::Display for StepReport {
     }
 }
 
-/// What a [`Lifecycle`] run that passed did: the ids, the outputs, and every step with
+/// What a [`Lifecycle`](super::Lifecycle) run that passed did: the ids, the outputs, and every step with
 /// its time. `Display` prints it on one line.
 ///
 /// ```no_run
@@ -124,7 +124,7 @@ impl fmt::Display for LifecycleReport {
     }
 }
 
-/// Why a [`Lifecycle`] run failed: the [`Step`] that broke a rule, and why. `Display`
+/// Why a [`Lifecycle`](super::Lifecycle) run failed: the [`Step`] that broke a rule, and why. `Display`
 /// (and `Debug`, which a test returning `Result` prints) names the step, says what was
 /// wrong (with the status and body, the failure details, or the timeout and request id),
 /// how the clean-up went, and which steps had passed.
