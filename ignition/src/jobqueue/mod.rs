@@ -145,6 +145,17 @@ pub enum JobQueueError {
     Backend(Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// Runs one job with `handler`, catching a panic (a bug in a handler must not take the
+/// queue down): the handler's action, or the panic's message. Both built-in queues run
+/// their jobs through it.
+pub(crate) async fn run_handler(handler: &dyn JobHandler, job: Job) -> Result<Action, String> {
+    use futures_util::FutureExt as _;
+    std::panic::AssertUnwindSafe(handler.handle(job))
+        .catch_unwind()
+        .await
+        .map_err(|panic| crate::util::panic_message(panic.as_ref()))
+}
+
 /// The handlers of a job queue, by job type.
 #[derive(Default)]
 pub(crate) struct Handlers(
