@@ -1,8 +1,9 @@
 //! What a Create reads from its driver files (the driver's directory of the Resource
 //! package, `Lifecycle/openstack/` in LM's layout), as the Python driver read them: the
-//! Heat template `heat.yaml` (else `heat.yml`), and every file under `files/` for Heat's
-//! `files` map, named by its path below `files/` (what the template's `get_file` or a
-//! nested template's resource type gives).
+//! Heat template `heat.yaml` (else `heat.yml`) — or, in packages that keep it in a `heat/`
+//! directory, the one `heat/*.yaml` (`.yml`) file there — and every file under `files/`
+//! for Heat's `files` map, named by its path below `files/` (what the template's
+//! `get_file` or a nested template's resource type gives).
 
 use ignition::prelude::*;
 use serde_json::{Map, Value};
@@ -13,6 +14,9 @@ const TEMPLATE_TYPE: &str = "template-type";
 /// The template's names, in the order they are looked for.
 const TEMPLATE_NAMES: [&str; 2] = ["heat.yaml", "heat.yml"];
 
+/// The directory a package may keep its one template in instead.
+const HEAT_DIR: &str = "heat/";
+
 /// The directory whose files go into Heat's `files` map.
 const FILES_DIR: &str = "files/";
 
@@ -20,7 +24,7 @@ const FILES_DIR: &str = "files/";
 #[derive(Debug)]
 pub(crate) struct HeatPackage {
     /// The driver files' path of the template, for messages.
-    pub(crate) template_path: &'static str,
+    pub(crate) template_path: String,
     /// The template's text.
     pub(crate) template: String,
     /// Heat's `files` map: name → text.
@@ -38,7 +42,7 @@ impl HeatPackage {
         let listed = driver_files.files();
         let template_path =
             template_path(&listed, request_properties.get(TEMPLATE_TYPE).as_deref())?;
-        let template = driver_files.read_to_string(template_path)?;
+        let template = driver_files.read_to_string(&template_path)?;
         let mut files = Map::new();
         for path in &listed {
             if let Some(name) = path.strip_prefix(FILES_DIR) {
@@ -60,7 +64,7 @@ impl HeatPackage {
 fn template_path(
     listed: &[String],
     template_type: Option<&str>,
-) -> Result<&'static str, ResourceDriverError> {
+) -> Result<String, ResourceDriverError> {
     match template_type {
         Some(given) if given.eq_ignore_ascii_case("TOSCA") => {
             return Err(ResourceDriverError::InvalidDriverFiles(
@@ -76,20 +80,42 @@ fn template_path(
         }
         _ => {}
     }
-    TEMPLATE_NAMES
+    if let Some(top) = TEMPLATE_NAMES
         .into_iter()
         .find(|name| listed.iter().any(|path| path == name))
-        .ok_or_else(|| {
-            let found = if listed.is_empty() {
-                "the driver files are empty".to_string()
-            } else {
-                format!("found: {}", shorten(listed))
-            };
-            ResourceDriverError::InvalidDriverFiles(format!(
-                "driverFiles: no Heat template: missing 'heat.yaml' or 'heat.yml' at the \
-                 top of the driver files ({found})"
-            ))
+    {
+        return Ok(top.to_string());
+    }
+    let in_heat_dir: Vec<&String> = listed
+        .iter()
+        .filter(|path| {
+            path.strip_prefix(HEAT_DIR).is_some_and(|name| {
+                !name.contains('/') && (name.ends_with(".yaml") || name.ends_with(".yml"))
+            })
         })
+        .collect();
+    match in_heat_dir.as_slice() {
+        [one] => return Ok((*one).clone()),
+        [] => {}
+        several => {
+            let names: Vec<String> = several.iter().map(|p| (*p).clone()).collect();
+            return Err(ResourceDriverError::InvalidDriverFiles(format!(
+                "driverFiles: more than one Heat template in '{HEAT_DIR}' ({}): keep one, or                  name the one to use 'heat.yaml' at the top of the driver files",
+                shorten(&names)
+            )));
+        }
+    }
+    Err({
+        let found = if listed.is_empty() {
+            "the driver files are empty".to_string()
+        } else {
+            format!("found: {}", shorten(listed))
+        };
+        ResourceDriverError::InvalidDriverFiles(format!(
+            "driverFiles: no Heat template: missing 'heat.yaml' or 'heat.yml' at the \
+                 top of the driver files (or one 'heat/*.yaml') ({found})"
+        ))
+    })
 }
 
 /// The first few paths of `listed`, for a message.
@@ -156,7 +182,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(
-            (package.template_path, package.template.as_str()),
+            (package.template_path.as_str(), package.template.as_str()),
             ("heat.yml", "a: 1")
         );
         let both = DriverFilesBuilder::new()
@@ -168,9 +194,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_one_template_of_a_heat_directory_when_there_is_none_at_the_top() {
+        let package = read(
+            DriverFilesBuilder::new()
+                .file("heat/stack.yaml", "a: 1")
+                .file("heat/README", "not a template")
+                .file("heat/nested/x.yaml", "not this one"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (package.template_path.as_str(), package.template.as_str()),
+            ("heat/stack.yaml", "a: 1")
+        );
+        let top_wins = DriverFilesBuilder::new()
+            .file("heat/stack.yaml", "dir")
+            .file("heat.yaml", "top");
+        assert_eq!(read(top_wins, json!({})).await.unwrap().template, "top");
+        let err = read(
+            DriverFilesBuilder::new()
+                .file("heat/a.yaml", "a: 1")
+                .file("heat/b.yml", "b: 1"),
+            json!({}),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("more than one Heat template in 'heat/' ('heat/a.yaml', 'heat/b.yml')"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
     async fn no_template_is_invalid_driver_files_naming_it() {
         let err = read(
-            DriverFilesBuilder::new().file("heat/stack.yaml", "a: 1"),
+            DriverFilesBuilder::new().file("templates/stack.yaml", "a: 1"),
             json!({}),
         )
         .await
@@ -179,7 +239,7 @@ mod tests {
             err,
             ResourceDriverError::InvalidDriverFiles(
                 "driverFiles: no Heat template: missing 'heat.yaml' or 'heat.yml' at the top \
-                 of the driver files (found: 'heat/stack.yaml')"
+                 of the driver files (or one 'heat/*.yaml') (found: 'templates/stack.yaml')"
                     .into()
             )
         );
