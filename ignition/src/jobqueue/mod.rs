@@ -1,9 +1,9 @@
 //! The job queue (the seed's JobQueueService): durable, delayed re-runs of small jobs.
 //!
-//! The task monitor is its only user today: one job per create/delete task, run again
-//! after a delay until it says it is done. A [`JobQueue`] runs each [`Job`] with the
-//! [`JobHandler`] registered for its `job_type`; the handler's [`Action`] decides whether
-//! the job is finished or runs again later. Implementations: [`EmbeddedJobQueue`]
+//! The task monitor is its only user today: one job per create, delete or execute task,
+//! run again after a delay until it says it is done. A [`JobQueue`] runs each [`Job`] with
+//! the [`JobHandler`] registered for its `job_type`; the handler's [`Action`] decides
+//! whether the job is finished or runs again later. Implementations: [`EmbeddedJobQueue`]
 //! (in-process timers, the default) and, with `messaging.connection_address`, Kafka.
 
 mod embedded;

@@ -34,7 +34,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A driver running in process for a test: the embedded default (in-process job queue
 /// and event bus, no Kafka), HTTP on a free port of 127.0.0.1, a typed client for the
-/// four operations, every task event since start, and the count of the driver's polls.
+/// operations (a VIM driver's four, a resource driver's two), every task event since
+/// start, and the count of the driver's polls.
 ///
 /// ```no_run
 /// # async fn example<D: ignition::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
@@ -183,7 +184,7 @@ impl TestApp {
     }
 
     /// The base URL, `http://127.0.0.1:PORT`, for requests of the test's own (the API is
-    /// under `/api/infrastructure`, health under `/management/health`).
+    /// under `/api/infrastructure` or `/api/driver`, health under `/management/health`).
     ///
     /// ```no_run
     /// # async fn example(app: &ignition::testing::TestApp) {
@@ -489,7 +490,8 @@ impl TestApp {
 
     /// How many times the monitor polled the task `(infrastructure_id, request_id)` so
     /// far (its runs of the task's monitoring job; [`TestApp::query`] calls are not
-    /// polls). Always `Some`: every `TestApp` counts its polls.
+    /// polls); for a lifecycle execution, `("", request_id)`. Always `Some`: every
+    /// `TestApp` counts its polls.
     ///
     /// ```no_run
     /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
