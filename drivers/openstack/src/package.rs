@@ -100,7 +100,8 @@ fn template_path(
         several => {
             let names: Vec<String> = several.iter().map(|p| (*p).clone()).collect();
             return Err(ResourceDriverError::InvalidDriverFiles(format!(
-                "driverFiles: more than one Heat template in '{HEAT_DIR}' ({}): keep one, or                  name the one to use 'heat.yaml' at the top of the driver files",
+                "driverFiles: more than one Heat template in '{HEAT_DIR}' ({}): keep one, or \
+                 name the one to use 'heat.yaml' at the top of the driver files",
                 shorten(&names)
             )));
         }

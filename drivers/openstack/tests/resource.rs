@@ -378,12 +378,12 @@ async fn bad_requests_are_400s_naming_the_cause() {
         (
             request(
                 "Create",
-                &DriverFilesBuilder::new().file("heat/stack.yaml", unknown_type),
+                &DriverFilesBuilder::new().file("templates/stack.yaml", unknown_type),
                 "bad",
                 &fresh_id(),
                 json!({}),
             ),
-            "missing 'heat.yaml' or 'heat.yml' at the top of the driver files (found: 'heat/stack.yaml')",
+            "missing 'heat.yaml' or 'heat.yml' at the top of the driver files (or one 'heat/*.yaml') (found: 'templates/stack.yaml')",
         ),
         (tosca, "does not translate TOSCA"),
         (

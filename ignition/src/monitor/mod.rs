@@ -26,6 +26,8 @@ use std::time::Duration;
 
 pub(crate) use job::MonitoringJob;
 pub(crate) use poller::{OnPollError, Polled, ResourcePoller, TaskPoller, VimPoller};
+#[cfg(feature = "fuzz-internals")]
+pub(crate) use seal::open_with as open_sealed;
 pub(crate) use seal::JobSeal;
 
 use crate::config::IgnitionConfig;
