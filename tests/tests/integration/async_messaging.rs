@@ -198,7 +198,7 @@ struct NeverPolled;
 
 #[resource_driver]
 impl NeverPolled {
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // the Resource Driver API's request, field by field
     async fn execute_lifecycle(
         &self,
         _lifecycle_name: String,
