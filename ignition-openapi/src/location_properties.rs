@@ -19,7 +19,7 @@ impl DeploymentLocation {
     /// ```
     /// use ignition_openapi::DeploymentLocation;
     ///
-    /// #[derive(serde::Deserialize)]
+    /// #[derive(Debug, serde::Deserialize)]
     /// struct Cloud {
     ///     api_url: String,
     ///     #[serde(default = "yes")]

@@ -12,7 +12,18 @@ use crate::PropValueMap;
 pub type Outputs = serde_json::Map<String, serde_json::Value>;
 
 /// Where infrastructure lives: the VIM's name, type and connection properties.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Its `Debug` names the properties but not their values (they hold credentials), so a
+/// request or a location printed with `{:?}` in a log line or a panic message shows none:
+///
+/// ```
+/// # use ignition_openapi::DeploymentLocation;
+/// let mut location = DeploymentLocation::new("dl-1");
+/// location.properties.insert("os_auth_password".into(), "hunter2".into());
+/// let debug = format!("{location:?}");
+/// assert!(debug.contains("os_auth_password") && !debug.contains("hunter2"));
+/// ```
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeploymentLocation {
     /// Name of the deployment location, as LM knows it.
     pub name: String,
@@ -22,6 +33,25 @@ pub struct DeploymentLocation {
     /// Connection properties (credentials, endpoints, ...).
     #[serde(default)]
     pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for DeploymentLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// The property names, each with a placeholder for its value.
+        struct Redacted<'a>(&'a serde_json::Map<String, serde_json::Value>);
+        impl std::fmt::Debug for Redacted<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_map()
+                    .entries(self.0.keys().map(|key| (key, format_args!("***"))))
+                    .finish()
+            }
+        }
+        f.debug_struct("DeploymentLocation")
+            .field("name", &self.name)
+            .field("location_type", &self.location_type)
+            .field("properties", &Redacted(&self.properties))
+            .finish()
+    }
 }
 
 impl DeploymentLocation {

@@ -268,7 +268,10 @@ pub(super) fn wire(wiring: Wiring<'_>) -> Result<Services, BootError> {
                 Some("App::delivery"),
             ));
         };
-        Some(MessagingService::new(delivery, settings.events_topic).with_metrics(metrics.clone()))
+        Some(
+            MessagingService::new(delivery, settings.events_topic, kind)
+                .with_metrics(metrics.clone()),
+        )
     } else {
         None
     };

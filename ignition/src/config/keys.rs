@@ -95,6 +95,11 @@ pub const PYTHON_ERA_KEYS: &[(&str, &str)] = &[
         "there is no progress event log service",
     ),
     (
+        "messaging.api_version_auto_timeout_ms",
+        "librdkafka asks the broker for its API versions itself (kafka-python needed this \
+         timeout; openstack-vim-driver 3.x's config sets it)",
+    ),
+    (
         "bootstrap.movedapis",
         "the APIs are served at their own paths only",
     ),
@@ -183,6 +188,10 @@ mod tests {
         ));
         assert!(matches!(
             classify("bootstrap.resource_driver.driver_files_manager_service_enabled"),
+            Unread::PythonEra(_)
+        ));
+        assert!(matches!(
+            classify("messaging.api_version_auto_timeout_ms"),
             Unread::PythonEra(_)
         ));
         assert_eq!(classify("job_queue.pol_interval"), Unread::Unknown);

@@ -15,7 +15,8 @@ mod task_events;
 use std::sync::Arc;
 
 use crate::metrics::Recorder;
-use crate::models::{InfrastructureTask, TaskStatus};
+use crate::models::{InfrastructureTask, LifecycleExecution, TaskStatus};
+use crate::operations::ApiKind;
 use crate::tracectx::TraceCtx;
 use crate::BoxFuture;
 
@@ -118,15 +119,22 @@ pub trait Delivery: Send + Sync + 'static {
 pub(crate) struct MessagingService {
     delivery: Arc<dyn Delivery>,
     topic: String,
+    /// The kind whose events go to `topic`: an event of the other kind is refused.
+    kind: ApiKind,
     metrics: Recorder,
 }
 
 impl MessagingService {
-    /// A service posting to `topic` through `delivery`.
-    pub(crate) fn new(delivery: Arc<dyn Delivery>, topic: impl Into<String>) -> Self {
+    /// A service posting the events of `kind` to `topic` through `delivery`.
+    pub(crate) fn new(
+        delivery: Arc<dyn Delivery>,
+        topic: impl Into<String>,
+        kind: ApiKind,
+    ) -> Self {
         Self {
             delivery,
             topic: topic.into(),
+            kind,
             metrics: Recorder::default(),
         }
     }
@@ -169,11 +177,57 @@ impl MessagingService {
         task: &InfrastructureTask,
         trace_ctx: &TraceCtx,
     ) -> Result<(), DeliveryError> {
-        let payload = serde_json::to_string(task).map_err(|err| DeliveryError {
+        self.send_own(
+            ApiKind::Infrastructure,
+            &task.infrastructure_id,
+            task.status,
+            task,
+            trace_ctx,
+        )
+        .await
+    }
+
+    /// Posts a lifecycle execution, keyed by its request id.
+    pub(crate) async fn send_lifecycle_execution(
+        &self,
+        execution: &LifecycleExecution,
+        trace_ctx: &TraceCtx,
+    ) -> Result<(), DeliveryError> {
+        self.send_own(
+            ApiKind::ResourceDriver,
+            &execution.request_id,
+            execution.status,
+            execution,
+            trace_ctx,
+        )
+        .await
+    }
+
+    /// Posts an event of `kind` as JSON, if this service carries that kind's events (the
+    /// other kind's topic is not where an LM would look for it).
+    async fn send_own(
+        &self,
+        kind: ApiKind,
+        key: &str,
+        status: TaskStatus,
+        event: &impl serde::Serialize,
+        trace_ctx: &TraceCtx,
+    ) -> Result<(), DeliveryError> {
+        let refused = |reason: String| DeliveryError {
             topic: self.topic.clone(),
-            reason: format!("cannot serialise the task: {err}"),
-        })?;
-        self.send(&task.infrastructure_id, task.status, payload, trace_ctx)
-            .await
+            reason,
+        };
+        if kind != self.kind {
+            return Err(refused(format!(
+                "this app serves the {}, whose events go to '{}': an event of the {} does \
+                 not belong there",
+                self.kind.title(),
+                self.topic,
+                kind.title()
+            )));
+        }
+        let payload = serde_json::to_string(event)
+            .map_err(|err| refused(format!("cannot serialise the event: {err}")))?;
+        self.send(key, status, payload, trace_ctx).await
     }
 }

@@ -12,7 +12,7 @@ use crate::models::{
     DeleteInfrastructureResponse, FindInfrastructureRequest, FindInfrastructureResponse,
     InfrastructureTask, InfrastructureTaskQuery,
 };
-use crate::operations::Operation;
+use crate::operations::{ApiKind, Operation};
 use crate::tracectx::TraceCtx;
 
 /// Answers polls from a script; records the trace context of each poll; a poll with
@@ -115,7 +115,7 @@ fn monitor(
 ) -> Monitor {
     Monitor {
         poller: Arc::new(VimPoller(driver)),
-        messaging: MessagingService::new(delivery, "events"),
+        messaging: MessagingService::new(delivery, "events", ApiKind::Infrastructure),
         settings,
         metrics: Recorder::default(),
         seal: None,

@@ -1,6 +1,7 @@
-//! `infrastructure.async_messaging_enabled: false` (as in the Python framework): the
-//! framework does not monitor tasks, the driver sends its own events, through the
-//! `TaskEvents` of `App::task_events` or of `DriverContext::task_events`.
+//! `infrastructure.async_messaging_enabled: false` and `resource_driver.async_messaging_enabled:
+//! false` (as in the Python framework): the framework does not monitor tasks, the driver
+//! sends its own events, through the `TaskEvents` of `App::task_events` or of
+//! `DriverContext::task_events`.
 
 use std::time::Duration;
 
@@ -131,5 +132,100 @@ impl SelfReporting {
         _deployment_location: DeploymentLocation,
     ) -> Result<FindInfrastructureResponse, InfrastructureError> {
         Ok(FindInfrastructureResponse::not_found())
+    }
+}
+
+#[tokio::test]
+async fn a_resource_driver_without_async_messaging_sends_its_own_executions() {
+    use ignition::models::LifecycleExecutionRequest;
+    use ignition::testing::{DriverFilesBuilder, TestApp};
+
+    // As in Python 3.x: `resource_driver.async_messaging_enabled: false` = no monitoring.
+    let app = App::new("Self-reporting Resource Driver")
+        .property("resource_driver.async_messaging_enabled", false);
+    let events = app.task_events();
+    let test = TestApp::with_driver(app, NeverPolled)
+        .await
+        .expect("started");
+    let files = DriverFilesBuilder::new().file("a.txt", "a").to_base64();
+    let accepted = test
+        .execute(LifecycleExecutionRequest::new(
+            "Install",
+            files,
+            DeploymentLocation::new("dl"),
+        ))
+        .await
+        .expect("accepted");
+    assert!(
+        test.next_envelope(Duration::from_millis(300))
+            .await
+            .is_err(),
+        "not monitored: no event of the framework's"
+    );
+
+    // An infrastructure task does not belong on the lifecycle executions' topic.
+    let refused = events
+        .send(&InfrastructureTask::complete("i", &accepted.request_id))
+        .await
+        .expect_err("the other kind's event is refused");
+    assert!(
+        refused.to_string().contains("Resource Driver API"),
+        "{refused}"
+    );
+
+    let mut outputs = Outputs::new();
+    outputs.insert("host".into(), "10.0.0.1".into());
+    events
+        .send_execution(
+            &LifecycleExecution::complete(accepted.request_id.clone()).with_outputs(outputs),
+        )
+        .await
+        .expect("delivered");
+    let envelope = test.next_envelope(WAIT).await.expect("the driver's event");
+    assert_eq!(envelope.topic, "lm_vnfc_lifecycle_execution_events");
+    assert_eq!(envelope.key.as_deref(), Some(accepted.request_id.as_str()));
+    let execution = test
+        .wait_for_execution(&accepted.request_id, WAIT)
+        .await
+        .expect("the execution's event");
+    assert_eq!(execution.status, TaskStatus::Complete);
+    assert_eq!(execution.outputs.get("host"), Some(&json!("10.0.0.1")));
+    test.shutdown().await;
+}
+
+/// A resource driver whose executions the framework must not poll.
+struct NeverPolled;
+
+#[resource_driver]
+impl NeverPolled {
+    #[allow(clippy::too_many_arguments)] // the Resource Driver API's request, field by field
+    async fn execute_lifecycle(
+        &self,
+        _lifecycle_name: String,
+        _driver_files: DriverFiles,
+        _system_properties: PropValueMap,
+        _resource_properties: PropValueMap,
+        _request_properties: PropValueMap,
+        _associated_topology: AssociatedTopology,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<LifecycleExecuteResponse, ResourceDriverError> {
+        Ok(LifecycleExecuteResponse::new("self-reported-1"))
+    }
+
+    async fn get_lifecycle_execution(
+        &self,
+        request_id: String,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<LifecycleExecution, ResourceDriverError> {
+        panic!("polled {request_id} though async messaging is disabled")
+    }
+
+    async fn find_reference(
+        &self,
+        _instance_name: String,
+        _driver_files: DriverFiles,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<FindReferenceResponse, ResourceDriverError> {
+        Ok(FindReferenceResponse::not_found())
     }
 }

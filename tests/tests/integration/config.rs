@@ -365,7 +365,7 @@ fn the_resource_driver_keys_have_python_s_names_and_read_from_a_file() {
 
     // A Python 3.x resource driver's file, with the keys that do not apply here.
     let file = yaml_file(
-        "application:\n  shutdown_grace: 0s\nresource_driver:\n  async_messaging_enabled: false\n  api_spec: openapi/resource-driver.yaml\n  scripts_workspace: ./scripts_workspace\n  lifecycle_request_queue:\n    enabled: false\n  driver_files:\n    max_entries: 50\n    max_size: 1MiB\nbootstrap:\n  resource_driver:\n    api_enabled: true\n    lifecycle_messaging_service_enabled: false\n    driver_files_manager_service_enabled: true\n    service_driver: osvimdriver.ResourceDriver\nmessaging:\n  topics:\n    lifecycle_execution_events:\n      name: my_lifecycle_events\ndriver:\n  timeouts:\n    execute: 2m\n    find_reference: 5s\n",
+        "application:\n  shutdown_grace: 0s\nresource_driver:\n  async_messaging_enabled: false\n  api_spec: openapi/resource-driver.yaml\n  scripts_workspace: ./scripts_workspace\n  lifecycle_request_queue:\n    enabled: false\n  driver_files:\n    max_entries: 50\n    max_size: 1MiB\nbootstrap:\n  resource_driver:\n    api_enabled: true\n    lifecycle_messaging_service_enabled: false\n    driver_files_manager_service_enabled: true\n    service_driver: osvimdriver.ResourceDriver\nmessaging:\n  api_version_auto_timeout_ms: 5000\n  topics:\n    lifecycle_execution_events:\n      name: my_lifecycle_events\ndriver:\n  timeouts:\n    execute: 2m\n    find_reference: 5s\n",
     );
     let config = App::new("Script Driver")
         .config_file(&file)

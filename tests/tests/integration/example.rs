@@ -1,5 +1,5 @@
-//! The example driver as a user meets it: its own process, configured by env var, events
-//! on stdout, logs on stderr, stopped by SIGTERM.
+//! The example drivers as a user meets them: their own process, configured by env var,
+//! events on stdout, logs on stderr, stopped by SIGTERM.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -15,6 +15,11 @@ fn example_binary() -> PathBuf {
     process::example_binary("simulated_vim")
 }
 
+/// The resource driver example's binary.
+fn script_driver_binary() -> PathBuf {
+    process::example_binary("script_driver")
+}
+
 struct Example {
     child: Child,
     events: mpsc::Receiver<String>,
@@ -25,8 +30,13 @@ struct Example {
 
 impl Example {
     fn start() -> Self {
+        Self::start_binary(example_binary(), "SIMULATED_VIM_CONFIG")
+    }
+
+    /// The example `binary`, its configuration file named by the env var `config_env`.
+    fn start_binary(binary: PathBuf, config_env: &str) -> Self {
         let mut config = tempfile::Builder::new()
-            .prefix("simulated-vim-")
+            .prefix("example-")
             .suffix(".yml")
             .tempfile()
             .unwrap();
@@ -34,8 +44,8 @@ impl Example {
             .write_all(b"application:\n  port: 0\njob_queue:\n  poll_interval: 100ms\n")
             .unwrap();
         let config = config.into_temp_path();
-        let mut child = Command::new(example_binary())
-            .env("SIMULATED_VIM_CONFIG", &*config)
+        let mut child = Command::new(binary)
+            .env(config_env, &*config)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -73,6 +83,14 @@ impl Example {
     async fn post(&self, operation: &str, body: Value) -> (u16, Value) {
         self.client
             .post(&format!("/api/infrastructure/{operation}"), &body)
+            .await
+            .unwrap()
+    }
+
+    /// A POST below the Resource Driver API's `/api/driver`.
+    async fn post_driver(&self, path: &str, body: Value) -> (u16, Value) {
+        self.client
+            .post(&format!("/api/driver/{path}"), &body)
             .await
             .unwrap()
     }
@@ -220,4 +238,81 @@ fn the_example_prints_its_openapi_document() {
     let problems =
         ignition_openapi::compat::check_yaml(ignition_openapi::CONTRACT_YAML, &printed).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// An execute request of `lifecycle` for the resource `name`, with these driver files.
+fn execution(lifecycle: &str, name: &str, files: &str) -> Value {
+    json!({"lifecycleName": lifecycle, "driverFiles": files,
+           "systemProperties": {"resourceName": name},
+           "resourceProperties": {"size": {"type": "string", "value": "small"}},
+           "requestProperties": {}, "associatedTopology": {},
+           "deploymentLocation": {"name": "local", "type": "local", "properties": {}}})
+}
+
+#[tokio::test]
+async fn the_resource_driver_example_runs_each_lifecycle_s_script() {
+    let example = Example::start_binary(script_driver_binary(), "SCRIPT_DRIVER_CONFIG");
+    let files = ignition::testing::DriverFilesBuilder::new()
+        .file(
+            "scripts/Create.sh",
+            "echo \"output address=10.0.0.7\"\necho \"output size=$PROP_size\"\n",
+        )
+        .file("scripts/Upgrade.sh", "echo 'disk full' >&2\nexit 3\n")
+        .to_base64();
+
+    let (status, created) = example
+        .post_driver("lifecycle/execute", execution("Create", "web", &files))
+        .await;
+    assert_eq!(status, 202, "{created}");
+    let event = example.next_event();
+    assert_eq!(event["requestId"], created["requestId"]);
+    assert_eq!(event["status"], "COMPLETE", "{event}");
+    assert_eq!(
+        event["outputs"],
+        json!({"address": "10.0.0.7", "size": "small"})
+    );
+
+    let (status, upgrade) = example
+        .post_driver("lifecycle/execute", execution("Upgrade", "web", &files))
+        .await;
+    assert_eq!(status, 202, "{upgrade}");
+    let event = example.next_event();
+    assert_eq!(event["status"], "FAILED", "{event}");
+    assert_eq!(
+        event["failureDetails"]["failureCode"],
+        "INFRASTRUCTURE_ERROR"
+    );
+    assert!(
+        event["failureDetails"]["description"]
+            .as_str()
+            .is_some_and(|reason| reason.ends_with("disk full")),
+        "{event}"
+    );
+
+    let (status, refused) = example
+        .post_driver("lifecycle/execute", execution("Delete", "web", &files))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["localizedMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("'scripts/Delete.sh'")),
+        "{refused}"
+    );
+
+    let find = |name: &str| {
+        json!({"instanceName": name, "driverFiles": files,
+        "deploymentLocation": {"name": "local", "type": "local", "properties": {}}})
+    };
+    let (status, found) = example.post_driver("references/find", find("web")).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        found["result"]["associatedTopology"]["web"]["id"],
+        created["requestId"]
+    );
+    assert_eq!(found["result"]["outputs"]["address"], "10.0.0.7");
+    assert_eq!(
+        example.post_driver("references/find", find("db")).await,
+        (200, json!({"result": null}))
+    );
 }
