@@ -215,6 +215,10 @@ pub struct DriverSpec {
     pub extra: Map<String, Value>,
     /// Its `RUST_LOG`, instead of `BENCH_DRIVER_LOG` (default `info`).
     pub log: Option<String>,
+    /// Count its heap allocations (`BENCH_COUNT_ALLOCS=1`; the `allocs` part).
+    pub count_allocs: bool,
+    /// The no-op resource driver (`BENCH_KIND=resource`) instead of the VIM driver.
+    pub resource: bool,
 }
 
 /// The framework's no-op driver as a process of its own.
@@ -285,6 +289,12 @@ impl DriverProc {
                 }),
             ),
         ];
+        if spec.count_allocs {
+            spawn.env.push(("BENCH_COUNT_ALLOCS".into(), "1".into()));
+        }
+        if spec.resource {
+            spawn.env.push(("BENCH_KIND".into(), "resource".into()));
+        }
         spawn.cpu = layout.server_cpu;
         let embedded_events = spec.read_events && kafka.is_none();
         spawn.stdout = if embedded_events {
@@ -336,30 +346,18 @@ impl DriverProc {
 
     /// Its counters (asked for with SIGUSR1).
     pub fn stats(&self) -> DriverStats {
-        let read = || -> Option<DriverStats> {
-            let text = std::fs::read_to_string(&self.stats).ok()?;
-            serde_json::from_str(&text).ok()
-        };
-        let seen = read().map_or(0, |s| s.seq);
-        // SAFETY: asks our own child for its counters.
-        unsafe {
-            libc::kill(self.child.pid as i32, libc::SIGUSR1);
-        }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            match read() {
-                Some(stats) if stats.seq > seen => return stats,
-                _ => std::thread::sleep(Duration::from_millis(5)),
-            }
-        }
-        eprintln!("  the driver did not write its counters within 5 s");
-        DriverStats::default()
+        ask_stats(self.child.pid, &self.stats)
     }
 
     /// Its counters once they are at least `settle` old (so the last polls are in).
     pub fn stats_after(&self, settle: Duration) -> DriverStats {
         std::thread::sleep(settle);
         self.stats()
+    }
+
+    /// Where it writes its counters.
+    pub fn stats_path(&self) -> &std::path::Path {
+        &self.stats
     }
 
     /// CPU time and memory now.
@@ -372,6 +370,29 @@ impl DriverProc {
         let _ = std::fs::remove_file(&self.stats);
         self.child.stop(Duration::from_secs(10));
     }
+}
+
+/// The counters of the bench server `pid` (started with `BENCH_STATS` = `path`): asked
+/// for with SIGUSR1, read once written.
+pub fn ask_stats(pid: u32, path: &std::path::Path) -> DriverStats {
+    let read = || -> Option<DriverStats> {
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(&text).ok()
+    };
+    let seen = read().map_or(0, |s| s.seq);
+    // SAFETY: asks our own child for its counters.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGUSR1);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        match read() {
+            Some(stats) if stats.seq > seen => return stats,
+            _ => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    eprintln!("  the server did not write its counters within 5 s");
+    DriverStats::default()
 }
 
 /// Waits (up to 60 s) until `GET base/management/health` answers 200; for an `https`
@@ -454,6 +475,25 @@ pub fn typed_create_body(template: &str) -> Value {
         json!({"type": "string", "value": body["systemProperties"]["resourceId"]});
     body["properties"]["image"] = json!({"type": "string", "value": body["properties"]["image"]});
     body
+}
+
+/// The execute body of the Resource Driver API (its `driverFiles` a small zip).
+pub fn execute_body() -> Value {
+    json!({
+        "lifecycleName": "Create",
+        "driverFiles": crate::servers::DRIVER_FILES,
+        "systemProperties": {
+            "resourceId": {"type": "string", "value": "7c2a4ff4-3c8e-4d0e-8d3a-0d7a6a1b2c3d"},
+            "resourceName": {"type": "string", "value": "vm-1"},
+        },
+        "resourceProperties": {
+            "image": {"type": "string", "value": "ubuntu-22.04"},
+            "flavor": {"type": "string", "value": "m1.small"},
+        },
+        "requestProperties": {},
+        "associatedTopology": {},
+        "deploymentLocation": location(),
+    })
 }
 
 /// The find body.

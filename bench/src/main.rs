@@ -1,7 +1,7 @@
 //! The benchmark harness of Ignition for Rust (see `docs/BENCHMARKS.md`).
 //!
 //! ```text
-//! cargo run --release -p ignition-bench -- [all|http|https|metrics|monitor|idle|jobs|latency|kafka-create]... [--smoke]
+//! cargo run --release -p ignition-bench -- [all|allocs|http|https|metrics|monitor|idle|jobs|latency|kafka-create]... [--smoke]
 //!     [--runs N] [--http-seconds S] [--idle-seconds S] [--kafka-config KEY=VALUE]...
 //!     [--jobs N] [--idle-tasks N] [--no-pin] [--json PATH]
 //! ```
@@ -11,6 +11,7 @@
 //! `--smoke` runs everything tiny (well under a minute): it checks that the harness works;
 //! its figures mean nothing.
 
+mod counting;
 mod harness;
 mod kafka;
 mod paired;
@@ -28,8 +29,12 @@ use harness::{Backend, Layout};
 use report::Report;
 use suites::Opts;
 
+/// Counts heap allocations when `BENCH_COUNT_ALLOCS=1` (the `allocs` part's servers).
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
 const USAGE: &str =
-    "usage: ignition-bench [all|http|https|metrics|monitor|idle|jobs|latency|kafka-create]... [--smoke] [--runs N] \
+    "usage: ignition-bench [all|allocs|http|https|metrics|monitor|idle|jobs|latency|kafka-create]... [--smoke] [--runs N] \
 [--http-seconds S] [--idle-seconds S] [--kafka-config KEY=VALUE]... [--jobs N] [--idle-tasks N] [--no-pin] [--json PATH]";
 
 fn main() {
@@ -57,8 +62,8 @@ fn main() {
                 .unwrap_or_else(|| fail(&format!("{name} needs a value")))
         };
         match arg.as_str() {
-            "all" | "http" | "https" | "metrics" | "monitor" | "idle" | "jobs" | "latency"
-            | "kafka-create" => suites.push(arg),
+            "all" | "allocs" | "http" | "https" | "metrics" | "monitor" | "idle" | "jobs"
+            | "latency" | "kafka-create" => suites.push(arg),
             "--smoke" => smoke = true,
             "--no-pin" => pin = false,
             "--jobs" => jobs = Some(parse::<usize>(&value("--jobs"))),
@@ -83,6 +88,7 @@ fn main() {
     }
     if suites.is_empty() || suites.iter().any(|s| s == "all") {
         suites = [
+            "allocs",
             "http",
             "https",
             "metrics",
@@ -191,6 +197,10 @@ async fn run(opts: &Opts, suites: &[String]) -> Report {
         )
     };
 
+    if wants("allocs") {
+        step("heap allocations per request (counted by each server)");
+        report.allocs = Some(suites::allocs::allocs(opts, &client).await);
+    }
     if wants("http") {
         step("HTTP: framework vs bare poem (wrk)");
         report.http = Some(suites::http::http(opts, &client).await);

@@ -122,7 +122,7 @@ pub(crate) fn paired(
 /// tasks it was just asked to create (for how long: docs/BENCHMARKS.md, "How it
 /// measures"), and that backlog must not run during, and be counted against, the next
 /// run of the other side.
-fn settle(processes: &[&sys::Child]) {
+pub(crate) fn settle(processes: &[&sys::Child]) {
     let deadline = Instant::now() + SETTLE_LIMIT;
     for process in processes {
         while Instant::now() < deadline {

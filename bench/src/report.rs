@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::suites::allocs::AllocRow;
 use crate::suites::http::HttpRow;
 use crate::suites::https::HttpsRow;
 use crate::suites::idle::IdleRow;
@@ -46,6 +47,8 @@ pub mod python {
 
 /// Everything measured in one run of the harness.
 pub struct Report {
+    /// Allocations per request, or why they are missing.
+    pub allocs: Option<Result<Vec<AllocRow>, String>>,
     /// HTTP rows, or why they are missing.
     pub http: Option<Result<Vec<HttpRow>, String>>,
     /// HTTPS rows, or why they are missing.
@@ -81,6 +84,7 @@ impl Report {
     /// An empty report.
     pub fn new(_opts: &Opts) -> Self {
         Self {
+            allocs: None,
             http: None,
             https: None,
             metrics: None,
@@ -125,13 +129,17 @@ impl Report {
             let _ = writeln!(o, "**Kafka parts skipped**: {why}\n");
         }
 
+        self.render_allocs(o);
         let _ = writeln!(
             o,
             "## HTTP: framework (a) vs bare poem (b)\n\nwrk, {} s per run; (a) a no-op driver through Ignition \
              (embedded default: each create also queues, polls and emits its task), (b) a poem handler \
              parsing and serialising the same JSON, (a′) create through Ignition with task monitoring off \
              (`infrastructure.async_messaging_enabled: false`): its HTTP layer alone, (a″) create through Ignition \
-             with monitoring on but logs at `warn` (no info line per finished task). Latencies in ms.\n",
+             with monitoring on but logs at `warn` (no info line per finished task). execute: the no-op \
+             `#[resource_driver]` (its request carries a 312-byte `driverFiles` zip, unpacked to a private \
+             directory per request) against a bare handler parsing the same request; (a′) with \
+             `resource_driver.async_messaging_enabled: false`. Latencies in ms.\n",
             opts.http_seconds
         );
         match &self.http {
@@ -151,7 +159,8 @@ impl Report {
                             .iter()
                             .find(|(c, _)| *c == r.concurrency)
                             .map(|(_, v)| *v),
-                        _ => Some(python::FIND_RPS),
+                        "find" => Some(python::FIND_RPS),
+                        _ => None,
                     };
                     let errors = if r.framework.errors + r.bare.errors > 0 {
                         format!(" (errors: a {} b {})", r.framework.errors, r.bare.errors)
@@ -401,6 +410,13 @@ impl Report {
         if let Some(Err(err)) = &self.http {
             errors.push(err);
         }
+        if let Some(Err(err)) = &self.allocs {
+            errors.push(err);
+        }
+        let mut over: Vec<String> = Vec::new();
+        if let Some(Ok(rows)) = &self.allocs {
+            over.extend(rows.iter().filter_map(AllocRow::budget_problem));
+        }
         if let Some(Err(err)) = &self.https {
             errors.push(err);
         }
@@ -425,6 +441,7 @@ impl Report {
             .into_iter()
             .filter(|e| !e.starts_with("skipped:") && !e.starts_with("Tansu not found"))
             .map(|e| one_line(e))
+            .chain(over)
             .collect()
     }
 
@@ -436,32 +453,52 @@ impl Report {
         }
         if let Some(Ok(rows)) = &self.http {
             for r in rows.iter().filter(|r| r.concurrency == 16) {
-                let what = if r.http_layer_ratio.is_some() {
-                    " (each create also polls its task, emits its event, logs a line)"
-                } else {
-                    ""
+                // Issue 22: find ≥ 0.95 of bare poem; create and execute ≥ 0.70 with their
+                // task monitored, ≥ 0.95 for the HTTP layer alone.
+                let (goal, what) = match r.op {
+                    "find" => (0.95, ""),
+                    _ => (
+                        0.70,
+                        " (each task also queued, polled, its event emitted, a line logged)",
+                    ),
                 };
                 goals.push((
-                    format!("{} at c=16: framework/bare ≥ 0.9{what}", r.op),
+                    format!("{} at c=16: framework/bare ≥ {goal:.2}{what}", r.op),
                     format!("{:.3}", r.ratio),
-                    r.ratio >= 0.9,
+                    r.ratio >= goal,
                 ));
                 if let Some(layer) = r.http_layer_ratio {
                     goals.push((
                         format!(
-                            "{} at c=16, the request alone (monitoring off): framework/bare ≥ 0.9",
+                            "{} at c=16, the HTTP layer alone (monitoring off): framework/bare ≥ 0.95",
                             r.op
                         ),
                         format!("{layer:.3}"),
-                        layer >= 0.9,
+                        layer >= 0.95,
                     ));
                 }
             }
         }
+        if let Some(Ok(rows)) = &self.https {
+            for r in rows
+                .iter()
+                .filter(|r| r.concurrency == 16 && r.op == "find")
+            {
+                goals.push((
+                    "find over HTTPS at c=16: framework/bare poem behind the same rustls listener ≥ 0.90".into(),
+                    format!("{:.3}", r.ratio),
+                    r.ratio >= 0.90,
+                ));
+            }
+        }
         if let Some(Ok(rows)) = &self.metrics {
             for r in rows.iter().filter(|r| r.concurrency == 16) {
+                let what = match r.switch {
+                    "logstash" => "logstash lines: ≤ 3 % below flat lines",
+                    _ => "metrics on: ≤ 3 % below metrics off",
+                };
                 goals.push((
-                    format!("{} at c=16 with metrics on: ≤ 3 % below metrics off", r.op),
+                    format!("{} at c=16 with {what}", r.op),
                     format!("{:.3}", r.ratio),
                     r.ratio >= 0.97,
                 ));
@@ -497,9 +534,9 @@ impl Report {
         }
         for r in ok_rows(&self.latency).filter(|r| r.backend == "kafka") {
             goals.push((
-                "create→event p50 on Kafka ≤ 20 ms (COMPLETE at first poll)".into(),
+                "create→event p50 on Kafka at rest ≤ 10 ms (COMPLETE at first poll)".into(),
                 format!("{:.2} ms (p99 {:.2} ms)", r.p50_ms, r.p99_ms),
-                r.p50_ms <= 20.0,
+                r.p50_ms <= 10.0,
             ));
         }
         goals
@@ -527,6 +564,7 @@ impl Report {
             "smoke": opts.smoke,
             "runs": opts.runs,
             "seconds": elapsed.as_secs_f64(),
+            "allocs": match &self.allocs { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "http": match &self.http { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "https": match &self.https { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
             "metrics": match &self.metrics { Some(Ok(r)) => json!(r), Some(Err(e)) => json!({"error": e}), None => json!(null) },
@@ -540,6 +578,49 @@ impl Report {
             "goals": self.goals().into_iter().map(|(g, f, m)| json!({"goal": g, "figure": f, "met": m})).collect::<Vec<_>>(),
         });
         serde_json::to_string_pretty(&value).unwrap_or_default()
+    }
+}
+
+impl Report {
+    fn render_allocs(&self, o: &mut String) {
+        let Some(allocs) = &self.allocs else { return };
+        let _ = writeln!(
+            o,
+            "## Heap allocations per request\n\nOne request at a time, 1000 after 1000 to warm up; \
+             each server counts its own allocations (a create's task, poll, event and log line \
+             included, counted once they are done). framework: monitoring on (embedded default); \
+             http-layer: monitoring off; bare: the bare poem handler. Budget: bench/alloc-budget.txt.\n"
+        );
+        match allocs {
+            Err(err) => {
+                let _ = writeln!(o, "not measured: {err}\n");
+            }
+            Ok(rows) => {
+                let _ = writeln!(
+                    o,
+                    "| server | op | allocations | bytes | budget | within |\n| --- | --- | ---: | ---: | ---: | --- |"
+                );
+                for r in rows {
+                    let _ = writeln!(
+                        o,
+                        "| {} | {} | {:.2} | {:.0} | {} | {} |",
+                        r.server,
+                        r.op,
+                        r.allocations,
+                        r.bytes,
+                        r.budget
+                            .map(|b| b.to_string())
+                            .unwrap_or_else(|| "–".into()),
+                        match (r.budget, r.budget_problem()) {
+                            (_, Some(_)) => "**no**",
+                            (None, None) => "–",
+                            (Some(_), None) => "yes",
+                        }
+                    );
+                }
+                let _ = writeln!(o);
+            }
+        }
     }
 }
 

@@ -49,6 +49,10 @@ pub struct DriverStats {
     pub gap_max_ms: f64,
     /// Tasks polled at least once that have not completed.
     pub tasks_in_progress: usize,
+    /// Heap allocations of the process so far (with `BENCH_COUNT_ALLOCS=1`, else 0).
+    pub allocations: u64,
+    /// Bytes those allocations asked for.
+    pub allocated_bytes: u64,
 }
 
 struct Gaps {
@@ -135,6 +139,8 @@ impl BenchDriver {
             gap_p99_ms: gaps.quantile_ms(0.99),
             gap_max_ms: gaps.max_us as f64 / 1000.0,
             tasks_in_progress: state.tasks.len(),
+            allocations: 0,
+            allocated_bytes: 0,
         }
     }
 }
@@ -258,46 +264,126 @@ impl SharedDriver {
     }
 }
 
+/// The no-op resource driver (`BENCH_KIND=resource`): its execute answers at once, its
+/// execution is COMPLETE at the first poll, its find-reference finds. Served the same
+/// way as the no-op VIM driver; each execute carries [`DRIVER_FILES`], which the
+/// framework unpacks to a private directory before the call.
+pub struct ResourceBench {
+    next: Arc<AtomicU64>,
+    polls: Arc<AtomicU64>,
+}
+
+/// What a no-op execute answers (shared by both servers).
+pub fn noop_execute(next: &AtomicU64) -> LifecycleExecuteResponse {
+    LifecycleExecuteResponse::new(format!("x{}", next.fetch_add(1, Ordering::Relaxed)))
+}
+
+#[resource_driver]
+impl ResourceBench {
+    async fn execute_lifecycle(
+        &self,
+        _lifecycle_name: String,
+        _driver_files: DriverFiles,
+        _system_properties: PropValueMap,
+        _resource_properties: PropValueMap,
+        _request_properties: PropValueMap,
+        _associated_topology: AssociatedTopology,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<LifecycleExecuteResponse, ResourceDriverError> {
+        Ok(noop_execute(&self.next))
+    }
+
+    async fn get_lifecycle_execution(
+        &self,
+        request_id: String,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<LifecycleExecution, ResourceDriverError> {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        Ok(LifecycleExecution::complete(request_id))
+    }
+
+    async fn find_reference(
+        &self,
+        instance_name: String,
+        _driver_files: DriverFiles,
+        _deployment_location: DeploymentLocation,
+    ) -> Result<FindReferenceResponse, ResourceDriverError> {
+        let _ = instance_name;
+        Ok(FindReferenceResponse::not_found())
+    }
+}
+
+/// A 312-byte zip of two small files (`scripts/Create.sh`, `lifecycle/lifecycle.yaml`),
+/// base64: the `driverFiles` of every execute the harness sends.
+pub const DRIVER_FILES: &str = "UEsDBBQAAAAIAIUbh13j4cE7GQAAABcAAAARAAAAc2NyaXB0cy9DcmVhdGUuc2hTVtRPyszTL87gSk3OyFdILkpNLElN4QIAUEsDBBQAAAAIAIUbh11gxmSSHwAAACIAAAAYAAAAbGlmZWN5Y2xlL2xpZmVjeWNsZS55YW1syy9ILUosyczPK7biUlDQVXAuSk0sSQUzXVJzUoFMAFBLAQIUAxQAAAAIAIUbh13j4cE7GQAAABcAAAARAAAAAAAAAAAAAACAAQAAAABzY3JpcHRzL0NyZWF0ZS5zaFBLAQIUAxQAAAAIAIUbh11gxmSSHwAAACIAAAAYAAAAAAAAAAAAAACAAUgAAABsaWZlY3ljbGUvbGlmZWN5Y2xlLnlhbWxQSwUGAAAAAAIAAgCFAAAAnQAAAAAA";
+
+/// With `BENCH_STATS`: a thread that writes the process's counters (the driver's, when
+/// there is one, and the allocations) to that file on each SIGUSR1.
+fn stats_thread(
+    driver: Option<Arc<BenchDriver>>,
+    resource: Option<(Arc<AtomicU64>, Arc<AtomicU64>)>,
+) {
+    crate::counting::init_from_env();
+    let Some(path) = std::env::var_os("BENCH_STATS") else {
+        return;
+    };
+    // SIGUSR1 asks for the counters. It is blocked here, while this is the only thread,
+    // so every thread started later inherits the mask and only the stats thread takes it
+    // (sigwait): between two requests nothing runs, and the idle figures stay the
+    // framework's own.
+    // SAFETY: plain signal-mask calls on a local set.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGUSR1);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    };
+    let path = std::path::PathBuf::from(path);
+    std::thread::spawn(move || {
+        let temp = path.with_extension("tmp");
+        for seq in 1.. {
+            let mut signal = 0;
+            // SAFETY: waits for a signal of the blocked set.
+            if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
+                break;
+            }
+            let (allocations, allocated_bytes) = crate::counting::counts();
+            let mut stats = DriverStats {
+                seq,
+                allocations,
+                allocated_bytes,
+                ..driver.as_ref().map(|d| d.stats()).unwrap_or_default()
+            };
+            if let Some((creates, polls)) = &resource {
+                stats.polls = polls.load(Ordering::Relaxed);
+                stats.creates = creates.load(Ordering::Relaxed);
+            }
+            let text = serde_json::to_string(&stats).unwrap_or_default();
+            if std::fs::write(&temp, text).is_ok() {
+                let _ = std::fs::rename(&temp, &path);
+            }
+        }
+    });
+}
+
 /// `serve-driver`: the framework around the no-op driver, until SIGTERM.
 pub fn serve_driver() {
     let props: serde_json::Map<String, serde_json::Value> = std::env::var("BENCH_PROPS")
         .ok()
         .map(|text| serde_json::from_str(&text).expect("BENCH_PROPS is a JSON object"))
         .unwrap_or_default();
+    let resource = std::env::var("BENCH_KIND").is_ok_and(|kind| kind == "resource");
     let driver = Arc::new(BenchDriver::new());
-    if let Some(path) = std::env::var_os("BENCH_STATS") {
-        // SIGUSR1 asks for the counters. It is blocked here, while this is the only
-        // thread, so every thread started later inherits the mask and only the stats
-        // thread takes it (sigwait): between two requests nothing runs, and the idle
-        // figures stay the framework's own.
-        // SAFETY: plain signal-mask calls on a local set.
-        let set = unsafe {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGUSR1);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-            set
-        };
-        let driver = driver.clone();
-        let path = std::path::PathBuf::from(path);
-        std::thread::spawn(move || {
-            let temp = path.with_extension("tmp");
-            for seq in 1.. {
-                let mut signal = 0;
-                // SAFETY: waits for a signal of the blocked set.
-                if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
-                    break;
-                }
-                let stats = DriverStats {
-                    seq,
-                    ..driver.stats()
-                };
-                let text = serde_json::to_string(&stats).unwrap_or_default();
-                if std::fs::write(&temp, text).is_ok() {
-                    let _ = std::fs::rename(&temp, &path);
-                }
-            }
-        });
+    let resource_driver = ResourceBench {
+        next: Arc::new(AtomicU64::new(0)),
+        polls: Arc::new(AtomicU64::new(0)),
+    };
+    if resource {
+        let counters = (resource_driver.next.clone(), resource_driver.polls.clone());
+        stats_thread(None, Some(counters));
+    } else {
+        stats_thread(Some(driver.clone()), None);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -308,7 +394,11 @@ pub fn serve_driver() {
         for (key, value) in props {
             app = app.property(key, value);
         }
-        app.driver(SharedDriver(driver)).run().await
+        if resource {
+            app.driver(resource_driver).run().await
+        } else {
+            app.driver(SharedDriver(driver)).run().await
+        }
     });
     if let Err(err) = result {
         eprintln!("the bench driver did not start: {err}");
@@ -318,6 +408,7 @@ pub fn serve_driver() {
 
 /// `serve-bare`: the bare poem server on `port`, until killed (HTTPS with `BENCH_TLS_DIR`).
 pub fn serve_bare(port: u16) {
+    stats_thread(None, None);
     use poem::http::StatusCode;
     use poem::listener::TcpListener;
     use poem::web::{Data, Json};
@@ -344,6 +435,11 @@ pub fn serve_bare(port: u16) {
     }
 
     #[handler]
+    fn execute(next: Data<&Arc<AtomicU64>>, _request: Json<LifecycleExecutionRequest>) -> Response {
+        json(StatusCode::ACCEPTED, &noop_execute(next.0))
+    }
+
+    #[handler]
     fn health() -> Response {
         json(
             StatusCode::OK,
@@ -354,6 +450,7 @@ pub fn serve_bare(port: u16) {
     let routes = Route::new()
         .at("/api/infrastructure/create", post(create))
         .at("/api/infrastructure/find", post(find))
+        .at("/api/driver/lifecycle/execute", post(execute))
         .at("/management/health", get(health))
         .data(Arc::new(AtomicU64::new(0)));
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -17,7 +17,7 @@ use crate::wrk;
 /// One HTTP row.
 #[derive(Debug, Clone, Serialize)]
 pub struct HttpRow {
-    /// `create` or `find`.
+    /// `create`, `find` or `execute` (the no-op resource driver).
     pub op: &'static str,
     /// wrk connections.
     pub concurrency: usize,
@@ -67,7 +67,7 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
     harness::wait_healthy(client, &bare_base, &mut bare).await?;
 
     // (name, base URL, pid, its log to empty after each run)
-    let servers = [
+    let servers: [Server<'_>; 4] = [
         (
             "framework",
             framework.base.clone(),
@@ -92,8 +92,6 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
         ("create", wrk::script(&harness::create_body("0"))),
         ("find", wrk::script(&harness::find_body())),
     ];
-    let url = |base: &str, op: &str| format!("{base}/api/infrastructure/{op}");
-    let load_cpu = opts.layout.load_cpu;
     let bases: Vec<&str> = servers
         .iter()
         .map(|(_, base, _, _)| base.as_str())
@@ -112,69 +110,145 @@ pub async fn http(opts: &Opts, client: &reqwest::Client) -> Result<Vec<HttpRow>,
     for (op, script) in &ops {
         // The HTTP-layer-only and quiet variants differ from (a) for create only.
         let measured = if *op == "create" { servers.len() } else { 2 };
-        for &c in &opts.concurrencies {
-            let mut results: Vec<Vec<wrk::WrkResult>> = vec![Vec::new(); measured];
-            for run in 0..opts.runs {
-                // Rotate who goes first, so a drift in the machine's load hits all.
-                for turn in 0..measured {
-                    let index = (turn + run) % measured;
-                    let (name, base, pid, log) = &servers[index];
-                    let profile = if run == 0 && c == 16 {
-                        Profile::start(*pid, &format!("http-{name}-{op}-c{c}"))
-                    } else {
-                        Profile::none()
-                    };
-                    let result = wrk::run(&url(base, op), script, c, opts.http_seconds, load_cpu);
-                    profile.finish();
-                    results[index].push(result?);
-                    if let Some(log) = log {
-                        log.truncate_log();
-                    }
-                }
-                let (fw, b) = (results[0][run], results[1][run]);
-                let layer = results
-                    .get(2)
-                    .zip(results.get(3))
-                    .map(|(layer, quiet)| {
-                        format!(
-                            ", HTTP layer alone {:.0} req/s (ratio {:.3}), logs at warn {:.0} req/s (ratio {:.3})",
-                            layer[run].rps,
-                            layer[run].rps / b.rps,
-                            quiet[run].rps,
-                            quiet[run].rps / b.rps
-                        )
-                    })
-                    .unwrap_or_default();
-                eprintln!(
-                    "  http {op} c={c} run {}: framework {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), bare {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), ratio {:.3}{layer}",
-                    run + 1, fw.rps, fw.p50_ms, fw.p99_ms, b.rps, b.p50_ms, b.p99_ms, fw.rps / b.rps
-                );
-            }
-            let ratio_to_bare = |index: usize| {
-                let ratios: Vec<f64> = (0..opts.runs)
-                    .map(|run| results[index][run].rps / results[1][run].rps)
-                    .collect();
-                median(&ratios)
-            };
-            rows.push(HttpRow {
-                op,
-                concurrency: c,
-                framework: http_figures(&results[0]),
-                bare: http_figures(&results[1]),
-                ratio: ratio_to_bare(0),
-                http_layer: results.get(2).map(|r| http_figures(r)),
-                http_layer_ratio: (measured > 2).then(|| ratio_to_bare(2)),
-                quiet: results.get(3).map(|r| http_figures(r)),
-                quiet_ratio: (measured > 3).then(|| ratio_to_bare(3)),
-            });
-        }
+        rows.extend(measure_op(
+            &servers[..measured],
+            op,
+            &url_path(op),
+            script,
+            opts,
+        )?);
     }
+    // The resource driver's execute: (a) monitoring on, (b) bare poem, (a′) monitoring off.
+    let mut spec = opts.driver(&Backend::Embedded, false);
+    spec.resource = true;
+    let resource = DriverProc::start(spec, opts.layout, client).await?;
+    let mut spec = opts.driver(&Backend::Embedded, false);
+    spec.resource = true;
+    spec.extra.insert(
+        "resource_driver.async_messaging_enabled".into(),
+        json!(false),
+    );
+    let resource_layer = DriverProc::start(spec, opts.layout, client).await?;
+    let execute = wrk::script(&harness::execute_body());
+    let path = url_path("execute");
+    warm_up(
+        "http",
+        &[&resource.base, &bare_base, &resource_layer.base],
+        &path,
+        &execute,
+        opts,
+    )?;
+    let servers = [
+        (
+            "resource",
+            resource.base.clone(),
+            resource.child.pid,
+            Some(&resource.child),
+        ),
+        ("bare", bare_base.clone(), bare.pid, None),
+        (
+            "resource-http-layer",
+            resource_layer.base.clone(),
+            resource_layer.child.pid,
+            Some(&resource_layer.child),
+        ),
+    ];
+    rows.extend(measure_op(&servers, "execute", &path, &execute, opts)?);
+    resource.stop();
+    resource_layer.stop();
+    let _ = std::fs::remove_file(execute);
     framework.stop();
     http_layer.stop();
     quiet.stop();
     bare.stop(Duration::from_secs(5));
     for (_, script) in ops {
         let _ = std::fs::remove_file(script);
+    }
+    Ok(rows)
+}
+
+/// One server under test: name, base URL, pid, its log to empty after each run.
+type Server<'a> = (&'static str, String, u32, Option<&'a sys::Child>);
+
+/// The path of an operation.
+fn url_path(op: &str) -> String {
+    if op == "execute" {
+        "/api/driver/lifecycle/execute".into()
+    } else {
+        format!("/api/infrastructure/{op}")
+    }
+}
+
+/// wrk against `servers` (the framework, bare poem, then variants of the framework) at
+/// each concurrency, runs rotating who goes first; one row per concurrency.
+fn measure_op(
+    servers: &[Server<'_>],
+    op: &'static str,
+    path: &str,
+    script: &std::path::PathBuf,
+    opts: &Opts,
+) -> Result<Vec<HttpRow>, String> {
+    let load_cpu = opts.layout.load_cpu;
+    let measured = servers.len();
+    let mut rows = Vec::new();
+    for &c in &opts.concurrencies {
+        let mut results: Vec<Vec<wrk::WrkResult>> = vec![Vec::new(); measured];
+        for run in 0..opts.runs {
+            // Rotate who goes first, so a drift in the machine's load hits all.
+            for turn in 0..measured {
+                let index = (turn + run) % measured;
+                let (name, base, pid, log) = &servers[index];
+                let profile = if run == 0 && c == 16 {
+                    Profile::start(*pid, &format!("http-{name}-{op}-c{c}"))
+                } else {
+                    Profile::none()
+                };
+                let result = wrk::run(
+                    &format!("{base}{path}"),
+                    script,
+                    c,
+                    opts.http_seconds,
+                    load_cpu,
+                );
+                profile.finish();
+                results[index].push(result?);
+                if let Some(log) = log {
+                    log.truncate_log();
+                }
+            }
+            let (fw, b) = (results[0][run], results[1][run]);
+            let variants: String = (2..measured)
+                .map(|i| {
+                    format!(
+                        ", {} {:.0} req/s (ratio {:.3})",
+                        servers[i].0,
+                        results[i][run].rps,
+                        results[i][run].rps / b.rps
+                    )
+                })
+                .collect();
+            eprintln!(
+                "  http {op} c={c} run {}: {} {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), bare {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), ratio {:.3}{variants}",
+                run + 1, servers[0].0, fw.rps, fw.p50_ms, fw.p99_ms, b.rps, b.p50_ms, b.p99_ms, fw.rps / b.rps
+            );
+        }
+        let ratio_to_bare = |index: usize| {
+            let ratios: Vec<f64> = (0..opts.runs)
+                .map(|run| results[index][run].rps / results[1][run].rps)
+                .collect();
+            median(&ratios)
+        };
+        rows.push(HttpRow {
+            op,
+            concurrency: c,
+            framework: http_figures(&results[0]),
+            bare: http_figures(&results[1]),
+            ratio: ratio_to_bare(0),
+            http_layer: results.get(2).map(|r| http_figures(r)),
+            http_layer_ratio: (measured > 2).then(|| ratio_to_bare(2)),
+            quiet: results.get(3).map(|r| http_figures(r)),
+            quiet_ratio: (measured > 3).then(|| ratio_to_bare(3)),
+        });
     }
     Ok(rows)
 }

@@ -16,6 +16,10 @@ use crate::wrk;
 /// One operation at one concurrency, metrics on vs off.
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricsRow {
+    /// What is switched: `metrics` (on: `application.metrics_enabled: true`, off: false)
+    /// or `logstash` (on: `logging.type: logstash`, off: `flat`, the default; metrics on
+    /// for both).
+    pub switch: &'static str,
     /// `create` or `find`.
     pub op: &'static str,
     /// wrk connections.
@@ -44,7 +48,12 @@ pub async fn run(opts: &Opts, client: &reqwest::Client) -> Result<Vec<MetricsRow
     };
     let on = DriverProc::start(spec(true), opts.layout, client).await?;
     let off = DriverProc::start(spec(false), opts.layout, client).await?;
-    let servers = [(&on, "on"), (&off, "off")];
+    let mut logstash = spec(true);
+    logstash
+        .extra
+        .insert("logging.type".into(), json!("logstash"));
+    let logstash = DriverProc::start(logstash, opts.layout, client).await?;
+    let servers = [(&on, "on"), (&off, "off"), (&logstash, "logstash")];
     let ops = [
         ("create", wrk::script(&harness::create_body("0"))),
         ("find", wrk::script(&harness::find_body())),
@@ -62,7 +71,11 @@ pub async fn run(opts: &Opts, client: &reqwest::Client) -> Result<Vec<MetricsRow
             opts,
         )?;
     }
-    let sides = [Side::driver("on", &on), Side::driver("off", &off)];
+    let sides = [
+        Side::driver("on", &on),
+        Side::driver("off", &off),
+        Side::driver("logstash", &logstash),
+    ];
     let mut rows = Vec::new();
     for (op, script) in &ops {
         for &c in &opts.concurrencies {
@@ -70,6 +83,22 @@ pub async fn run(opts: &Opts, client: &reqwest::Client) -> Result<Vec<MetricsRow
             let label = format!("metrics {op}");
             let pair = paired(&label, [&sides[0], &sides[1]], &path, script, c, opts)?;
             rows.push(MetricsRow {
+                switch: "metrics",
+                op,
+                concurrency: c,
+                on: pair.a,
+                off: pair.b,
+                ratio: pair.ratio,
+                ratios: pair.ratios,
+            });
+        }
+        // Logstash against flat lines (both with metrics): at c=16 only.
+        for c in opts.concurrencies.iter().copied().filter(|c| *c == 16) {
+            let path = format!("/api/infrastructure/{op}");
+            let label = format!("logstash {op}");
+            let pair = paired(&label, [&sides[2], &sides[0]], &path, script, c, opts)?;
+            rows.push(MetricsRow {
+                switch: "logstash",
                 op,
                 concurrency: c,
                 on: pair.a,
@@ -105,6 +134,7 @@ pub async fn run(opts: &Opts, client: &reqwest::Client) -> Result<Vec<MetricsRow
     }
     on.stop();
     off.stop();
+    logstash.stop();
     for (_, script) in ops {
         let _ = std::fs::remove_file(script);
     }
@@ -117,7 +147,8 @@ pub fn render(o: &mut String, opts: &Opts, rows: &Result<Vec<MetricsRow>, String
         o,
         "## Metrics on vs off\n\nwrk, {} s per run; the no-op driver (embedded default) with \
          `application.metrics_enabled: true` (the default: every request counted and timed, every poll \
-         and event counted) vs `false`; runs alternate, on/off is the median of per-pair ratios. \
+         and event counted) vs `false`; then (c=16) `logging.type: logstash` (on) vs `flat` (off), \
+         metrics on for both; runs alternate, on/off is the median of per-pair ratios. \
          Latencies in ms.\n",
         opts.http_seconds
     );
@@ -126,16 +157,17 @@ pub fn render(o: &mut String, opts: &Opts, rows: &Result<Vec<MetricsRow>, String
             let _ = writeln!(o, "not measured: {err}\n");
         }
         Ok(rows) => {
-            let _ = writeln!(o, "| op | c | on req/s | on p50 | on p99 | off req/s | off p50 | off p99 | on/off | per run |");
+            let _ = writeln!(o, "| switch | op | c | on req/s | on p50 | on p99 | off req/s | off p50 | off p99 | on/off | per run |");
             let _ = writeln!(
                 o,
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+                "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
             );
             for r in rows {
                 let runs: Vec<String> = r.ratios.iter().map(|x| format!("{x:.3}")).collect();
                 let _ = writeln!(
                     o,
-                    "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.3} | {} |",
+                    "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.3} | {} |",
+                    r.switch,
                     r.op,
                     r.concurrency,
                     r.on.rps,

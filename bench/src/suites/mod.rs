@@ -8,6 +8,7 @@ use serde_json::{json, Map};
 
 use crate::harness::{Backend, DriverSpec, Layout};
 
+pub mod allocs;
 pub mod http;
 pub mod https;
 pub mod idle;
@@ -102,6 +103,8 @@ impl Opts {
             kafka_config: self.kafka_config.clone(),
             extra: Map::new(),
             log: None,
+            count_allocs: false,
+            resource: false,
         }
     }
 }
