@@ -280,6 +280,7 @@ pub fn noop_execute(next: &AtomicU64) -> LifecycleExecuteResponse {
 
 #[resource_driver]
 impl ResourceBench {
+    #[allow(clippy::too_many_arguments)] // the Resource Driver API's request, field by field
     async fn execute_lifecycle(
         &self,
         _lifecycle_name: String,
