@@ -42,6 +42,31 @@ pub fn load_config(yaml: &str, section: &str) -> Result<serde_json::Value, Strin
         .map_err(|err| err.to_string())
 }
 
+/// Reads `json` as a monitoring job's data, as the monitor does; a job that reads is written
+/// back as a job of either kind, and sealed and opened with a key, and must read again the
+/// same. Panics on a mismatch (what the fuzz target looks for).
+pub fn monitoring_job_round_trip(json: &[u8]) {
+    use crate::monitor::{JobSeal, MonitoringJob};
+    use crate::operations::ApiKind;
+    let Ok(task) = serde_json::from_slice::<MonitoringJob>(json) else {
+        return;
+    };
+    for kind in [ApiKind::Infrastructure, ApiKind::ResourceDriver] {
+        let job = task.clone().into_job(kind);
+        assert_eq!(
+            job.data::<MonitoringJob>().expect("its own data parses"),
+            task
+        );
+    }
+    let seal = JobSeal::new(&[0x42; 32]);
+    if task.sealed_properties.is_none() {
+        let sealed = seal.seal(task.clone());
+        let opened =
+            crate::monitor::open_sealed(Some(&seal), sealed).expect("what is sealed opens");
+        assert_eq!(opened, task);
+    }
+}
+
 /// The job-queue topic's message (`ignition::kafka::QueuedJob`), here also without the
 /// `kafka` feature, so the fuzz build needs no librdkafka.
 #[cfg(feature = "kafka")]

@@ -195,12 +195,13 @@ impl App {
         Ok(self.sources.load(&self.name)?)
     }
 
-    /// The OpenAPI document (JSON) of the Infrastructure API, without serving it.
+    /// The OpenAPI document (JSON) of the driver's API (the Infrastructure API, or the
+    /// Resource Driver API), without serving it.
     pub fn openapi_json(&self) -> String {
         (self.spec)().spec_json
     }
 
-    /// The OpenAPI document (YAML) of the Infrastructure API, without serving it.
+    /// The OpenAPI document (YAML) of the driver's API, without serving it.
     pub fn openapi_yaml(&self) -> String {
         (self.spec)().spec_yaml
     }

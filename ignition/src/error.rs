@@ -18,8 +18,10 @@ pub trait ApiError: std::error::Error + Send + Sync + 'static {
     /// The HTTP status of this error (400–599).
     fn status(&self) -> u16;
 
-    /// Whether the task monitor polls again after `get_infrastructure_task` returned this
-    /// error (as it does for a temporary error), instead of forgetting the task.
+    /// Whether the task monitor polls again after `get_infrastructure_task` or
+    /// `get_lifecycle_execution` returned this error (as it does for a temporary error),
+    /// instead of forgetting the task (an infrastructure task) or ending it FAILED (a
+    /// lifecycle execution).
     fn retry(&self) -> bool {
         false
     }

@@ -1,10 +1,14 @@
 //! # Ignition for Rust
 //!
-//! Write a VIM driver as one impl block of four async methods; `#[vim_driver]` and this
-//! crate supply the rest: the Infrastructure API over HTTP with its OpenAPI document and
-//! Swagger UI, the mapping of errors to statuses and to the contract's error JSON, the
-//! monitoring of every create and delete task through a job queue, and the task events
-//! that tell the lifecycle manager (LM) how each one ended.
+//! Write a driver as one impl block of async methods; the attribute and this crate supply
+//! the rest: the HTTP API with its OpenAPI document and Swagger UI, the mapping of errors
+//! to statuses and to the contract's error JSON, the monitoring of every task the driver
+//! starts through a job queue, and the events that tell the lifecycle manager (LM) how
+//! each one ended. Two kinds of driver, one runtime:
+//!
+//! - `#[vim_driver]`: the Infrastructure API of LM 1.x (create, query, delete, find);
+//! - `#[resource_driver]`: the Resource Driver API of LM 2.x/3.x (execute a lifecycle
+//!   transition with the driver's files, find a reference).
 //!
 //! ```no_run
 //! use ignition::prelude::*;
@@ -45,14 +49,14 @@
 //! }
 //! ```
 //!
-//! ## How a request flows (the seed's services)
+//! ## How a request flows (the seed's services, and Python 3.x's)
 //!
-//! | service | module | what it does |
+//! | service (Infrastructure / Resource Driver API) | module | what it does |
 //! | --- | --- | --- |
-//! | InfrastructureApiService | `api` | `POST /api/infrastructure/{create,delete,query,find}`, spec, Swagger UI |
-//! | InfrastructureService | `service` | forwards to the driver within its time limit; after create/delete asks the monitor to watch the task |
-//! | InfrastructureTaskMonitoringService | `monitor` | polls `get_infrastructure_task` through the job queue until the task ends |
-//! | InfrastructureMessagingService | [`messaging`] | posts the finished task as an event |
+//! | InfrastructureApiService / ResourceDriverApiService | `api` | the routes of each kind (`/api/infrastructure/*`, `/api/driver/*`), spec, Swagger UI |
+//! | InfrastructureService / ResourceDriverService | `service` | forwards to the driver within its time limit (unpacking `driverFiles` first: `driver_files`); after create, delete or execute asks the monitor to watch the task |
+//! | InfrastructureTaskMonitoringService / LifecycleExecutionMonitoringService | `monitor` | polls the task through the job queue until it ends, each kind's policy in its `TaskPoller` |
+//! | InfrastructureMessagingService / LifecycleMessagingService | [`messaging`] | posts the finished task as an event on its kind's topic |
 //! | JobQueueService | [`jobqueue`] | runs each monitoring job again after a delay until done |
 //! | Postal / Delivery | [`messaging`] | hands events to the bus |
 //!
@@ -60,12 +64,37 @@
 //! default): jobs are timers, and each event is printed on stdout as one JSON line.
 //! Configuration is described in [`config`]; start-up errors are [`BootError`]s.
 //!
+//! ## The modules
+//!
+//! | module | concept |
+//! | --- | --- |
+//! | `operations` | the operation table of both API kinds: name, author's method, path, success status |
+//! | `driver` | the seam with the author's impl block: one trait per kind (`VimDriver`, `ResourceDriver`) |
+//! | `serve` | [`Driver`], what the app starts from a driver of either kind |
+//! | `app` | [`App`], the builder; [`DriverContext`] |
+//! | `boot` | start-up (connect → wire → start → bind), [`BootError`], [`RunningApp`] |
+//! | [`config`] | the configuration: sources, properties, defaults, rules, secrets |
+//! | `api`, `response`, `server` | HTTP: the routes of each kind, the error body, the listener and the layer around every route |
+//! | `service` | the service layer of each kind |
+//! | `driver_files` | [`DriverFiles`]: a request's `driverFiles` unpacked, safely |
+//! | `monitor` | the task monitor, its job data, sealing, and each kind's poller |
+//! | [`messaging`] | events and their delivery (embedded bus; [`TaskEvents`]) |
+//! | [`jobqueue`] | the job queue and the embedded one |
+//! | `kafka` | Kafka: delivery, job queue, spool, topics (hidden: bench and tests) |
+//! | `management`, `metrics` | `/management/health` and its probes, [`Vital`]; `/management/metrics` |
+//! | `logging`, `tracectx` | log formats, the private-key filter; the `X-Tracectx-*` context |
+//! | `error` | [`ApiError`], [`InfrastructureError`], [`ResourceDriverError`] |
+//! | `tls`, `runtime`, `backoff`, `util` | HTTPS; signals; backoff; small helpers written once |
+//! | [`testing`] (feature `testing`) | [`testing::TestApp`], the conformance run, [`testing::DriverFilesBuilder`] |
+//!
 //! ## Extension points
 //!
 //! - [`App::job_queue`] with a [`jobqueue::JobQueue`] (its jobs run by
 //!   [`jobqueue::JobHandler`]s) replaces the built-in job queue;
 //! - [`App::delivery`] with a [`messaging::Delivery`] replaces how events reach the bus;
 //! - [`App::vital`] with a [`Vital`] adds a line to `/management/health`.
+//! - [`App::driver_with`] builds the driver once the configuration is loaded (its own
+//!   section, read with [`DriverContext::properties`]).
 
 // Lets `::ignition::...` paths (what the macros generate) resolve inside this crate too.
 extern crate self as ignition;

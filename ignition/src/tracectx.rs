@@ -1,7 +1,7 @@
 //! Trace context: the `X-Tracectx-<Name>` headers LM sends on every call, so that one
 //! transaction can be followed across LM, the driver and the VIM.
 //!
-//! Each header of an Infrastructure API request becomes the log field
+//! Each header of a request to an operation (of either API) becomes the log field
 //! `traceCtx.<name lower-cased>` (Python 1.x naming) on every line logged while that
 //! request is served: [`run`] makes it the task's [`current`] context (a task-local), which
 //! both log formatters read for each line, and from which the task monitor copies it into

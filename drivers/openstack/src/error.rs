@@ -25,6 +25,14 @@ pub(crate) enum HeatError {
     Internal(String),
 }
 
+/// A deployment location whose properties do not fit: a bad request naming the location
+/// and the property (never its value).
+impl From<PropertiesError> for HeatError {
+    fn from(err: PropertiesError) -> Self {
+        HeatError::BadRequest(err.to_string())
+    }
+}
+
 impl From<HeatError> for InfrastructureError {
     fn from(err: HeatError) -> Self {
         match err {
@@ -35,6 +43,20 @@ impl From<HeatError> for InfrastructureError {
             HeatError::NotFound(m) => InfrastructureError::NotFound(m),
             HeatError::Temporary(m) => InfrastructureError::Temporary(m),
             HeatError::Internal(m) => InfrastructureError::Internal(m),
+        }
+    }
+}
+
+impl From<HeatError> for ResourceDriverError {
+    fn from(err: HeatError) -> Self {
+        match err {
+            // A request that cannot be carried out as given (a bad template, a taken name,
+            // refused credentials, a location's missing property): 400, not retried.
+            HeatError::BadRequest(m) => ResourceDriverError::InvalidRequest(m),
+            HeatError::Unreachable(m) => ResourceDriverError::UnreachableDeploymentLocation(m),
+            HeatError::NotFound(m) => ResourceDriverError::InfrastructureNotFound(m),
+            HeatError::Temporary(m) => ResourceDriverError::Temporary(m),
+            HeatError::Internal(m) => ResourceDriverError::Internal(m),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use ignition::prelude::Outputs;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -10,7 +11,7 @@ use crate::config::OpenStackConfig;
 use crate::error::{request_failed, HeatError};
 use crate::keystone::{Keystone, Token};
 use crate::location::{HeatTarget, Secret};
-use crate::stack::Stack;
+use crate::stack::{Stack, StackAction, StackState};
 
 /// The token sent when `os_auth_enabled` is false (Heat with noauth ignores it).
 const PLACEHOLDER_TOKEN: &str = "ignition-noauth";
@@ -106,12 +107,15 @@ impl HeatClient {
     }
 
     /// `POST /stacks`: the new stack's id. A name already taken is a 400 naming it.
+    /// `files` is Heat's map of the files the template reads (`get_file`, a nested
+    /// template as a resource type) by the name it gives them; empty: none.
     pub(crate) async fn create_stack(
         &self,
         target: &HeatTarget,
         name: &str,
         template: &str,
         parameters: Map<String, Value>,
+        files: Map<String, Value>,
     ) -> Result<String, HeatError> {
         let mut body = json!({
             "stack_name": name,
@@ -119,6 +123,9 @@ impl HeatClient {
             "parameters": parameters,
             "disable_rollback": self.disable_rollback,
         });
+        if !files.is_empty() {
+            body["files"] = Value::Object(files);
+        }
         if let Some(minutes) = self.stack_timeout_mins {
             body["timeout_mins"] = Value::from(minutes);
         }
@@ -193,13 +200,36 @@ impl HeatClient {
 }
 
 impl HeatClient {
-    /// Why the stack's last action failed, from its newest `*_FAILED` event (a rolled-back
-    /// stack's own reason only says that it rolled back); `None` when Heat cannot say.
-    pub(crate) async fn failure_reason(
+    /// Where `action` on the stack `id` stands, as both APIs report it: the stack's
+    /// status read through [`Stack::state`]; for a create that rolls back, the failure
+    /// Heat's events give. A stack Heat does not know completes a delete; for a create
+    /// or an adopt it is [`HeatError::NotFound`].
+    pub(crate) async fn progress(
         &self,
         target: &HeatTarget,
-        stack: &Stack,
-    ) -> Option<String> {
+        id: &str,
+        action: StackAction,
+    ) -> Result<StackState, HeatError> {
+        let Some(stack) = self.get_stack(target, id).await? else {
+            return match action {
+                StackAction::Delete => Ok(StackState::Complete(Outputs::new())),
+                StackAction::Create | StackAction::Adopt => Err(HeatError::NotFound(format!(
+                    "deployment location '{}': no stack with id '{id}'",
+                    target.location
+                ))),
+            };
+        };
+        Ok(match stack.state(action) {
+            StackState::Failed(reason) if stack.is_rolled_back() => {
+                StackState::Failed(self.failure_reason(target, &stack).await.unwrap_or(reason))
+            }
+            state => state,
+        })
+    }
+
+    /// Why the stack's last action failed, from its newest `*_FAILED` event (a rolled-back
+    /// stack's own reason only says that it rolled back); `None` when Heat cannot say.
+    async fn failure_reason(&self, target: &HeatTarget, stack: &Stack) -> Option<String> {
         let response = self
             .send(target, |http, heat| {
                 http.get(format!(

@@ -6,6 +6,8 @@ use std::fmt;
 use ignition::prelude::*;
 use serde::Deserialize;
 
+use crate::error::HeatError;
+
 /// The properties of an OpenStack deployment location, as LM sends them.
 ///
 /// With `os_auth_enabled` (the default) the driver logs in to Keystone v3 at
@@ -113,10 +115,10 @@ pub(crate) struct HeatTarget {
 impl HeatTarget {
     /// Reads the location's properties: a missing or ill-typed property is a 400 naming
     /// it (and the location), never showing its value.
-    pub(crate) fn of(location: &DeploymentLocation) -> Result<Self, InfrastructureError> {
+    pub(crate) fn of(location: &DeploymentLocation) -> Result<Self, HeatError> {
         let props: LocationProperties = location.properties_as()?;
         let missing = |property: &str, when: &str| {
-            InfrastructureError::InvalidTemplate(format!(
+            HeatError::BadRequest(format!(
                 "deployment location '{}': property '{property}' is missing{when}",
                 location.name
             ))
@@ -170,11 +172,11 @@ fn http_url(
     location: &DeploymentLocation,
     property: &str,
     url: String,
-) -> Result<String, InfrastructureError> {
+) -> Result<String, HeatError> {
     if url.starts_with("http://") {
         Ok(url.trim_end_matches('/').to_string())
     } else {
-        Err(InfrastructureError::InvalidTemplate(format!(
+        Err(HeatError::BadRequest(format!(
             "deployment location '{}': property '{property}' must be an http:// URL \
              (this driver has no HTTPS client yet)",
             location.name
@@ -246,7 +248,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             err,
-            InfrastructureError::InvalidTemplate(
+            HeatError::BadRequest(
                 "deployment location 'dl': property 'os_auth_password' is missing".into()
             )
         );

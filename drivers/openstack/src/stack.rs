@@ -1,6 +1,6 @@
 //! Stack logic that needs no network: the stack's name, the parameters Heat is given, and
-//! what a stack's status means for a create or a delete. Shared by every API a driver
-//! serves (the Infrastructure API today, the Resource Driver API later).
+//! what a stack's status means for a create, a delete or an adopt. Shared by both APIs
+//! (the Infrastructure API's `vim` and the Resource Driver API's `resource`).
 
 use ignition::prelude::*;
 use serde::Deserialize;
@@ -44,7 +44,7 @@ pub(crate) fn stack_name(system_properties: &PropValueMap) -> String {
 }
 
 /// A random (version 4) uuid, e.g. `0b5f8e2c-1d3a-4f6b-9c8d-7e6f5a4b3c2d`.
-fn uuid_v4() -> String {
+pub(crate) fn uuid_v4() -> String {
     let mut bytes: [u8; 16] = std::array::from_fn(|_| fastrand::u8(..));
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
@@ -150,7 +150,37 @@ pub(crate) struct StackOutput {
     pub(crate) output_value: Value,
 }
 
-/// Where a create or a delete stands, from its stack's status.
+/// What was asked of a stack, which decides what its status means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StackAction {
+    /// The stack was created for the request.
+    Create,
+    /// The stack is being deleted.
+    Delete,
+    /// An existing stack was taken over (the Resource Driver API's `Adopt`).
+    Adopt,
+}
+
+/// The statuses in which a stack can be adopted, as the Python driver's default
+/// (`adopt.adoptable_status_values`).
+const ADOPTABLE: [&str; 6] = [
+    "CREATE_COMPLETE",
+    "ADOPT_COMPLETE",
+    "RESUME_COMPLETE",
+    "CHECK_COMPLETE",
+    "UPDATE_COMPLETE",
+    "SNAPSHOT_COMPLETE",
+];
+
+/// The statuses in which an adopt waits, as in the Python driver.
+const ADOPT_WAITS: [&str; 4] = [
+    "CREATE_IN_PROGRESS",
+    "ADOPT_IN_PROGRESS",
+    "RESUME_IN_PROGRESS",
+    "CHECK_IN_PROGRESS",
+];
+
+/// Where a create, a delete or an adopt stands, from its stack's status.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum StackState {
     /// Heat is still working on it.
@@ -175,6 +205,15 @@ impl Stack {
         self.stack_status_reason
             .clone()
             .unwrap_or_else(|| format!("stack {} is {}", self.stack_name, self.stack_status))
+    }
+
+    /// What the stack's status means for `action`.
+    pub(crate) fn state(&self, action: StackAction) -> StackState {
+        match action {
+            StackAction::Create => self.create_state(),
+            StackAction::Delete => self.delete_state(),
+            StackAction::Adopt => self.adopt_state(),
+        }
     }
 
     /// What the stack's status means for the request that created it.
@@ -214,6 +253,23 @@ impl Stack {
             "DELETE_COMPLETE" => StackState::Complete(Outputs::new()),
             "DELETE_FAILED" => StackState::Failed(self.reason()),
             _ => StackState::InProgress,
+        }
+    }
+
+    /// What the stack's status means for an adopt: an adoptable status (done, not
+    /// deleted or suspended) → its outputs; a create, adopt, resume or check in progress
+    /// → wait; anything else fails, naming the status (as the Python driver's adopt).
+    pub(crate) fn adopt_state(&self) -> StackState {
+        let status = self.stack_status.as_str();
+        if ADOPTABLE.contains(&status) {
+            StackState::Complete(self.outputs())
+        } else if ADOPT_WAITS.contains(&status) {
+            StackState::InProgress
+        } else {
+            StackState::Failed(format!(
+                "Adopt failed: cannot adopt stack {} with status {status}",
+                self.stack_name
+            ))
         }
     }
 
@@ -389,6 +445,37 @@ resources: {}
             ("CREATE_COMPLETE", StackState::InProgress),
         ] {
             assert_eq!(stack(status).delete_state(), expected, "{status}");
+        }
+    }
+
+    #[test]
+    fn adopt_states() {
+        let outputs = stack("CREATE_COMPLETE").outputs();
+        for (status, expected) in [
+            ("CREATE_COMPLETE", StackState::Complete(outputs.clone())),
+            ("UPDATE_COMPLETE", StackState::Complete(outputs.clone())),
+            ("SNAPSHOT_COMPLETE", StackState::Complete(outputs)),
+            ("CHECK_IN_PROGRESS", StackState::InProgress),
+            ("CREATE_IN_PROGRESS", StackState::InProgress),
+        ] {
+            assert_eq!(
+                stack(status).state(StackAction::Adopt),
+                expected,
+                "{status}"
+            );
+        }
+        for status in [
+            "SUSPEND_COMPLETE",
+            "CREATE_FAILED",
+            "ROLLBACK_COMPLETE",
+            "DELETE_IN_PROGRESS",
+        ] {
+            assert_eq!(
+                stack(status).state(StackAction::Adopt),
+                StackState::Failed(format!(
+                    "Adopt failed: cannot adopt stack web.1 with status {status}"
+                )),
+            );
         }
     }
 

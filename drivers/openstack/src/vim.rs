@@ -2,11 +2,12 @@
 
 use ignition::prelude::*;
 
+use serde_json::Map;
+
 use crate::config::OpenStackConfig;
-use crate::error::HeatError;
 use crate::heat::HeatClient;
 use crate::location::HeatTarget;
-use crate::stack::{self, StackState};
+use crate::stack::{self, StackAction, StackState};
 
 /// The `templateType` this driver creates and finds (any case).
 const HEAT: &str = "HEAT";
@@ -40,14 +41,6 @@ fn check_template_type(template_type: &str, doing: &str) -> Result<(), Infrastru
     }
 }
 
-fn failed(infrastructure_id: String, request_id: String, reason: String) -> InfrastructureTask {
-    InfrastructureTask::failed(
-        infrastructure_id,
-        request_id,
-        FailureDetails::new(FailureCode::InfrastructureError, reason),
-    )
-}
-
 #[vim_driver]
 impl OpenStackVimDriver {
     /// `POST /stacks`: the stack id is both the infrastructure id and the request id.
@@ -65,7 +58,7 @@ impl OpenStackVimDriver {
         let name = stack::stack_name(&system_properties);
         let id = self
             .heat
-            .create_stack(&target, &name, &template, parameters)
+            .create_stack(&target, &name, &template, parameters, Map::new())
             .await?;
         Ok(CreateInfrastructureResponse::new(id.clone(), id))
     }
@@ -78,44 +71,30 @@ impl OpenStackVimDriver {
         deployment_location: DeploymentLocation,
     ) -> Result<InfrastructureTask, InfrastructureError> {
         let target = HeatTarget::of(&deployment_location)?;
-        let is_delete = request_id.starts_with(DELETE_PREFIX);
-        let stack = match self.heat.get_stack(&target, &infrastructure_id).await? {
-            Some(stack) => stack,
-            None if is_delete => {
-                return Ok(InfrastructureTask::complete(infrastructure_id, request_id));
-            }
-            None => {
-                return Err(HeatError::NotFound(format!(
-                    "deployment location '{}': no stack with id '{infrastructure_id}'",
-                    target.location
-                ))
-                .into());
-            }
-        };
-        let state = if is_delete {
-            stack.delete_state()
+        let action = if request_id.starts_with(DELETE_PREFIX) {
+            StackAction::Delete
         } else {
-            stack.create_state()
+            StackAction::Create
         };
+        let state = self
+            .heat
+            .progress(&target, &infrastructure_id, action)
+            .await?;
         Ok(match state {
             StackState::InProgress => {
                 InfrastructureTask::in_progress(infrastructure_id, request_id)
             }
-            StackState::Complete(outputs) if is_delete || outputs.is_empty() => {
+            StackState::Complete(outputs) if outputs.is_empty() => {
                 InfrastructureTask::complete(infrastructure_id, request_id)
             }
             StackState::Complete(outputs) => {
                 InfrastructureTask::complete(infrastructure_id, request_id).with_outputs(outputs)
             }
-            StackState::Failed(reason) if stack.is_rolled_back() => {
-                let reason = self
-                    .heat
-                    .failure_reason(&target, &stack)
-                    .await
-                    .unwrap_or(reason);
-                failed(infrastructure_id, request_id, reason)
-            }
-            StackState::Failed(reason) => failed(infrastructure_id, request_id, reason),
+            StackState::Failed(reason) => InfrastructureTask::failed(
+                infrastructure_id,
+                request_id,
+                FailureDetails::new(FailureCode::InfrastructureError, reason),
+            ),
         })
     }
 

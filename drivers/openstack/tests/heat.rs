@@ -24,20 +24,6 @@ async fn query(app: &TestApp, created: &CreateInfrastructureResponse) -> Infrast
     .expect("query answered")
 }
 
-/// The stack's status as Heat itself reports it.
-async fn heat_status(stack_id: &str) -> String {
-    let stack: serde_json::Value = reqwest::get(format!("{}/stacks/{stack_id}", heat_api()))
-        .await
-        .expect("Heat answers")
-        .json()
-        .await
-        .expect("a stack");
-    stack["stack"]["stack_status"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 async fn delete_and_wait(app: &TestApp, infrastructure_id: &str) -> InfrastructureTask {
     let deleting = app
         .delete(DeleteInfrastructureRequest {
@@ -158,7 +144,8 @@ async fn a_create_rolled_back_fails_with_heats_reason() {
         assert_eq!(task.status, TaskStatus::Failed, "{task:?}");
         let description = task.failure_details.and_then(|d| d.description);
         assert_eq!(description.as_deref(), Some(reason.as_str()));
-        if heat_status(&created.infrastructure_id).await == "ROLLBACK_COMPLETE" {
+        let status = heat_status(&created.infrastructure_id).await;
+        if status.as_deref() == Some("ROLLBACK_COMPLETE") {
             break;
         }
         assert!(Instant::now() < deadline, "no ROLLBACK_COMPLETE");

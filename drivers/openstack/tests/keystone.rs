@@ -13,31 +13,6 @@ use ignition::testing::TestApp;
 use openstack_driver::OpenStackConfig;
 use serde_json::json;
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "the Keystone test needs {name}: run it with scripts/test, or eval the output of \
-             `scripts/heat start` (which starts Keystone unless HEAT_KEYSTONE=0)"
-        )
-    })
-}
-
-/// The admin's location through Keystone: no `os_heat_api`, Heat comes from the catalog.
-fn keystone_location(password: &str) -> DeploymentLocation {
-    location_with(
-        "keystone-local",
-        json!({
-            "os_api_url": env("OS_KEYSTONE_URL"),
-            "os_auth_api": "v3",
-            "os_auth_username": "admin",
-            "os_auth_password": password,
-            "os_auth_user_domain_name": "Default",
-            "os_auth_project_name": "admin",
-            "os_auth_project_domain_name": "Default",
-        }),
-    )
-}
-
 /// Token requests Keystone logged since `before`, once the count reaches `expected` (or
 /// two seconds passed) and stays put for a moment: Keystone logs a request just after
 /// answering it.

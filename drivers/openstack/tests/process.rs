@@ -108,20 +108,9 @@ async fn killed_mid_task_the_restarted_driver_still_ends_every_task() {
 #[tokio::test]
 #[ignore = "needs OpenStack Heat"]
 async fn no_credential_in_logs_error_answers_or_events() {
-    let (Ok(keystone), Ok(password)) = (
-        std::env::var("OS_KEYSTONE_URL"),
-        std::env::var("OS_KEYSTONE_PASSWORD"),
-    ) else {
-        panic!("this test needs the Keystone of scripts/heat start (OS_KEYSTONE_URL, OS_KEYSTONE_PASSWORD)");
-    };
-    let location = |password: &str| {
-        json!({"name": "keystone-local", "type": "Openstack", "properties": {
-            "os_api_url": keystone, "os_auth_api": "v3",
-            "os_auth_username": "admin", "os_auth_password": password,
-            "os_auth_user_domain_name": "Default",
-            "os_auth_project_name": "admin", "os_auth_project_domain_name": "Default",
-        }})
-    };
+    let password = env("OS_KEYSTONE_PASSWORD");
+    let location =
+        |password: &str| serde_json::to_value(keystone_location(password)).expect("JSON");
     let wrong = "Wr0ng-pa55word-for-the-logs";
     let broker = Broker::start();
     let (setup, config) = config_on(&broker);

@@ -10,7 +10,8 @@
 //! `IGNITION__MESSAGING__CONFIG__SASL__PASSWORD` sets `sasl.password` in
 //! `messaging.config`. The value is a string, taken as it is (no quoting, no parsing: a
 //! password `0123` stays `0123`) and converted to the type its property needs when it is
-//! read (number, `true`/`false`, duration, size); a map or a list is set key by key.
+//! read (number, `true`/`false`, duration, size); a map is set key by key, and a list
+//! cannot be set this way.
 
 use std::ffi::OsString;
 

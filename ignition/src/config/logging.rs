@@ -33,8 +33,8 @@ pub enum LogType {
     #[serde(rename = "flat")]
     Flat,
     /// One JSON object per line: `@timestamp`, `@version`, `message`, `host`, `path`,
-    /// `tags`, `type`, `thread_name`, `level`, `logger_name`, then the event's fields and
-    /// those of the spans it is in.
+    /// `tags`, `type`, `thread_name`, `level`, `logger_name`, then the trace context
+    /// (`traceCtx.*`), then the event's fields and those of the spans it is in.
     #[serde(rename = "logstash")]
     Logstash,
 }

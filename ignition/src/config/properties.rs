@@ -43,7 +43,8 @@ pub struct ApplicationProperties {
     /// Address to bind. Default (unset): every interface, IPv6 and IPv4 (`::`, dual
     /// stack) where the machine has IPv6, else `0.0.0.0`.
     pub host: Option<String>,
-    /// How long shutdown waits for in-flight requests and jobs. Default 30s.
+    /// How long shutdown waits for in-flight requests (running monitoring polls then
+    /// finish, each within `driver.timeouts.query`). Default 30s.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
     /// On SIGTERM, how long the listener keeps serving after readiness turned 503, so
@@ -54,8 +55,8 @@ pub struct ApplicationProperties {
     /// Largest request body accepted (`16MiB`, `512KiB`, or a number of bytes); a larger
     /// one is answered 413 without being read whole. Default 16MiB.
     pub max_body_size: ByteSize,
-    /// Serve Swagger UI at `/api/infrastructure/ui` (the spec is served either way).
-    /// Default true.
+    /// Serve Swagger UI at `/api/infrastructure/ui` (a resource driver's at
+    /// `/api/driver/ui`; the spec is served either way). Default true.
     pub swagger_ui_enabled: bool,
     /// Serve `GET /management/metrics` (Prometheus text format) and record the figures
     /// behind it; `false`: the endpoint is 404 and nothing is recorded. Default true.
@@ -165,8 +166,9 @@ pub struct JobQueueProperties {
     pub max_poll_interval: Duration,
     /// Most polls running at once; more wait their turn. Default 256.
     pub max_concurrent_polls: usize,
-    /// A task not finished this long after its create/delete gets a FAILED event
-    /// (`INTERNAL_ERROR`) and is no longer monitored. Default: none (as in the seed).
+    /// A task not finished this long after its create, delete or execute gets a FAILED
+    /// event (`INTERNAL_ERROR`) and is no longer monitored. Default: none (as in the
+    /// seed).
     #[serde(with = "humantime_serde")]
     pub task_timeout: Option<Duration>,
     /// A file holding a 32-byte key (32 raw bytes, or 64 hex characters and an optional
@@ -260,7 +262,10 @@ pub struct InfrastructureProperties {
 #[non_exhaustive]
 pub struct ResourceDriverProperties {
     /// As in the Python framework: `true` (the default) = the framework monitors every
-    /// lifecycle execution and sends its event; `false` = the driver sends its own.
+    /// lifecycle execution and sends its event; `false` = executions are not monitored
+    /// and the driver sends its own events (though [`TaskEvents`](crate::TaskEvents)
+    /// sends `InfrastructureTask`s only: there is no handle for a `LifecycleExecution`
+    /// event yet).
     pub async_messaging_enabled: bool,
     /// `resource_driver.driver_files.*`: bounds on a request's `driverFiles`.
     pub driver_files: DriverFilesProperties,

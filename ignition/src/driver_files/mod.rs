@@ -8,8 +8,6 @@
 //! [`DriverFiles`] value, however the call ends.
 
 mod path;
-// Reached from `testing`, the fuzz hook and the tests until the Resource Driver API's
-// service (written beside this) calls `unpack`; drop both allowances then.
 mod unpack;
 
 #[cfg(test)]

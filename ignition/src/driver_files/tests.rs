@@ -902,35 +902,3 @@ fn driver_files_can_move_between_threads() {
     fn send_sync<T: Send + Sync + 'static>() {}
     send_sync::<DriverFiles>();
 }
-
-#[cfg(feature = "testing")]
-#[tokio::test]
-async fn the_test_kit_builds_what_the_unpacker_reads() {
-    use crate::testing::DriverFilesBuilder;
-
-    let builder = DriverFilesBuilder::new()
-        .file("scripts/install.sh", "echo install")
-        .executable("scripts/run", "#!/bin/sh\n")
-        .directory("logs");
-    let sandbox = Sandbox::new();
-    let files = unpack_in(builder.to_base64(), small_limits(), sandbox.parent())
-        .await
-        .unwrap();
-    assert_eq!(files.files(), ["scripts/install.sh", "scripts/run"]);
-    assert_eq!(
-        files.read_to_string("scripts/install.sh").unwrap(),
-        "echo install"
-    );
-    assert!(files.root().join("logs").is_dir());
-    #[cfg(unix)]
-    {
-        assert_eq!(mode_of(&files.root().join("scripts/run")), 0o700);
-        assert_eq!(mode_of(&files.root().join("scripts/install.sh")), 0o600);
-    }
-    let dir = files.root().to_path_buf();
-    dropped(files).await;
-    assert!(!dir.exists());
-
-    let files = builder.into_driver_files().await.unwrap();
-    assert_eq!(files.files(), ["scripts/install.sh", "scripts/run"]);
-}

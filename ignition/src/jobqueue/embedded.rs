@@ -4,11 +4,8 @@
 //! progress and no requests the process sleeps. Jobs live in memory only; a restart
 //! forgets them (Kafka is the durable choice).
 
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-
-use futures_util::FutureExt;
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -133,9 +130,7 @@ async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) 
         // once per interval however long the poll takes.
         let started = tokio::time::Instant::now();
         // A panicking handler is caught here, not fatal.
-        let action = AssertUnwindSafe(handler.handle(job.clone()))
-            .catch_unwind()
-            .await;
+        let action = super::run_handler(handler.as_ref(), job.clone()).await;
         drop(permit);
         match action {
             Ok(Action::Done) => return,
@@ -151,8 +146,8 @@ async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) 
                     () = inner.stop.cancelled() => return abandon(&job),
                 }
             }
-            Err(_) => {
-                tracing::error!(job_type = %job.job_type, job = %job_json(&job), "job handler panicked; job dropped");
+            Err(panic) => {
+                tracing::error!(job_type = %job.job_type, job = %job_json(&job), %panic, "job handler panicked; job dropped");
                 return;
             }
         }

@@ -1,9 +1,9 @@
 //! The job queue (the seed's JobQueueService): durable, delayed re-runs of small jobs.
 //!
-//! The task monitor is its only user today: one job per create/delete task, run again
-//! after a delay until it says it is done. A [`JobQueue`] runs each [`Job`] with the
-//! [`JobHandler`] registered for its `job_type`; the handler's [`Action`] decides whether
-//! the job is finished or runs again later. Implementations: [`EmbeddedJobQueue`]
+//! The task monitor is its only user today: one job per create, delete or execute task,
+//! run again after a delay until it says it is done. A [`JobQueue`] runs each [`Job`] with
+//! the [`JobHandler`] registered for its `job_type`; the handler's [`Action`] decides
+//! whether the job is finished or runs again later. Implementations: [`EmbeddedJobQueue`]
 //! (in-process timers, the default) and, with `messaging.connection_address`, Kafka.
 
 mod embedded;
@@ -143,6 +143,17 @@ pub enum JobQueueError {
     /// The queue's backend failed (e.g. it could not start consuming); its own error.
     #[error(transparent)]
     Backend(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Runs one job with `handler`, catching a panic (a bug in a handler must not take the
+/// queue down): the handler's action, or the panic's message. Both built-in queues run
+/// their jobs through it.
+pub(crate) async fn run_handler(handler: &dyn JobHandler, job: Job) -> Result<Action, String> {
+    use futures_util::FutureExt as _;
+    std::panic::AssertUnwindSafe(handler.handle(job))
+        .catch_unwind()
+        .await
+        .map_err(|panic| crate::util::panic_message(panic.as_ref()))
 }
 
 /// The handlers of a job queue, by job type.

@@ -29,6 +29,8 @@ use futures_util::FutureExt as _;
 
 pub(crate) use job::MonitoringJob;
 pub(crate) use poller::{OnPollError, Polled, ResourcePoller, TaskPoller, VimPoller};
+#[cfg(feature = "fuzz-internals")]
+pub(crate) use seal::open_with as open_sealed;
 pub(crate) use seal::JobSeal;
 
 use crate::config::IgnitionConfig;
@@ -37,7 +39,7 @@ use crate::jobqueue::{Action, Job, JobHandler, JobQueue, JobQueueError};
 use crate::messaging::MessagingService;
 use crate::metrics::{PollOutcome, Recorder};
 use crate::models::{DeploymentLocation, FailureCode, FailureDetails, TaskStatus};
-use crate::operations::ApiKind;
+use crate::operations::{ApiKind, Operation};
 use crate::util::now_ms;
 use crate::BoxFuture;
 
@@ -63,7 +65,7 @@ impl MonitorSettings {
                 interval: config.job_queue.poll_interval,
                 max_interval: config.job_queue.max_poll_interval,
             },
-            poll_timeout: config.driver.timeout_of("query"),
+            poll_timeout: config.driver.timeout_of(Operation::Query.name()),
             task_timeout: config.job_queue.task_timeout,
         }
     }
@@ -359,8 +361,8 @@ async fn caught(
 /// The author's method a poll calls, for messages.
 fn poll_method(kind: ApiKind) -> &'static str {
     match kind {
-        ApiKind::Infrastructure => crate::operations::Operation::Query.method(),
-        ApiKind::ResourceDriver => crate::operations::Operation::ExecutionQuery.method(),
+        ApiKind::Infrastructure => Operation::Query.method(),
+        ApiKind::ResourceDriver => Operation::ExecutionQuery.method(),
     }
 }
 

@@ -1,17 +1,15 @@
 //! [`TestApp`]: a driver started in process, its typed HTTP client, its task events and
 //! the count of its polls.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::{broadcast, watch};
-use tokio::task::JoinHandle;
 
 use super::error::{shorten, ErrorBody, TestError};
+use super::events::{AbortOnDrop, EventLog, PollCounter};
 use crate::messaging::Envelope;
 use crate::models::{
     CreateInfrastructureRequest, CreateInfrastructureResponse, DeleteInfrastructureRequest,
@@ -36,7 +34,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A driver running in process for a test: the embedded default (in-process job queue
 /// and event bus, no Kafka), HTTP on a free port of 127.0.0.1, a typed client for the
-/// four operations, every task event since start, and the count of the driver's polls.
+/// operations (a VIM driver's four, a resource driver's two), every task event since
+/// start, and the count of the driver's polls.
 ///
 /// ```no_run
 /// # async fn example<D: ignition::Driver>(my_driver: D) -> Result<(), ignition::testing::TestError> {
@@ -185,7 +184,7 @@ impl TestApp {
     }
 
     /// The base URL, `http://127.0.0.1:PORT`, for requests of the test's own (the API is
-    /// under `/api/infrastructure`, health under `/management/health`).
+    /// under `/api/infrastructure` or `/api/driver`, health under `/management/health`).
     ///
     /// ```no_run
     /// # async fn example(app: &ignition::testing::TestApp) {
@@ -491,7 +490,8 @@ impl TestApp {
 
     /// How many times the monitor polled the task `(infrastructure_id, request_id)` so
     /// far (its runs of the task's monitoring job; [`TestApp::query`] calls are not
-    /// polls). Always `Some`: every `TestApp` counts its polls.
+    /// polls); for a lifecycle execution, `("", request_id)`. Always `Some`: every
+    /// `TestApp` counts its polls.
     ///
     /// ```no_run
     /// # async fn example(app: &ignition::testing::TestApp) -> Result<(), ignition::testing::TestError> {
@@ -653,165 +653,6 @@ fn init_test_logging() {
     });
 }
 
-/// Aborts the event drain task when the `TestApp` goes.
-struct AbortOnDrop(Option<JoinHandle<()>>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
-            task.abort();
-        }
-    }
-}
-
-/// The monitor's polls, per task (`infrastructure_id` empty for an execution).
-#[derive(Default)]
-struct PollCounter(Mutex<HashMap<(String, String), usize>>);
-
-impl PollCounter {
-    fn record(&self, infrastructure_id: String, request_id: String) {
-        *self
-            .0
-            .lock()
-            .expect("poll counter")
-            .entry((infrastructure_id, request_id))
-            .or_default() += 1;
-    }
-
-    fn get(&self, infrastructure_id: &str, request_id: &str) -> usize {
-        let key = (infrastructure_id.to_string(), request_id.to_string());
-        self.0
-            .lock()
-            .expect("poll counter")
-            .get(&key)
-            .copied()
-            .unwrap_or(0)
-    }
-}
-
-/// Every message of the embedded bus since start, read by a task of its own so the
-/// bus's buffer never overflows while a test is busy elsewhere.
-struct EventLog {
-    state: Mutex<LogState>,
-    /// Bumped on every change of `state`.
-    changed: watch::Sender<u64>,
-}
-
-impl Default for EventLog {
-    fn default() -> Self {
-        Self {
-            state: Mutex::default(),
-            changed: watch::channel(0).0,
-        }
-    }
-}
-
-#[derive(Default)]
-struct LogState {
-    entries: Vec<Entry>,
-    /// Messages the bus dropped before they were read (it lagged).
-    lost: u64,
-    /// The bus is gone (the app stopped).
-    closed: bool,
-}
-
-struct Entry {
-    envelope: Envelope,
-    /// Its `requestId`, if the payload has one.
-    request_id: Option<String>,
-}
-
-impl Entry {
-    fn new(envelope: Envelope) -> Self {
-        #[derive(serde::Deserialize)]
-        struct RequestId {
-            #[serde(rename = "requestId")]
-            request_id: Option<String>,
-        }
-        let request_id = serde_json::from_str::<RequestId>(&envelope.payload)
-            .ok()
-            .and_then(|ids| ids.request_id);
-        Self {
-            envelope,
-            request_id,
-        }
-    }
-
-    /// The payload as a `T`, or why it is not one.
-    fn parse<T: DeserializeOwned>(&self) -> Result<T, String> {
-        serde_json::from_str(&self.envelope.payload).map_err(|err| err.to_string())
-    }
-}
-
-impl EventLog {
-    async fn drain(self: Arc<Self>, mut receiver: broadcast::Receiver<Envelope>) {
-        loop {
-            let received = receiver.recv().await;
-            {
-                let mut state = self.state.locked();
-                match received {
-                    Ok(envelope) => state.entries.push(Entry::new(envelope)),
-                    Err(broadcast::error::RecvError::Lagged(n)) => state.lost += n,
-                    Err(broadcast::error::RecvError::Closed) => state.closed = true,
-                }
-            }
-            self.changed.send_modify(|n| *n += 1);
-            if self.state.locked().closed {
-                return;
-            }
-        }
-    }
-
-    /// Waits up to `within` until `find` finds something in the log.
-    async fn wait<T>(&self, within: Duration, find: impl Fn(&LogState) -> Option<T>) -> Option<T> {
-        let mut changed = self.changed.subscribe();
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            changed.borrow_and_update();
-            let closed = {
-                let state = self.state.locked();
-                if let Some(found) = find(&state) {
-                    return Some(found);
-                }
-                state.closed
-            };
-            if closed {
-                return None;
-            }
-            match tokio::time::timeout_at(deadline, changed.changed()).await {
-                Ok(Ok(())) => continue,
-                Ok(Err(_)) | Err(_) => return None,
-            }
-        }
-    }
-
-    /// The error of a wait that found nothing.
-    fn timeout(&self, request_id: Option<&str>, within: Duration) -> TestError {
-        let state = self.state.locked();
-        if state.closed {
-            return TestError::NoEvents {
-                reason: format!(
-                    "the app stopped before an event {} arrived",
-                    request_id.map_or("".into(), |id| format!("for request id `{id}`"))
-                ),
-            };
-        }
-        let mut received: Vec<String> = state
-            .entries
-            .iter()
-            .map(|e| e.request_id.clone().unwrap_or_else(|| "(none)".into()))
-            .collect();
-        if state.lost > 0 {
-            received.push(format!("({} more lost: the bus overflowed)", state.lost));
-        }
-        TestError::EventTimeout {
-            request_id: request_id.map(str::to_string),
-            within,
-            received,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -859,32 +700,5 @@ mod tests {
             err.to_string(),
             "no task event for request id `r-9` within 300ms; 2 event(s) arrived, for request ids `r-1`, `r-2`"
         );
-    }
-
-    #[tokio::test]
-    async fn a_waiter_wakes_when_the_event_arrives_later() {
-        let log = Arc::new(EventLog::default());
-        let (tx, rx) = broadcast::channel(4);
-        tokio::spawn(log.clone().drain(rx));
-        let waiter = {
-            let log = log.clone();
-            tokio::spawn(async move {
-                log.wait(Duration::from_secs(30), |state| {
-                    state.entries.iter().find_map(|e| e.request_id.clone())
-                })
-                .await
-            })
-        };
-        tokio::task::yield_now().await;
-        tx.send(Envelope {
-            topic: "t".into(),
-            key: Some("i".into()),
-            payload: r#"{"infrastructureId": "i", "requestId": "r", "status": "COMPLETE"}"#.into(),
-            headers: Vec::new(),
-        })
-        .unwrap();
-        assert_eq!(waiter.await.unwrap().as_deref(), Some("r"));
-        let state = log.state.lock().unwrap();
-        assert!(state.entries[0].parse::<InfrastructureTask>().is_ok());
     }
 }

@@ -132,3 +132,43 @@ impl DriverFilesBuilder {
         unpack(self.to_base64(), DriverFilesLimits::default()).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    fn mode_of(path: &std::path::Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::symlink_metadata(path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    }
+
+    #[tokio::test]
+    async fn the_test_kit_builds_what_the_unpacker_reads() {
+        let builder = DriverFilesBuilder::new()
+            .file("scripts/install.sh", "echo install")
+            .executable("scripts/run", "#!/bin/sh\n")
+            .directory("logs");
+        let files = builder.clone().into_driver_files().await.unwrap();
+        assert_eq!(files.files(), ["scripts/install.sh", "scripts/run"]);
+        assert_eq!(
+            files.read_to_string("scripts/install.sh").unwrap(),
+            "echo install"
+        );
+        assert!(files.root().join("logs").is_dir());
+        #[cfg(unix)]
+        {
+            assert_eq!(mode_of(&files.root().join("scripts/run")), 0o700);
+            assert_eq!(mode_of(&files.root().join("scripts/install.sh")), 0o600);
+        }
+        let dir = files.root().to_path_buf();
+        let removal = files.removal();
+        drop(files);
+        removal.settled().await;
+        assert!(!dir.exists(), "removed when dropped");
+    }
+}

@@ -1,4 +1,4 @@
-//! Testing a driver: start it in process, call its four operations over real HTTP, wait
+//! Testing a driver: start it in process, call its operations over real HTTP, wait
 //! for its task events, count its polls, and run the conformance lifecycle
 //! ([`Lifecycle`], like Terraform's `resource.Test`).
 //!
@@ -109,6 +109,7 @@
 mod app;
 mod driver_files;
 mod error;
+mod events;
 mod lifecycle;
 
 pub use app::TestApp;

@@ -1,11 +1,13 @@
-//! What the Heat tests share: the Heat engine's endpoint, deployment locations, requests,
-//! templates of `OS::Heat::*` resources, and timing lines for the report.
+//! What the Heat tests share: the Heat engine's endpoint (and Keystone's), deployment
+//! locations, requests, templates of `OS::Heat::*` resources, a driver served on the
+//! embedded default, Heat's own view of a stack, and timing lines for the report.
 #![allow(dead_code)] // each test binary uses its part
 
 use std::time::{Duration, Instant};
 
 use ignition::prelude::*;
 use ignition::testing::TestApp;
+use ignition::Driver;
 use openstack_driver::{OpenStackConfig, OpenStackVimDriver};
 use serde_json::{json, Value};
 
@@ -22,6 +24,33 @@ pub(crate) fn heat_api() -> String {
              (it exports OS_HEAT_API) and stop it with `scripts/heat stop`"
         )
     })
+}
+
+/// A variable `scripts/heat start` exports for Keystone (`OS_KEYSTONE_URL`,
+/// `OS_KEYSTONE_PASSWORD`, `KEYSTONE_ACCESS_LOG`).
+pub(crate) fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "the Keystone tests need {name}: run them with scripts/test, or eval the output \
+             of `scripts/heat start` (which starts Keystone unless HEAT_KEYSTONE=0)"
+        )
+    })
+}
+
+/// The admin's location through Keystone: no `os_heat_api`, Heat comes from the catalog.
+pub(crate) fn keystone_location(password: &str) -> DeploymentLocation {
+    location_with(
+        "keystone-local",
+        json!({
+            "os_api_url": env("OS_KEYSTONE_URL"),
+            "os_auth_api": "v3",
+            "os_auth_username": "admin",
+            "os_auth_password": password,
+            "os_auth_user_domain_name": "Default",
+            "os_auth_project_name": "admin",
+            "os_auth_project_domain_name": "Default",
+        }),
+    )
 }
 
 /// A location with these properties.
@@ -66,13 +95,17 @@ pub(crate) fn create_request(
     }
 }
 
-/// The driver with these settings, on the embedded default, polling every 250 ms.
-pub(crate) async fn start_with(config: OpenStackConfig) -> TestApp {
-    let driver = OpenStackVimDriver::new(&config).expect("the driver");
+/// `driver` (either kind) on the embedded default, polling every 250 ms.
+pub(crate) async fn serve<D: Driver>(driver: D) -> TestApp {
     let app = App::new("OpenStack Heat Test").property("job_queue.poll_interval", "250ms");
     TestApp::with_driver(app, driver)
         .await
         .expect("the app starts")
+}
+
+/// The VIM driver with these settings, on the embedded default, polling every 250 ms.
+pub(crate) async fn start_with(config: OpenStackConfig) -> TestApp {
+    serve(OpenStackVimDriver::new(&config).expect("the driver")).await
 }
 
 /// The driver with the default settings.
@@ -128,6 +161,18 @@ resources:
 outputs:
   strings: {value: {get_attr: [group, value]}}
 ";
+
+/// The stack's status as Heat itself reports it (`None`: Heat does not know it).
+pub(crate) async fn heat_status(stack_id: &str) -> Option<String> {
+    let response = reqwest::get(format!("{}/stacks/{stack_id}", heat_api()))
+        .await
+        .expect("Heat answers");
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return None;
+    }
+    let stack: Value = response.json().await.expect("a stack");
+    stack["stack"]["stack_status"].as_str().map(str::to_string)
+}
 
 /// Prints `heat-timing <scenario>: <seconds>` (run with `--nocapture` to see it).
 #[allow(clippy::print_stdout)] // the tests' timing report

@@ -262,8 +262,8 @@ impl Inner {
         };
         let Ok(permit) = permit else { return };
         let started = now_ms();
-        // Its own task, so that a panicking handler is caught.
-        let outcome = tokio::spawn(handler.handle(queued.job.clone())).await;
+        // A panicking handler is caught, not fatal.
+        let outcome = crate::jobqueue::run_handler(handler.as_ref(), queued.job.clone()).await;
         // The permit bounds running handlers, not re-queues waiting for the broker.
         drop(permit);
         match outcome {
@@ -276,8 +276,8 @@ impl Inner {
                 let next = queued.next(job, started + after.as_millis() as u64, 0);
                 self.requeue(&next, partition, offset, &generation).await;
             }
-            Err(err) => {
-                tracing::error!(job_type = %queued.job.job_type, partition, offset, error = %err, "job handler panicked; job dropped");
+            Err(panic) => {
+                tracing::error!(job_type = %queued.job.job_type, partition, offset, %panic, "job handler panicked; job dropped");
                 self.chain_done(partition, &queued);
                 self.done(partition, offset, &generation);
             }
