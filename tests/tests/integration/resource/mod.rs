@@ -2,7 +2,7 @@
 //! a running [`ResourceClockDriver`](ignition_tests::resource_driver::ResourceClockDriver)
 //! (in this process, or as the `resource_replica` binary when a test needs a process of its
 //! own: its `TMPDIR`, its logs), its real job queue and bus. The Kafka tier is
-//! `kafka::resource`; the example driver's tests are `script_driver`.
+//! `kafka::resource`.
 
 mod api;
 mod archives;
@@ -113,7 +113,7 @@ impl ResourceServer {
 }
 
 /// The request id of an execute's answer.
-fn request_id(answer: &Value) -> String {
+pub(crate) fn request_id(answer: &Value) -> String {
     answer["requestId"]
         .as_str()
         .unwrap_or_else(|| panic!("no requestId in {answer}"))
@@ -134,7 +134,7 @@ fn location() -> Value {
 
 /// An execute of `lifecycle` as LM sends it: every field of the contract, a key property
 /// among the resource properties, an associated topology.
-fn execute_body(lifecycle: &str) -> Value {
+pub(crate) fn execute_body(lifecycle: &str) -> Value {
     execute_body_with(lifecycle, &driver_files().to_base64())
 }
 
