@@ -277,6 +277,7 @@ fn listed(properties: &PropValueMap) -> Vec<(String, String)> {
 
 #[resource_driver]
 impl ResourceClockDriver {
+    #[allow(clippy::too_many_arguments)] // the Resource Driver API's request, field by field
     async fn execute_lifecycle(
         &self,
         lifecycle_name: String,

@@ -134,7 +134,7 @@ async fn executions_end_with_one_lifecycle_execution_event_on_its_topic_or_none_
     );
     assert_eq!(
         tally.missing,
-        [not_found.clone()],
+        std::slice::from_ref(&not_found),
         "every execution but the RequestNotFound one has its event"
     );
     assert_eq!(tally.duplicates(), 0, "one event each: {:?}", tally.by_id);

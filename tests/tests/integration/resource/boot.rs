@@ -52,11 +52,14 @@ async fn a_disabled_service_that_another_needs_stops_start_up_naming_the_flag() 
     }
     // The job queue, which the monitor needs, named by its own flag.
     let (app, _) = resource_app();
-    let err = TestApp::with(app.property("bootstrap.job_queue.service_enabled", false))
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = match TestApp::with(app.property("bootstrap.job_queue.service_enabled", false)).await
+    {
+        Err(err) => err.to_string(),
+        Ok(app) => {
+            app.shutdown().await;
+            panic!("bootstrap.job_queue.service_enabled: false started")
+        }
+    };
     assert!(
         err.contains("LifecycleExecutionMonitoringService")
             && err.contains("bootstrap.job_queue.service_enabled"),
