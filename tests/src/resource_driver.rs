@@ -219,7 +219,8 @@ pub struct ResourceClockDriver {
     /// What it saw.
     pub log: Arc<ResourceLog>,
     /// Also write each poll to stderr as `clock-driver polled <request id> <outcome>` (the
-    /// line [`Replica::polls`](crate::kafka::Replica::polls) counts) and log each call
+    /// line [`Replica::polls`](crate::kafka::Replica::polls) counts) and the driver files
+    /// each call finds (`resource-driver files <root> <file>,<file>`), and log each call
     /// (`tracing::info!`, field `request_id`): the `resource_replica` binary does.
     pub log_calls: bool,
 }
@@ -399,6 +400,10 @@ impl ResourceClockDriver {
         deployment_location: DeploymentLocation,
     ) -> Result<FindReferenceResponse, ResourceDriverError> {
         let files = driver_files.files();
+        if self.log_calls {
+            let root = driver_files.root().display();
+            eprintln!("resource-driver files {root} {}", files.join(","));
+        }
         self.log.record(Seen {
             operation: "find_reference",
             name: instance_name.clone(),

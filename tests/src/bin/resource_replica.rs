@@ -6,7 +6,7 @@
 //! property at its default), `REPLICA_NAME` its name (put in the outputs of the executions
 //! it completes as `polledBy`), `REPLICA_SPOOL_DIR` (if set) its `messaging.spool_dir`.
 //! Logs on stderr, each poll too (`clock-driver polled <request id> <outcome>`) and the
-//! driver files of each execute (`resource-driver files <root> <files>`); task events on
+//! driver files of each call (`resource-driver files <root> <files>`); task events on
 //! stdout on the embedded default; exits 0 on SIGTERM.
 
 use ignition::prelude::*;

@@ -1,18 +1,16 @@
-//! A request's `driverFiles` in a driver in this process: on disk during the call, gone
-//! after it however it ends (an answer, an error, a panic, the call's time limit, a client
-//! that goes away), kept as long as a driver keeps them, and unpacked within the
-//! configured limits. Hostile archives and the temporary directory as a whole:
-//! `process.rs`, in a process with a `TMPDIR` of its own.
+//! A request's `driverFiles` in a driver in this process: kept as long as the driver keeps
+//! them, and unpacked within the configured limits. That they are on disk during a call
+//! and gone after it however it ends, hostile archives, and the temporary directory as a
+//! whole: `process.rs`, in a process with a `TMPDIR` of its own.
 
 use std::time::{Duration, Instant};
 
 use ignition::testing::DriverFilesBuilder;
 use ignition_tests::resource_driver::resource_app;
 
-use super::{execute_body, execute_body_with, find_body, ResourceServer, WAIT};
+use super::{execute_body_with, ResourceServer, WAIT};
 
 const EXECUTE: &str = "/api/driver/lifecycle/execute";
-const FIND: &str = "/api/driver/references/find";
 
 /// Waits up to 5 s for `path` to be gone; whether it went.
 async fn gone(path: &std::path::Path) -> bool {
@@ -24,77 +22,6 @@ async fn gone(path: &std::path::Path) -> bool {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     true
-}
-
-#[tokio::test]
-async fn the_files_are_there_during_the_call_and_gone_before_the_answer_however_it_ends() {
-    let (app, log) = resource_app();
-    let app = app
-        .property("driver.timeouts.execute", "300ms")
-        .property("driver.timeouts.find_reference", "300ms");
-    let server = ResourceServer::start_app(app, log).await;
-    for (path, plan, status) in [
-        (EXECUTE, "complete_after:0", 202),
-        (EXECUTE, "error:InvalidRequest", 400),
-        (EXECUTE, "error:Internal", 500),
-        (EXECUTE, "panic", 500),
-        (EXECUTE, "hold:3000", 503),
-        (FIND, "found", 200),
-        (FIND, "error:Temporary", 503),
-        (FIND, "panic", 500),
-        (FIND, "hold:3000", 503),
-    ] {
-        let body = if path == EXECUTE {
-            execute_body(plan)
-        } else {
-            find_body(plan)
-        };
-        let (answered, answer) = server.post(path, &body).await;
-        assert_eq!(answered, status, "{path} {plan}: {answer}");
-        let seen = server.log.last_named(plan).expect("the driver was called");
-        assert!(seen.root_existed, "{path} {plan}: unpacked before the call");
-        assert_eq!(seen.files, ["meta/info.yaml", "scripts/Install.sh"]);
-        assert!(
-            !seen.root.exists(),
-            "{path} {plan}: {} is gone when the answer arrives",
-            seen.root.display()
-        );
-    }
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn the_files_are_gone_after_a_client_that_went_away_mid_call() {
-    let server = ResourceServer::start().await;
-    for (path, body) in [
-        (EXECUTE, execute_body("hold:1500")),
-        (FIND, find_body("hold:1500")),
-    ] {
-        let answer = server
-            .client
-            .post_within(path, &body, Duration::from_millis(300))
-            .await;
-        assert!(answer.is_err(), "{path}: the client gave up: {answer:?}");
-        let seen = server.log.last_named("hold:1500").expect("called");
-        assert!(seen.root_existed);
-        assert!(
-            gone(&seen.root).await,
-            "{path}: {} left behind",
-            seen.root.display()
-        );
-    }
-    // Cancelled with the connection, or run to its end: either way no execution without
-    // a request id is monitored, and the server goes on.
-    let rid = server.execute_id("complete_after:0").await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let events = server.app.envelopes().unwrap();
-    assert!(
-        events
-            .iter()
-            .any(|e| e.key.as_deref() == Some(rid.as_str())),
-        "{events:?}"
-    );
-    server.shutdown().await;
 }
 
 #[tokio::test]

@@ -94,6 +94,21 @@ impl Sandboxed {
             .count()
     }
 
+    /// The files the driver's last call found on disk (its last `resource-driver files`
+    /// line: `<root> <file>,<file>`).
+    fn last_files(&self) -> String {
+        let logs = self.replica.logs();
+        let line = logs
+            .iter()
+            .rev()
+            .find_map(|line| line.strip_prefix("resource-driver files "))
+            .unwrap_or_else(|| panic!("no call logged: {logs:?}"));
+        line.split_once(' ')
+            .map(|(_, files)| files)
+            .unwrap_or_default()
+            .to_string()
+    }
+
     async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         self.client.post(path, body).await.expect("an answer")
     }
@@ -219,13 +234,27 @@ async fn no_temporary_directory_is_left_behind_however_a_call_ends() {
 
     for (path, body, status) in [
         (EXECUTE, execute_body("error:InvalidRequest"), 400),
+        (EXECUTE, execute_body("error:Internal"), 500),
         (EXECUTE, execute_body("panic"), 500),
         (EXECUTE, execute_body("hold:5000"), 503),
+        (FIND, find_body("found"), 200),
+        (FIND, find_body("error:Temporary"), 503),
         (FIND, find_body("panic"), 500),
         (FIND, find_body("hold:5000"), 503),
     ] {
+        let calls = server.driver_calls();
         let (answered, answer) = server.post(path, &body).await;
         assert_eq!(answered, status, "{path}: {answer}");
+        assert_eq!(
+            server.driver_calls(),
+            calls + 1,
+            "{path}: the driver was called"
+        );
+        assert_eq!(
+            server.last_files(),
+            "meta/info.yaml,scripts/Install.sh",
+            "{path} answered {status}: the files were on disk during the call"
+        );
         server.assert_clean(&format!("{path} answered {status}"));
     }
 
@@ -243,15 +272,4 @@ async fn no_temporary_directory_is_left_behind_however_a_call_ends() {
             .assert_clean_soon(&format!("{path}: a client that went away"))
             .await;
     }
-
-    // A driver that keeps its files: there until it drops them, then gone.
-    let (status, _) = server.post(EXECUTE, &execute_body("keep:600")).await;
-    assert_eq!(status, 202);
-    assert!(
-        !server.contents().is_empty(),
-        "kept by the driver after the answer"
-    );
-    server
-        .assert_clean_soon("after the driver dropped its files")
-        .await;
 }
