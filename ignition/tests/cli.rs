@@ -31,9 +31,14 @@ fn new_creates_the_project_in_a_directory_named_after_it() {
     assert!(output.status.success(), "{}", stderr(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("Created openstack-driver (15 files"),
+        stdout.contains("Created openstack-driver (17 files"),
         "{stdout}"
     );
+    // Ignition from the clone this binary was built from: this repository.
+    assert!(stdout.contains("vendored from"), "{stdout}");
+    assert!(dir
+        .join("openstack-driver/vendor/ignition-rs/ignition/Cargo.toml")
+        .is_file());
     let config = fs::read_to_string(dir.join("openstack-driver/config.yml")).unwrap();
     assert!(
         config.contains("connection_address: localhost:9092"),
@@ -91,6 +96,15 @@ fn wrong_names_and_options_exit_with_code_2_and_say_why() {
             &["new", "cloud-driver", "--bogus"],
             "unknown option `--bogus`",
         ),
+        (
+            &["new", "cloud-driver", "--kind", "cloud"],
+            "--kind cloud: not a kind of driver (vim or resource)",
+        ),
+        (
+            &["new", "cloud-driver", "--from", "/"],
+            "not a clone of Ignition's repository",
+        ),
+        (&["vendor", "--dir", "."], "no Cargo.toml there"),
         (&["generate"], "unknown command `generate`"),
     ] {
         let output = ignition(args, &dir);
@@ -102,6 +116,24 @@ fn wrong_names_and_options_exit_with_code_2_and_say_why() {
         );
     }
     assert_eq!(fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+}
+
+#[test]
+fn vendor_upgrades_the_copy_in_a_generated_project() {
+    let dir = workdir("vendor");
+    let output = ignition(&["new", "script-driver", "--kind", "resource"], &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let project = dir.join("script-driver");
+    let lib = fs::read_to_string(project.join("src/lib.rs")).unwrap();
+    assert!(lib.contains("#[resource_driver]"), "{lib}");
+    let vendored = project.join("vendor/ignition-rs/ignition/src/lib.rs");
+    fs::remove_file(&vendored).unwrap();
+
+    let output = ignition(&["vendor"], &project);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Next: cargo test"), "{stdout}");
+    assert!(vendored.is_file(), "the copy is whole again");
 }
 
 #[test]

@@ -208,6 +208,14 @@ impl TlsProxy {
         }
     }
 
+    /// Ends TLS (with `ca`'s server certificate) on a free port of 127.0.0.1; forwards to
+    /// `upstream` (any TCP service: an HTTP server behind HTTPS, say).
+    pub fn in_front_of(upstream: SocketAddr, ca: &TestCa) -> Self {
+        Self {
+            relay: Relay::start(Self::listener(), upstream, ca.server_config()),
+        }
+    }
+
     /// `127.0.0.1:PORT` of the proxy: the `messaging.connection_address` over TLS.
     pub fn bootstrap(&self) -> String {
         format!("127.0.0.1:{}", self.relay.port)

@@ -1,7 +1,8 @@
 //! Support for the integration tests: a driver whose behaviour each test scripts
 //! ([`ScriptedDriver`]), a server started on 127.0.0.1 ([`TestServer`], an
 //! [`ignition::testing::TestApp`]) with the one raw JSON client of the tests
-//! ([`RawClient`]), a driver for the conformance run ([`stack_driver`]), the Kafka
+//! ([`RawClient`]), a driver for the conformance run ([`stack_driver`]), a resource
+//! driver whose executions the requests script ([`resource_driver`]), the Kafka
 //! harness ([`kafka`], shared with the bench), the processes the tests start
 //! ([`process`]) and the log lines a server writes ([`log_capture`]).
 
@@ -11,6 +12,7 @@ pub mod kafka;
 pub mod kafka_security;
 pub mod log_capture;
 pub mod process;
+pub mod resource_driver;
 pub mod scripted;
 pub mod server;
 pub mod stack_driver;

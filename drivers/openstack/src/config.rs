@@ -1,5 +1,6 @@
 //! The driver's own configuration: the `openstack:` section of the YAML file.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 ///   token_refresh_margin: 60s   # a Keystone token is fetched again this long before it expires
 ///   disable_rollback: true      # Heat's own default: a failed create keeps its stack
 ///   stack_timeout_mins: 60      # Heat's create timeout (unset: Heat's default)
+///   ca_file: /etc/ovd/ca.pem    # CA certificates (PEM) trusted besides the system's
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -31,6 +33,9 @@ pub struct OpenStackConfig {
     pub disable_rollback: bool,
     /// Heat's `timeout_mins` for every create (at least 1); unset: Heat's default.
     pub stack_timeout_mins: Option<u32>,
+    /// A PEM file of CA certificates trusted for `https://` endpoints besides the
+    /// system's roots (a cloud whose Keystone and Heat have a private CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for OpenStackConfig {
@@ -41,6 +46,7 @@ impl Default for OpenStackConfig {
             token_refresh_margin: Duration::from_secs(60),
             disable_rollback: true,
             stack_timeout_mins: None,
+            ca_file: None,
         }
     }
 }

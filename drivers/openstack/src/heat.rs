@@ -35,11 +35,25 @@ struct Session {
 
 impl HeatClient {
     /// A client with the `openstack:` section's timeouts.
+    /// `https://` endpoints are verified against the system's roots and the certificates
+    /// of `openstack.ca_file`.
     pub fn new(config: &OpenStackConfig) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
+        // reqwest's rustls takes the process's provider: aws-lc-rs, as the framework's
+        // own listener (already installed by it or by another client: that is fine).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
+            // Heat's redirects are followed by hand, on the endpoint's own origin (see
+            // `get_stack`); the keystone and heat calls are not redirected otherwise.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(path) = &config.ca_file {
+            for certificate in ca_certificates(path)? {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder
             .build()
             .map_err(|err| format!("cannot build the HTTP client: {err}"))?;
         Ok(Self {
@@ -149,16 +163,33 @@ impl HeatClient {
 
     /// `GET /stacks/{id or name}` (Heat redirects to `/stacks/{name}/{id}`): the stack,
     /// or `None` when Heat does not know it.
+    ///
+    /// Heat builds the redirect's `Location` from its own view of the request: behind a
+    /// TLS-terminating proxy that does not pass `X-Forwarded-Proto` it says `http://` for
+    /// an `https://` endpoint. So only its path is taken, on the endpoint's own scheme,
+    /// host and port.
     pub(crate) async fn get_stack(
         &self,
         target: &HeatTarget,
         id_or_name: &str,
     ) -> Result<Option<Stack>, HeatError> {
-        let response = self
+        let mut response = self
             .send(target, |http, heat| {
                 http.get(stack_url(heat, &[id_or_name]))
             })
             .await?;
+        if response.status().is_redirection() {
+            let path = redirect_path(&response).ok_or_else(|| {
+                HeatError::Temporary(format!(
+                    "deployment location '{}': Heat redirected the read of stack \
+                     '{id_or_name}' without a usable Location",
+                    target.location
+                ))
+            })?;
+            response = self
+                .send(target, |http, heat| http.get(on_origin_of(heat, &path)))
+                .await?;
+        }
         if response.status().as_u16() == 404 {
             return Ok(None);
         }
@@ -278,6 +309,29 @@ fn stack_url(heat: &str, segments: &[&str]) -> String {
     url
 }
 
+/// The path and query of a redirect's `Location` (absolute or relative).
+fn redirect_path(response: &reqwest::Response) -> Option<String> {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    let url = response.url().join(location).ok()?;
+    Some(match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    })
+}
+
+/// `path` (with its query) on the scheme, host and port of the endpoint `heat`.
+fn on_origin_of(heat: &str, path: &str) -> String {
+    match reqwest::Url::parse(heat) {
+        Ok(url) => format!("{}{path}", url.origin().ascii_serialization()),
+        // The endpoint was checked to be an http(s) URL; a request to it fails clearly.
+        Err(_) => format!("{heat}{path}"),
+    }
+}
+
 /// A success body as `T`; any other status as the error it means.
 async fn read<T: serde::de::DeserializeOwned>(
     target: &HeatTarget,
@@ -343,6 +397,21 @@ struct Found {
     stack: Stack,
 }
 
+/// The CA certificates of the PEM file `path` (`openstack.ca_file`).
+fn ca_certificates(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path)
+        .map_err(|err| format!("openstack.ca_file: cannot read '{}': {err}", path.display()))?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|err| format!("openstack.ca_file: '{}' is not PEM: {err}", path.display()))?;
+    if certificates.is_empty() {
+        return Err(format!(
+            "openstack.ca_file: '{}' holds no certificate",
+            path.display()
+        ));
+    }
+    Ok(certificates)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,5 +422,31 @@ mod tests {
             stack_url("http://h/v1/p", &["web.1", "a b/c"]),
             "http://h/v1/p/stacks/web.1/a%20b%2Fc"
         );
+    }
+
+    #[test]
+    fn a_redirect_is_followed_on_the_endpoint_s_own_origin() {
+        assert_eq!(
+            on_origin_of("https://heat:8004/v1/p", "/v1/p/stacks/web/1?x=y"),
+            "https://heat:8004/v1/p/stacks/web/1?x=y"
+        );
+        assert_eq!(
+            on_origin_of("http://10.0.0.1/heat-api/v1/p", "/heat-api/v1/p/stacks/a/b"),
+            "http://10.0.0.1/heat-api/v1/p/stacks/a/b"
+        );
+    }
+
+    #[test]
+    fn the_ca_file_must_hold_pem_certificates() {
+        let missing = ca_certificates(std::path::Path::new("/nonexistent/ca.pem")).unwrap_err();
+        assert!(
+            missing.starts_with("openstack.ca_file: cannot read '/nonexistent/ca.pem'"),
+            "{missing}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "no certificate here\n").unwrap();
+        let err = ca_certificates(&empty).unwrap_err();
+        assert!(err.contains("holds no certificate"), "{err}");
     }
 }

@@ -165,20 +165,19 @@ impl HeatTarget {
     }
 }
 
-/// `url` without its trailing `/`, if it is an `http://` URL: this build's HTTP client
-/// has no TLS, so an `https://` endpoint is a 400 at once rather than a poll retried
-/// forever.
+/// `url` without its trailing `/`, if it is an `http://` or `https://` URL (anything
+/// else is a 400 at once rather than a poll retried forever).
 fn http_url(
     location: &DeploymentLocation,
     property: &str,
     url: String,
 ) -> Result<String, HeatError> {
-    if url.starts_with("http://") {
+    if url.starts_with("http://") || url.starts_with("https://") {
         Ok(url.trim_end_matches('/').to_string())
     } else {
         Err(HeatError::BadRequest(format!(
-            "deployment location '{}': property '{property}' must be an http:// URL \
-             (this driver has no HTTPS client yet)",
+            "deployment location '{}': property '{property}' must be an http:// or \
+             https:// URL",
             location.name
         )))
     }
@@ -252,14 +251,19 @@ mod tests {
                 "deployment location 'dl': property 'os_auth_password' is missing".into()
             )
         );
+        let target = HeatTarget::of(&location(
+            json!({"os_auth_enabled": false, "os_heat_api": "https://h/v1/p/"}),
+        ))
+        .unwrap();
+        assert_eq!(target.heat_api.as_deref(), Some("https://h/v1/p"));
         let err = HeatTarget::of(&location(
-            json!({"os_auth_enabled": false, "os_heat_api": "https://h/v1/p"}),
+            json!({"os_auth_enabled": false, "os_heat_api": "ftp://h/v1/p"}),
         ))
         .err()
         .unwrap();
         assert!(
             err.to_string()
-                .contains("'os_heat_api' must be an http:// URL"),
+                .contains("'os_heat_api' must be an http:// or https:// URL"),
             "{err}"
         );
         let err = HeatTarget::of(&location(json!({"os_auth_enabled": false})))

@@ -407,3 +407,83 @@ async fn the_lifecycle_passes_against_heat() {
     report("Lifecycle (create → query → find → delete → find)", started);
     app.shutdown().await;
 }
+
+#[tokio::test]
+#[ignore = "needs OpenStack Heat"]
+async fn heat_over_https_is_trusted_through_the_ca_file_and_refused_without_it() {
+    use ignition_tests::kafka_security::{TestCa, TlsProxy};
+
+    let started = Instant::now();
+    // The local Heat behind a TLS proxy whose certificate a CA made here signed.
+    let plain = heat_api();
+    let rest = plain
+        .strip_prefix("http://")
+        .expect("an http:// OS_HEAT_API");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let upstream = tokio::net::lookup_host(authority)
+        .await
+        .expect("Heat's address")
+        .next()
+        .expect("one address");
+    let ca = TestCa::new("Heat test CA");
+    let proxy = TlsProxy::in_front_of(upstream, &ca);
+    let https_location = location_with(
+        "heat-https",
+        json!({"os_auth_enabled": false, "os_heat_api": format!("https://{}{path}", proxy.bootstrap())}),
+    );
+    let create = |id: &str| {
+        let mut request = create_request(&slow_template(0), "tls", id, json!({"greeting": "hi"}));
+        request.deployment_location = https_location.clone();
+        request
+    };
+
+    // Trusted through `openstack.ca_file`: the create completes, the delete too.
+    let trusting = start_with(OpenStackConfig {
+        ca_file: Some(ca.ca_pem().to_path_buf()),
+        ..OpenStackConfig::default()
+    })
+    .await;
+    let created = trusting
+        .create(create(&fresh_id()))
+        .await
+        .expect("create accepted");
+    let event = trusting
+        .wait_for_event(&created.request_id, TASK_WAIT)
+        .await
+        .expect("the create's event");
+    assert_eq!(event.status, TaskStatus::Complete, "{event:?}");
+    assert_eq!(event.outputs.expect("outputs")["greeting"], "hi");
+    let deleting = trusting
+        .delete(DeleteInfrastructureRequest {
+            infrastructure_id: created.infrastructure_id.clone(),
+            deployment_location: https_location.clone(),
+        })
+        .await
+        .expect("delete accepted");
+    let deleted = trusting
+        .wait_for_event(&deleting.request_id, TASK_WAIT)
+        .await
+        .expect("the delete's event");
+    assert_eq!(deleted.status, TaskStatus::Complete, "{deleted:?}");
+    trusting.shutdown().await;
+
+    // The system's roots only: the certificate is not trusted, a 400 naming the location.
+    let app = start().await;
+    let err = app
+        .create(create(&fresh_id()))
+        .await
+        .expect_err("an untrusted certificate");
+    let body = err.error_body().expect("the error JSON");
+    assert_eq!(body.status, 400, "{body:?}");
+    assert!(
+        body.localized_message
+            .contains("deployment location 'heat-https'")
+            && body.localized_message.contains("certificate"),
+        "{body:?}"
+    );
+    app.shutdown().await;
+    report(
+        "Heat over HTTPS: trusted via ca_file (create+delete), refused without",
+        started,
+    );
+}

@@ -12,6 +12,7 @@
 //! extraction layers (request and response are moved through every layer, which shows in
 //! the throughput of a no-op driver; see docs/BENCHMARKS.md).
 
+mod document;
 mod infrastructure;
 mod payload;
 mod resource;
@@ -87,7 +88,7 @@ fn parts<A: OpenApi + 'static>(
     docs: OpenApiService<A, ()>,
     routes: Option<(Route, &IgnitionConfig)>,
 ) -> ApiParts {
-    let (spec_json, spec_yaml) = (docs.spec(), docs.spec_yaml());
+    let document = document::Document::of(&docs);
     let routes = match routes {
         None => Route::new(),
         Some((routes, config)) => {
@@ -95,8 +96,8 @@ fn parts<A: OpenApi + 'static>(
             // URI, which costs throughput.
             let base = kind.path();
             let mut routes = routes
-                .at(format!("{base}/openapi.json"), docs.spec_endpoint())
-                .at(format!("{base}/openapi.yaml"), docs.spec_endpoint_yaml());
+                .at(format!("{base}/openapi.json"), document.json_endpoint())
+                .at(format!("{base}/openapi.yaml"), document.yaml_endpoint());
             if config.application.swagger_ui_enabled {
                 routes = routes.nest(format!("{base}/ui"), docs.swagger_ui());
             }
@@ -105,8 +106,8 @@ fn parts<A: OpenApi + 'static>(
     };
     ApiParts {
         routes,
-        spec_json,
-        spec_yaml,
+        spec_json: document.json,
+        spec_yaml: document.yaml,
     }
 }
 

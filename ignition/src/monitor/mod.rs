@@ -11,7 +11,7 @@
 //! | `IN_PROGRESS` | poll again after `job_queue.poll_interval` |
 //! | `COMPLETE` / `FAILED` | send the event; done once it is delivered (else poll again) |
 //! | an error with `retry` (`Temporary`, `UnreachableDeploymentLocation`) | poll again, backing off exponentially up to `job_queue.max_poll_interval` |
-//! | any other error | the kind's policy: an infrastructure task is forgotten; an execution ends with a FAILED event (`INTERNAL_ERROR`), unless the error is `RequestNotFound` (forgotten) |
+//! | any other error, or a panic of the poll | the kind's policy: an infrastructure task is forgotten; an execution ends with a FAILED event (`INTERNAL_ERROR`), unless the error is `RequestNotFound` (forgotten) |
 //! | a poll past `driver.timeouts.query` / `driver.call_timeout` | cancelled; counts as a temporary error |
 //! | `job_queue.task_timeout` passed since the request | a FAILED event (`INTERNAL_ERROR`), done |
 //!
@@ -21,8 +21,11 @@ mod job;
 mod poller;
 mod seal;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::FutureExt as _;
 
 pub(crate) use job::MonitoringJob;
 pub(crate) use poller::{OnPollError, Polled, ResourcePoller, TaskPoller, VimPoller};
@@ -221,7 +224,10 @@ impl Monitor {
             return self.deadline_passed(deadline, task).await;
         }
         task.polls += 1;
-        let poll = tokio::time::timeout(self.settings.poll_timeout, self.poller.poll(&task));
+        let poll = tokio::time::timeout(
+            self.settings.poll_timeout,
+            caught(self.poller.kind(), self.poller.poll(&task)),
+        );
         let (polled, timed_out) = match poll.await {
             Ok(polled) => (polled, false),
             Err(_) => {
@@ -330,6 +336,26 @@ impl Monitor {
     fn job(&self, task: MonitoringJob) -> Job {
         sealed(self.seal.as_deref(), task).into_job(self.poller.kind())
     }
+}
+
+/// `poll`, its panic an internal error of the driver (`<method> panicked: <message>`):
+/// the kind's error policy then applies, as to any other error that is not retried (a
+/// resource driver's execution ends FAILED, as Python 3.6 ended it on any exception of
+/// `get_lifecycle_execution`; a VIM driver's task is forgotten).
+async fn caught(
+    kind: ApiKind,
+    poll: BoxFuture<'static, Result<Polled, DriverError>>,
+) -> Result<Polled, DriverError> {
+    AssertUnwindSafe(poll)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            Err(DriverError::internal(format!(
+                "{} panicked: {}",
+                poll_method(kind),
+                crate::util::panic_message(panic.as_ref())
+            )))
+        })
 }
 
 /// The author's method a poll calls, for messages.

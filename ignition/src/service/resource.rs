@@ -1,11 +1,15 @@
 //! The ResourceDriverService (Python 3.x's): the driver files of each request unpacked
 //! before the driver is called, then the call; an execute has its execution watched.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures_util::FutureExt as _;
 
 use super::{Calls, ServiceError};
 use crate::driver::{FindReferenceCall, LifecycleExecuteCall, ResourceDriver};
-use crate::driver_files::{self, DriverFiles, DriverFilesLimits};
+use crate::driver_files::{self, DriverFiles, DriverFilesLimits, Removal};
 use crate::error::DriverError;
 use crate::models::{
     FindReferenceRequest, FindReferenceResponse, LifecycleExecuteResponse,
@@ -58,13 +62,10 @@ impl<D: ResourceDriver> ResourceDriverService<D> {
             associated_topology,
             deployment_location,
         };
-        let called = self
+        let call = self
             .calls
-            .call(Operation::Execute, self.driver.execute(call))
-            .await;
-        // The files are gone before the answer (at once if the driver kept them).
-        removal.settled().await;
-        let response = called?;
+            .call(Operation::Execute, self.driver.execute(call));
+        let response = then_removed(removal, call).await?;
         tracing::debug!(request_id = %response.request_id, location = %location.name, "execute accepted");
         self.calls
             .watch(None, &response.request_id, location)
@@ -90,12 +91,10 @@ impl<D: ResourceDriver> ResourceDriverService<D> {
             driver_files,
             deployment_location,
         };
-        let found = self
+        let call = self
             .calls
-            .call(Operation::FindReference, self.driver.find_reference(call))
-            .await;
-        removal.settled().await;
-        found
+            .call(Operation::FindReference, self.driver.find_reference(call));
+        then_removed(removal, call).await
     }
 
     /// The request's driver files in a private directory; a bad archive is a 400 naming
@@ -108,4 +107,14 @@ impl<D: ResourceDriver> ResourceDriverService<D> {
                 ServiceError::Driver(DriverError::from_api_error(err))
             })
     }
+}
+
+/// Runs the driver's `call`, then waits for the removal of its driver files, so that they
+/// are gone before the answer (at once if the driver kept them: they go when it drops
+/// them). A panicking call too: its files are dropped while it unwinds, and the panic goes
+/// on to the server (a 500) once they are removed.
+async fn then_removed<T>(removal: Removal, call: impl Future<Output = T>) -> T {
+    let called = AssertUnwindSafe(call).catch_unwind().await;
+    removal.settled().await;
+    called.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }

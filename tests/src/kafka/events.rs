@@ -36,6 +36,16 @@ impl Event {
         self.value["infrastructureId"].as_str().unwrap_or_default()
     }
 
+    /// The id of the task the event ends, which is also its key: the `infrastructureId` of
+    /// a task event, the `requestId` of a lifecycle execution event (which has no
+    /// infrastructure id).
+    pub fn task_id(&self) -> &str {
+        match self.value.get("infrastructureId") {
+            Some(_) => self.infrastructure_id(),
+            None => self.value["requestId"].as_str().unwrap_or_default(),
+        }
+    }
+
     /// Its record headers as `(name, value)` pairs, for comparing with a literal.
     pub fn header_pairs(&self) -> Vec<(&str, &str)> {
         self.headers
@@ -48,7 +58,8 @@ impl Event {
 /// What a collector saw for a set of expected tasks.
 #[derive(Debug, Default)]
 pub struct Tally {
-    /// Every event received for the expected ids, grouped by infrastructure id.
+    /// Every event received for the expected ids, grouped by task id
+    /// ([`Event::task_id`]).
     pub by_id: HashMap<String, Vec<Event>>,
     /// Events for ids that were not expected.
     pub unexpected: Vec<Event>,
@@ -201,9 +212,10 @@ impl EventCollector {
         events
     }
 
-    /// Collects events until every id in `expected` has one, or `within` passed; then
+    /// Collects events until every id in `expected` (infrastructure ids, or the request
+    /// ids of lifecycle executions: [`Event::task_id`]) has one, or `within` passed; then
     /// keeps listening for `linger` to catch duplicates. Checks every event is keyed by
-    /// its infrastructure id.
+    /// its task id.
     pub async fn wait_for(
         &mut self,
         expected: &HashSet<String>,
@@ -215,10 +227,10 @@ impl EventCollector {
         let add = |tally: &mut Tally, event: Event| {
             assert_eq!(
                 event.key.as_deref(),
-                Some(event.infrastructure_id()),
-                "every event is keyed by its infrastructure id: {event:?}"
+                Some(event.task_id()),
+                "every event is keyed by its infrastructure id (a lifecycle execution's: its request id): {event:?}"
             );
-            let id = event.infrastructure_id().to_string();
+            let id = event.task_id().to_string();
             if expected.contains(&id) {
                 tally.by_id.entry(id).or_default().push(event);
             } else {

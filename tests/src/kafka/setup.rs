@@ -10,11 +10,17 @@ use serde_json::{json, Value};
 use super::broker::Broker;
 use crate::clock_driver::random_suffix;
 
-/// Fresh names for one test: `events_<rand>`, `jobs_<rand>`, `group_<rand>`.
+/// Fresh names for one test: `events_<rand>`, `lifecycle_events_<rand>`, `jobs_<rand>`,
+/// `group_<rand>`.
 #[derive(Debug, Clone)]
 pub struct Names {
-    /// The task events topic.
+    /// The task events topic (`messaging.topics.infrastructure_task_events`: a VIM
+    /// driver's events).
     pub events: String,
+    /// The lifecycle execution events topic
+    /// (`messaging.topics.lifecycle_execution_events`: a resource driver's events); a
+    /// name of its own, so a test sees which topic a driver writes to.
+    pub lifecycle_events: String,
     /// The job-queue topic.
     pub jobs: String,
     /// The job queue's consumer group.
@@ -27,14 +33,16 @@ impl Names {
         let suffix = random_suffix(10);
         Self {
             events: format!("events_{suffix}"),
+            lifecycle_events: format!("lifecycle_events_{suffix}"),
             jobs: format!("jobs_{suffix}"),
             group: format!("group_{suffix}"),
         }
     }
 }
 
-/// The configuration of a driver on Kafka, for one test: fresh topic and group names,
-/// both topics auto-created. Change the fields, then [`Setup::yaml`], [`Setup::write`]
+/// The configuration of a driver on Kafka, for one test: fresh topic and group names, the
+/// job topic and the events topic of either kind auto-created (a driver creates those of
+/// its own kind only). Change the fields, then [`Setup::yaml`], [`Setup::write`]
 /// or [`Setup::app`].
 #[derive(Debug, Clone)]
 pub struct Setup {
@@ -44,7 +52,8 @@ pub struct Setup {
     pub names: Names,
     /// `messaging.topics.job_queue.num_partitions` (default 4).
     pub job_partitions: i32,
-    /// `messaging.topics.infrastructure_task_events.num_partitions` (default 1).
+    /// `messaging.topics.{infrastructure_task_events,lifecycle_execution_events}.num_partitions`
+    /// (default 1).
     pub event_partitions: i32,
     /// `messaging.topics.job_queue.config` (default `retention.ms: 60000`).
     pub job_topic_config: Value,
@@ -120,6 +129,11 @@ impl Setup {
                 "topics": {
                     "infrastructure_task_events": {
                         "name": self.names.events, "auto_create": true,
+                        "num_partitions": self.event_partitions, "replication_factor": 1,
+                        "config": {},
+                    },
+                    "lifecycle_execution_events": {
+                        "name": self.names.lifecycle_events, "auto_create": true,
                         "num_partitions": self.event_partitions, "replication_factor": 1,
                         "config": {},
                     },

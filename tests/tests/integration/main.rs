@@ -18,6 +18,7 @@ mod metrics;
 mod monitoring;
 mod openapi;
 mod python_config;
+mod resource;
 mod swagger;
 mod testing;
 mod tls;

@@ -1,17 +1,19 @@
-//! `ignition new`: renders the templates of `templates/new/` (embedded in the binary) and
-//! writes them into a new directory.
+//! `ignition new`: renders the templates of `templates/new/` (embedded in the binary),
+//! writes them into a new directory, and puts Ignition beside them (`source.rs`).
 //!
 //! A template is the file as it is generated, with `{{name}}` placeholders and, on lines
 //! of their own, `{{#flag}}` … `{{/flag}}` (kept when the flag is on) and `{{^flag}}` …
 //! `{{/flag}}` (kept when it is off). Nothing else is special, so a template reads like
-//! the file it becomes.
+//! the file it becomes. The templates both kinds of driver share are in `templates/new/`,
+//! those of one kind in `templates/new/vim/` and `templates/new/resource/`.
 
 use std::fmt;
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::names::Names;
+use crate::source::{io_error, IgnitionSource};
 
 /// The builder image of the generated Dockerfile: the Rust release this workspace is
 /// tested with (`rust-toolchain.toml`), on the Debian release of the runtime image
@@ -21,145 +23,149 @@ const RUST_IMAGE: &str = "rust:1.95-trixie";
 /// The default port of a generated driver (Ignition's own default).
 pub const DEFAULT_PORT: u16 = 7777;
 
-/// Each generated file: where it goes in the project, and its template.
-const TEMPLATES: &[(&str, &str)] = &[
+/// The API a generated driver serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// LM 1.x's Infrastructure API: a `#[vim_driver]`.
+    Vim,
+    /// LM 2.x/3.x's Resource Driver API: a `#[resource_driver]`.
+    Resource,
+}
+
+impl Kind {
+    /// The kind `--kind` names.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "vim" => Some(Self::Vim),
+            "resource" => Some(Self::Resource),
+            _ => None,
+        }
+    }
+}
+
+/// Which projects a template is part of.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// Every project.
+    All,
+    /// The projects of one kind.
+    Only(Kind),
+    /// The projects generated with `--kafka`.
+    Kafka,
+}
+
+/// Each generated file: where it goes in the project, which projects have it, and its
+/// template.
+const TEMPLATES: &[(&str, Part, &str)] = &[
     (
         "Cargo.toml",
+        Part::All,
         include_str!("../../../templates/new/Cargo.toml.tmpl"),
     ),
     (
         "src/lib.rs",
-        include_str!("../../../templates/new/src/lib.rs.tmpl"),
+        Part::Only(Kind::Vim),
+        include_str!("../../../templates/new/vim/src/lib.rs.tmpl"),
+    ),
+    (
+        "src/lib.rs",
+        Part::Only(Kind::Resource),
+        include_str!("../../../templates/new/resource/src/lib.rs.tmpl"),
     ),
     (
         "src/memory.rs",
-        include_str!("../../../templates/new/src/memory.rs.tmpl"),
+        Part::Only(Kind::Vim),
+        include_str!("../../../templates/new/vim/src/memory.rs.tmpl"),
+    ),
+    (
+        "src/memory.rs",
+        Part::Only(Kind::Resource),
+        include_str!("../../../templates/new/resource/src/memory.rs.tmpl"),
     ),
     (
         "src/main.rs",
+        Part::All,
         include_str!("../../../templates/new/src/main.rs.tmpl"),
     ),
     (
         "tests/lifecycle.rs",
-        include_str!("../../../templates/new/tests/lifecycle.rs.tmpl"),
+        Part::Only(Kind::Vim),
+        include_str!("../../../templates/new/vim/tests/lifecycle.rs.tmpl"),
+    ),
+    (
+        "tests/lifecycle.rs",
+        Part::Only(Kind::Resource),
+        include_str!("../../../templates/new/resource/tests/lifecycle.rs.tmpl"),
     ),
     (
         "tests/health_check.rs",
+        Part::All,
         include_str!("../../../templates/new/tests/health_check.rs.tmpl"),
     ),
     (
         "config.yml",
+        Part::All,
         include_str!("../../../templates/new/config.yml.tmpl"),
     ),
     (
         "README.md",
+        Part::All,
         include_str!("../../../templates/new/README.md.tmpl"),
     ),
     (
         "Dockerfile",
+        Part::All,
         include_str!("../../../templates/new/Dockerfile.tmpl"),
     ),
     (
         ".dockerignore",
+        Part::All,
         include_str!("../../../templates/new/dockerignore.tmpl"),
     ),
     (
         ".gitignore",
+        Part::All,
         include_str!("../../../templates/new/gitignore.tmpl"),
     ),
     (
         "deploy/deployment.yaml",
+        Part::All,
         include_str!("../../../templates/new/deploy/deployment.yaml.tmpl"),
     ),
     (
         "deploy/configmap.yaml",
+        Part::All,
         include_str!("../../../templates/new/deploy/configmap.yaml.tmpl"),
     ),
     (
         "deploy/service.yaml",
+        Part::All,
         include_str!("../../../templates/new/deploy/service.yaml.tmpl"),
     ),
     (
+        "deploy/pdb.yaml",
+        Part::Kafka,
+        include_str!("../../../templates/new/deploy/pdb.yaml.tmpl"),
+    ),
+    (
+        "deploy/secrets/kafka.yaml",
+        Part::Kafka,
+        include_str!("../../../templates/new/deploy/secrets/kafka.yaml.tmpl"),
+    ),
+    (
         "deploy/optional/hpa.yaml",
+        Part::All,
         include_str!("../../../templates/new/deploy/optional/hpa.yaml.tmpl"),
     ),
 ];
-
-/// Where the generated crate takes `ignition` from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IgnitionSource {
-    /// The published crate, at this version.
-    Version(String),
-    /// A local checkout: the directory of the `ignition` crate (absolute).
-    Path(PathBuf),
-}
-
-impl IgnitionSource {
-    /// The published version this binary belongs to.
-    pub fn published() -> Self {
-        Self::Version(env!("CARGO_PKG_VERSION").to_string())
-    }
-
-    /// A local checkout, given as the `ignition` crate's directory or the workspace's:
-    /// the crate's absolute directory.
-    pub fn local(dir: &Path) -> Result<Self, NewError> {
-        let not_found = || {
-            NewError::Usage(format!(
-                "--path {}: no `ignition` crate there (a directory with the Cargo.toml of \
-                 package `ignition`, or a workspace holding one in `ignition/`)",
-                dir.display()
-            ))
-        };
-        let crate_dir = [dir.to_path_buf(), dir.join("ignition")]
-            .into_iter()
-            .find(|candidate| is_ignition_crate(&candidate.join("Cargo.toml")))
-            .ok_or_else(not_found)?;
-        let absolute = crate_dir.canonicalize().map_err(|_| not_found())?;
-        if absolute.to_str().is_none() {
-            return Err(NewError::Usage(format!(
-                "--path {}: the path is not valid UTF-8",
-                dir.display()
-            )));
-        }
-        Ok(Self::Path(absolute))
-    }
-
-    /// The dependency as `Cargo.toml` writes it, with these extra keys.
-    fn toml(&self, extra: &str) -> String {
-        let (key, value) = match self {
-            Self::Version(version) => ("version", version.clone()),
-            Self::Path(path) => ("path", path.to_str().unwrap_or_default().to_string()),
-        };
-        let value = value.replace('\\', "\\\\").replace('"', "\\\"");
-        format!("{{ {key} = \"{value}\"{extra} }}")
-    }
-}
-
-/// Whether `manifest` is the Cargo.toml of package `ignition`.
-fn is_ignition_crate(manifest: &Path) -> bool {
-    let Ok(text) = fs::read_to_string(manifest) else {
-        return false;
-    };
-    let mut in_package = false;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-        } else if in_package {
-            if let Some((key, value)) = line.split_once('=') {
-                if key.trim() == "name" {
-                    return value.trim() == "\"ignition\"";
-                }
-            }
-        }
-    }
-    false
-}
 
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The project's names.
     pub names: Names,
+    /// The API the driver serves.
+    pub kind: Kind,
     /// `application.port`.
     pub port: u16,
     /// Whether to add the `messaging:` section (Kafka) and what goes with it.
@@ -170,20 +176,22 @@ pub struct Options {
     pub dir: PathBuf,
 }
 
-/// Why `ignition new` failed.
+/// Why a command failed.
 #[derive(Debug)]
 pub enum NewError {
     /// A wrong argument (exit code 2).
     Usage(String),
     /// The target directory exists already (exit code 2).
     Exists(PathBuf),
-    /// Writing failed (exit code 1); what was written is removed.
+    /// Writing failed (exit code 1); what `ignition new` wrote is removed.
     Io {
         /// The file or directory being written.
         path: PathBuf,
         /// Why.
         source: io::Error,
     },
+    /// A tool the command runs (git, tar) failed or is missing (exit code 1).
+    Tool(String),
 }
 
 impl NewError {
@@ -191,7 +199,7 @@ impl NewError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) | Self::Exists(_) => 2,
-            Self::Io { .. } => 1,
+            Self::Io { .. } | Self::Tool(_) => 1,
         }
     }
 }
@@ -199,7 +207,7 @@ impl NewError {
 impl fmt::Display for NewError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Usage(message) => f.write_str(message),
+            Self::Usage(message) | Self::Tool(message) => f.write_str(message),
             Self::Exists(dir) => write!(
                 f,
                 "{} exists already; ignition new writes only into a new directory (choose \
@@ -218,9 +226,27 @@ pub fn render_all(options: &Options) -> Vec<(&'static str, String)> {
     let names = &options.names;
     let port = options.port.to_string();
     let job_topic = names.app_name.replace(' ', "_");
-    let health_url = format!("http://127.0.0.1:{port}/management/health");
-    let ignition_dep = options.ignition.toml("");
-    let ignition_dev_dep = options.ignition.toml(", features = [\"testing\"]");
+    let health_url = format!("http://127.0.0.1:{port}/management/health/liveness");
+    let crate_path = options.ignition.crate_path();
+    let crate_path = crate_path.replace('\\', "\\\\").replace('"', "\\\"");
+    let ignition_dep = format!("{{ path = \"{crate_path}\" }}");
+    let ignition_dev_dep = format!("{{ path = \"{crate_path}\", features = [\"testing\"] }}");
+    let (kind_title, api_path, event, events_topic, events_topic_name) = match options.kind {
+        Kind::Vim => (
+            "VIM driver",
+            "/api/infrastructure",
+            "task event",
+            "infrastructure_task_events",
+            "lm_vim_infrastructure_task_events",
+        ),
+        Kind::Resource => (
+            "resource driver",
+            "/api/driver",
+            "execution event",
+            "lifecycle_execution_events",
+            "lm_vnfc_lifecycle_execution_events",
+        ),
+    };
     let vars: &[(&str, &str)] = &[
         ("crate_name", &names.crate_name),
         ("snake", &names.snake),
@@ -234,25 +260,42 @@ pub fn render_all(options: &Options) -> Vec<(&'static str, String)> {
         ("rust_image", RUST_IMAGE),
         ("ignition_dep", &ignition_dep),
         ("ignition_dev_dep", &ignition_dev_dep),
+        ("kind_title", kind_title),
+        ("api_path", api_path),
+        ("event", event),
+        ("events_topic", events_topic),
+        ("events_topic_name", events_topic_name),
     ];
     let flags: &[(&str, bool)] = &[
         ("kafka", options.kafka),
         ("local", matches!(options.ignition, IgnitionSource::Path(_))),
+        ("vim", options.kind == Kind::Vim),
+        ("resource", options.kind == Kind::Resource),
     ];
     TEMPLATES
         .iter()
-        .map(|(path, template)| (*path, render(path, template, vars, flags)))
+        .filter(|(_, part, _)| match part {
+            Part::All => true,
+            Part::Only(kind) => *kind == options.kind,
+            Part::Kafka => options.kafka,
+        })
+        .map(|(path, _, template)| (*path, render(path, template, vars, flags)))
         .collect()
 }
 
-/// Creates `options.dir` and writes the project into it: the files written, in order.
+/// What `ignition new` did: the files it rendered, and where Ignition came from.
+#[derive(Debug)]
+pub struct Generated {
+    /// The rendered files, in order.
+    pub written: Vec<PathBuf>,
+    /// Where Ignition came from (`Ignition 0123abcd vendored from ...`).
+    pub ignition: String,
+}
+
+/// Creates `options.dir`, writes the project into it and puts Ignition beside it.
 /// Refuses a directory that exists; on a failure removes what it wrote.
-pub fn generate(options: &Options) -> Result<Vec<PathBuf>, NewError> {
+pub fn generate(options: &Options) -> Result<Generated, NewError> {
     let dir = &options.dir;
-    let io_error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| NewError::Io { path, source }
-    };
     if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(io_error(parent))?;
     }
@@ -265,7 +308,7 @@ pub fn generate(options: &Options) -> Result<Vec<PathBuf>, NewError> {
         }
         Err(error) => return Err(io_error(dir)(error)),
     }
-    let write_all = || -> Result<Vec<PathBuf>, NewError> {
+    let write_all = || -> Result<Generated, NewError> {
         let mut written = Vec::new();
         for (path, contents) in render_all(options) {
             let path = dir.join(path);
@@ -275,7 +318,8 @@ pub fn generate(options: &Options) -> Result<Vec<PathBuf>, NewError> {
             fs::write(&path, contents).map_err(io_error(&path))?;
             written.push(path);
         }
-        Ok(written)
+        let ignition = options.ignition.install(dir)?;
+        Ok(Generated { written, ignition })
     };
     write_all().inspect_err(|_| {
         let _ = fs::remove_dir_all(dir);

@@ -11,6 +11,7 @@ mod metrics;
 mod outage;
 mod probes;
 mod replicas;
+mod resource;
 mod sealed;
 mod security;
 mod spool;
