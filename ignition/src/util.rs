@@ -12,14 +12,16 @@ pub(crate) fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// A random (version 4) UUID, lower-case and hyphenated: a generated transaction id, a
-/// test's resource id. Its bits come from `fastrand` (no system call per id: a request
-/// without a transaction id gets one).
+/// A random (version 4) UUID, lower-case and hyphenated: a test's resource id (the
+/// request path writes its transaction ids with [`random_uuid_in`]).
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn random_uuid() -> String {
     random_uuid_in(&mut [0; uuid::fmt::Hyphenated::LENGTH]).to_string()
 }
 
-/// [`random_uuid`] written into `buffer` (no allocation), for the request path.
+/// A random (version 4) UUID, lower-case and hyphenated, written into `buffer` (no
+/// allocation): a generated transaction id. Its bits come from `fastrand` (no system
+/// call per id: a request without a transaction id gets one).
 pub(crate) fn random_uuid_in(buffer: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
     let bytes = fastrand::u128(..).to_le_bytes();
     uuid::Builder::from_random_bytes(bytes)
