@@ -24,19 +24,42 @@ async fn query(app: &TestApp, created: &CreateInfrastructureResponse) -> Infrast
     .expect("query answered")
 }
 
+/// The event of the task `request_id` names (its create or delete).
+async fn event_of(app: &TestApp, request_id: &str) -> InfrastructureTask {
+    app.wait_for_event(request_id, TASK_WAIT)
+        .await
+        .expect("the task's event")
+}
+
+/// The reason of a task that failed with `INFRASTRUCTURE_ERROR` (what Heat said).
+fn infrastructure_error(event: InfrastructureTask) -> String {
+    assert_eq!(event.status, TaskStatus::Failed, "{event:?}");
+    let details = event.failure_details.expect("failure details");
+    assert_eq!(details.failure_code, FailureCode::InfrastructureError);
+    details.description.unwrap_or_default()
+}
+
+/// Deletes the stack at the local Heat; its delete's event.
 async fn delete_and_wait(app: &TestApp, infrastructure_id: &str) -> InfrastructureTask {
+    delete_at_and_wait(app, infrastructure_id, location()).await
+}
+
+/// Deletes the stack at `deployment_location`; its delete's event.
+async fn delete_at_and_wait(
+    app: &TestApp,
+    infrastructure_id: &str,
+    deployment_location: DeploymentLocation,
+) -> InfrastructureTask {
     let deleting = app
         .delete(DeleteInfrastructureRequest {
             infrastructure_id: infrastructure_id.into(),
-            deployment_location: location(),
+            deployment_location,
         })
         .await
         .expect("delete accepted");
     assert_eq!(deleting.infrastructure_id, infrastructure_id);
     assert_eq!(deleting.request_id, format!("Del-{infrastructure_id}"));
-    app.wait_for_event(&deleting.request_id, TASK_WAIT)
-        .await
-        .expect("the delete's event")
+    event_of(app, &deleting.request_id).await
 }
 
 async fn find(app: &TestApp, instance_name: &str) -> FindInfrastructureResponse {
@@ -70,10 +93,7 @@ async fn create_is_in_progress_then_complete_with_the_stack_outputs() {
     let now = query(&app, &created).await;
     assert_eq!(now.status, TaskStatus::InProgress, "{now:?}");
 
-    let event = app
-        .wait_for_event(&created.request_id, TASK_WAIT)
-        .await
-        .expect("the create's event");
+    let event = event_of(&app, &created.request_id).await;
     assert_eq!(event.status, TaskStatus::Complete, "{event:?}");
     assert_eq!(event.infrastructure_id, created.infrastructure_id);
     let outputs = event.outputs.expect("outputs");
@@ -99,14 +119,7 @@ async fn a_failing_resource_fails_the_task_with_heats_reason() {
     let started = Instant::now();
     let request = create_request(FAILING_TEMPLATE, "broken", &fresh_id(), json!({}));
     let created = app.create(request).await.expect("create accepted");
-    let event = app
-        .wait_for_event(&created.request_id, TASK_WAIT)
-        .await
-        .expect("the create's event");
-    assert_eq!(event.status, TaskStatus::Failed, "{event:?}");
-    let details = event.failure_details.expect("failure details");
-    assert_eq!(details.failure_code, FailureCode::InfrastructureError);
-    let reason = details.description.unwrap_or_default();
+    let reason = infrastructure_error(event_of(&app, &created.request_id).await);
     assert!(
         reason.contains("Resource CREATE failed") && reason.contains("broken"),
         "Heat's reason: {reason}"
@@ -127,14 +140,7 @@ async fn a_create_rolled_back_fails_with_heats_reason() {
     let started = Instant::now();
     let request = create_request(FAILING_TEMPLATE, "rolled", &fresh_id(), json!({}));
     let created = app.create(request).await.expect("create accepted");
-    let event = app
-        .wait_for_event(&created.request_id, TASK_WAIT)
-        .await
-        .expect("the create's event");
-    assert_eq!(event.status, TaskStatus::Failed, "{event:?}");
-    let details = event.failure_details.expect("failure details");
-    assert_eq!(details.failure_code, FailureCode::InfrastructureError);
-    let reason = details.description.unwrap_or_default();
+    let reason = infrastructure_error(event_of(&app, &created.request_id).await);
     assert!(reason.contains("broken"), "Heat's reason: {reason}");
     // The rollback goes on after the event; the task stays FAILED, with the resource's
     // failure (not the stack's own "Stack ROLLBACK completed"), until Heat has rolled back.
@@ -320,9 +326,7 @@ async fn find_by_instance_name_gives_the_outputs_or_nothing() {
         ))
         .await
         .expect("create accepted");
-    app.wait_for_event(&created.request_id, TASK_WAIT)
-        .await
-        .expect("created");
+    event_of(&app, &created.request_id).await;
 
     let started = Instant::now();
     let found = find(&app, &format!("findme.{id}")).await;
@@ -447,23 +451,15 @@ async fn heat_over_https_is_trusted_through_the_ca_file_and_refused_without_it()
         .create(create(&fresh_id()))
         .await
         .expect("create accepted");
-    let event = trusting
-        .wait_for_event(&created.request_id, TASK_WAIT)
-        .await
-        .expect("the create's event");
+    let event = event_of(&trusting, &created.request_id).await;
     assert_eq!(event.status, TaskStatus::Complete, "{event:?}");
     assert_eq!(event.outputs.expect("outputs")["greeting"], "hi");
-    let deleting = trusting
-        .delete(DeleteInfrastructureRequest {
-            infrastructure_id: created.infrastructure_id.clone(),
-            deployment_location: https_location.clone(),
-        })
-        .await
-        .expect("delete accepted");
-    let deleted = trusting
-        .wait_for_event(&deleting.request_id, TASK_WAIT)
-        .await
-        .expect("the delete's event");
+    let deleted = delete_at_and_wait(
+        &trusting,
+        &created.infrastructure_id,
+        https_location.clone(),
+    )
+    .await;
     assert_eq!(deleted.status, TaskStatus::Complete, "{deleted:?}");
     trusting.shutdown().await;
 

@@ -222,6 +222,14 @@ async fn create_runs_to_complete_with_outputs_and_delete_removes_the_stack() {
     app.shutdown().await;
 }
 
+/// The reason of an execution that failed with `INFRASTRUCTURE_ERROR` (what Heat said).
+fn infrastructure_error(execution: &LifecycleExecution) -> String {
+    assert_eq!(execution.status, TaskStatus::Failed, "{execution:?}");
+    let details = execution.failure_details.as_ref().expect("failure details");
+    assert_eq!(details.failure_code, FailureCode::InfrastructureError);
+    details.description.clone().unwrap_or_default()
+}
+
 #[tokio::test]
 #[ignore = "needs OpenStack Heat"]
 async fn a_failing_resource_fails_the_execution_with_heats_reason() {
@@ -235,10 +243,7 @@ async fn a_failing_resource_fails_the_execution_with_heats_reason() {
         json!({}),
     );
     let (accepted, execution) = run(&app, create).await;
-    assert_eq!(execution.status, TaskStatus::Failed, "{execution:?}");
-    let details = execution.failure_details.expect("failure details");
-    assert_eq!(details.failure_code, FailureCode::InfrastructureError);
-    let reason = details.description.unwrap_or_default();
+    let reason = infrastructure_error(&execution);
     assert!(
         reason.contains("Resource CREATE failed") && reason.contains("broken"),
         "Heat's reason: {reason}"
@@ -268,10 +273,7 @@ async fn a_create_rolled_back_fails_with_the_resources_reason() {
         json!({}),
     );
     let (accepted, execution) = run(&app, create).await;
-    assert_eq!(execution.status, TaskStatus::Failed, "{execution:?}");
-    let details = execution.failure_details.expect("failure details");
-    assert_eq!(details.failure_code, FailureCode::InfrastructureError);
-    let reason = details.description.unwrap_or_default();
+    let reason = infrastructure_error(&execution);
     // The resource's failure, not the stack's own "Stack ROLLBACK started".
     assert!(
         reason.contains("broken") && !reason.contains("ROLLBACK"),
