@@ -18,6 +18,7 @@ use tokio_util::either::Either;
 use crate::config::{ApplicationProperties, IgnitionConfig};
 use crate::management::Vitals;
 use crate::metrics::Recorder;
+use crate::operations::Operation;
 use crate::response::ErrorBody;
 use crate::tls::{self, CertFiles, TlsError};
 use crate::tracectx::{self, TraceCtx};
@@ -195,11 +196,14 @@ impl<E: Endpoint> Endpoint for Guarded<E> {
     async fn call(&self, request: Request) -> poem::Result<Response> {
         // An operation is served in its trace context (X-Tracectx-* headers), which it
         // answers with its transaction id.
-        if !is_operation(request.uri().path()) {
-            return self.serve(request).await;
-        }
+        let Some(operation) = Operation::from_path(request.uri().path()) else {
+            let uri = request.uri().clone();
+            return self.serve(request, uri.path()).await;
+        };
+        // The operation's path, not a copy of the request's, for the log line.
+        let path = operation.path().unwrap_or_default();
         let (ctx, transaction_id) = TraceCtx::with_response_header(request.headers());
-        let mut response = tracectx::run(ctx, self.serve(request)).await?;
+        let mut response = tracectx::run(ctx, self.serve(request, path)).await?;
         if let Some(transaction_id) = transaction_id {
             response
                 .headers_mut()
@@ -211,9 +215,8 @@ impl<E: Endpoint> Endpoint for Guarded<E> {
 
 impl<E: Endpoint> Guarded<E> {
     /// Serves the request: panics caught, errors as the contract's JSON, the log line.
-    async fn serve(&self, request: Request) -> poem::Result<Response> {
-        // Cheap copies (no allocation), for the log line.
-        let (method, uri) = (request.method().clone(), request.uri().clone());
+    async fn serve(&self, request: Request, path: &str) -> poem::Result<Response> {
+        let method = request.method().clone();
         let started = Instant::now();
         // Boxed: the route's future is large (about 2 KiB), and poem moves the whole
         // endpoint's future into a box of its own for every request: inline, it would be
@@ -233,11 +236,11 @@ impl<E: Endpoint> Guarded<E> {
             );
         }
         let status = response.status();
-        let elapsed = started.elapsed();
+        // `elapsed` is only measured for a line that is written.
         if status.is_server_error() {
-            tracing::warn!(%method, path = uri.path(), status = status.as_u16(), ?elapsed, "request failed");
+            tracing::warn!(%method, path, status = status.as_u16(), elapsed = ?started.elapsed(), "request failed");
         } else {
-            tracing::debug!(%method, path = uri.path(), status = status.as_u16(), ?elapsed, "request");
+            tracing::debug!(%method, path, status = status.as_u16(), elapsed = ?started.elapsed(), "request");
         }
         Ok(response)
     }
@@ -245,8 +248,9 @@ impl<E: Endpoint> Guarded<E> {
 
 /// Whether `path` is one of the operations of an API (the requests served in a trace
 /// context).
+#[cfg(test)]
 fn is_operation(path: &str) -> bool {
-    crate::operations::Operation::from_path(path).is_some()
+    Operation::from_path(path).is_some()
 }
 
 fn panic_response(payload: Box<dyn Any + Send + 'static>) -> poem::Response {

@@ -1,8 +1,11 @@
 //! Small helpers every layer uses, written once.
 
 use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch (0 for a clock before 1970): the time stamps that
 /// travel in jobs and spool records, so that they mean the same on every replica.
@@ -10,6 +13,56 @@ pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// [`within`]'s future did not finish within its limit (it was dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimedOut;
+
+/// `future`'s output if it finishes within `limit` of now, else [`TimedOut`] (and the
+/// future is dropped, so cancelled): `tokio::time::timeout`, with the timer armed only
+/// when the future does not finish at its first poll. A timer costs a runtime-handle
+/// lookup and the timer wheel's lock, on every request; most driver calls that finish at
+/// once (a cached answer, a refusal) never need one.
+pub(crate) fn within<F: Future>(limit: Duration, future: F) -> Within<F> {
+    Within {
+        future,
+        // Too far to count: no limit (as `tokio::time::timeout` saturates).
+        deadline: tokio::time::Instant::now().checked_add(limit),
+        timer: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`within`].
+    pub(crate) struct Within<F> {
+        #[pin]
+        future: F,
+        deadline: Option<tokio::time::Instant>,
+        #[pin]
+        timer: Option<tokio::time::Sleep>,
+    }
+}
+
+impl<F: Future> Future for Within<F> {
+    type Output = Result<F::Output, TimedOut>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        let Some(deadline) = *this.deadline else {
+            return Poll::Pending;
+        };
+        if this.timer.is_none() {
+            this.timer.set(Some(tokio::time::sleep_until(deadline)));
+        }
+        match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Err(TimedOut)),
+            _ => Poll::Pending,
+        }
+    }
 }
 
 /// A random (version 4) UUID, lower-case and hyphenated: a test's resource id (the
@@ -77,6 +130,22 @@ impl<T: ?Sized> RwLocked<T> for RwLock<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn within_answers_at_once_in_time_and_times_out_past_its_limit() {
+        let limit = Duration::from_secs(5);
+        assert_eq!(within(limit, async { 1 }).await, Ok(1));
+        let late = async {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            2
+        };
+        assert_eq!(within(limit, late).await, Ok(2));
+        let started = tokio::time::Instant::now();
+        let never = std::future::pending::<()>();
+        assert_eq!(within(limit, never).await, Err(TimedOut));
+        assert_eq!(started.elapsed(), limit);
+        assert_eq!(within(Duration::MAX, async { 3 }).await, Ok(3));
+    }
 
     #[test]
     fn a_panic_message_is_read_from_either_payload() {

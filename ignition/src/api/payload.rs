@@ -146,7 +146,7 @@ async fn read_limited(request: &Request, body: poem::Body, limit: BodyLimit) -> 
         }
         Ok(read)
     };
-    match tokio::time::timeout(timeout, read).await {
+    match crate::util::within(timeout, read).await {
         Ok(read) => read,
         Err(_) => {
             tracing::debug!(path = %request.uri().path(), received, ?timeout, "request body too slow; answered 408");

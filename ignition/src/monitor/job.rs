@@ -85,7 +85,7 @@ impl MonitoringJob {
     pub(crate) fn into_job(self, kind: ApiKind) -> Job {
         let key = Some(self.key().to_string());
         // Strings, numbers and string-keyed maps only: serialising cannot fail.
-        Job::new(kind.job_type(), key, &self).expect("a MonitoringJob serialises to JSON")
+        Job::new_kept(kind.job_type(), key, self).expect("a MonitoringJob serialises to JSON")
     }
 }
 
@@ -103,6 +103,16 @@ mod tests {
         assert_eq!(message.job_type, "LifecycleExecutionMonitoring");
         assert_eq!(message.key.as_deref(), Some("r-1"));
         assert_eq!(message.data::<MonitoringJob>().unwrap(), job);
+        let mut kept = message.clone();
+        assert_eq!(kept.take_data::<MonitoringJob>().unwrap(), job, "as kept");
+        assert_eq!(
+            kept.take_data::<MonitoringJob>().unwrap(),
+            job,
+            "parsed again"
+        );
+        // What went through JSON (Kafka, the spool) has only its data to parse.
+        let mut sent: Job = serde_json::from_slice(&serde_json::to_vec(&message).unwrap()).unwrap();
+        assert_eq!(sent.take_data::<MonitoringJob>().unwrap(), job, "as sent");
     }
 
     #[test]

@@ -187,7 +187,8 @@ impl JobHandler for MonitoringHandler {
         let monitor = self.monitor.clone();
         let observer = self.observer.clone();
         Box::pin(async move {
-            let task: MonitoringJob = match job.data() {
+            let mut job = job;
+            let task: MonitoringJob = match job.take_data() {
                 Ok(task) => task,
                 Err(err) => {
                     tracing::error!(job_type = %job.job_type, error = %err, "malformed monitoring job skipped");
@@ -224,7 +225,7 @@ impl Monitor {
             return self.deadline_passed(deadline, task).await;
         }
         task.polls += 1;
-        let poll = tokio::time::timeout(
+        let poll = crate::util::within(
             self.settings.poll_timeout,
             caught(self.poller.kind(), self.poller.poll(&task)),
         );

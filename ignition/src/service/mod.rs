@@ -73,7 +73,7 @@ impl Calls {
         call: impl Future<Output = Result<T, DriverError>>,
     ) -> Result<T, ServiceError> {
         let timeout = self.limits.timeout_of(operation.name());
-        match tokio::time::timeout(timeout, call).await {
+        match crate::util::within(timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) => Err(driver_error(operation, err)),
             Err(_) => {
