@@ -14,6 +14,11 @@ const BEGIN: &[u8] = b"-----BEGIN";
 const END: &[u8] = b"-----END";
 const DASHES: &[u8] = b"-----";
 const PRIVATE_KEY: &[u8] = b"PRIVATE KEY";
+/// The search for [`BEGIN`] that every line goes through, built once (building one per
+/// line cost more than the search).
+static BEGIN_FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(BEGIN));
+
 /// Longest label read between `-----BEGIN` and `-----` (`ENCRYPTED PRIVATE KEY` is 21).
 const MAX_LABEL: usize = 64;
 
@@ -22,7 +27,7 @@ const MAX_LABEL: usize = 64;
 /// replaced, or `None` when there is none (the common case: one substring search).
 /// A BEGIN without its END is left alone, as are other blocks (certificates).
 pub(crate) fn redact(line: &[u8]) -> Option<Vec<u8>> {
-    let mut at = memmem::find(line, BEGIN)?;
+    let mut at = BEGIN_FINDER.find(line)?;
     let mut out: Option<Vec<u8>> = None;
     let mut copied = 0;
     loop {
