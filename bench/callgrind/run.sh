@@ -39,10 +39,11 @@ done
 path=/api/infrastructure/$op
 # Warm up uncounted, then count n requests from 16 connections.
 python3 "$root/bench/callgrind/load.py" "$port" "$path" 200 4
-callgrind_control -i on "$pid" >/dev/null
+callgrind_control -i on "$pid" >/dev/null 2>&1
 python3 "$root/bench/callgrind/load.py" "$port" "$path" "$n" 16
-callgrind_control -i off "$pid" >/dev/null
-callgrind_control -d "$pid" >/dev/null
+callgrind_control -i off "$pid" >/dev/null 2>&1
+callgrind_control -d "$pid" >/dev/null 2>&1
 kill "$pid"; wait "$pid" 2>/dev/null || true
-total=$(callgrind_annotate "$out/$name.out.1" 2>/dev/null | grep -m1 'PROGRAM TOTALS' | awk '{print $1}' | tr -d ,)
+total=$( (callgrind_annotate "$out/$name.out.1" 2>/dev/null || true) \
+  | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
 echo "$name: $total instructions for $n requests, $(( total / n )) per request ($out/$name.out.1)"

@@ -3,8 +3,11 @@
 //! the contract's JSON, request logs, the trace context of the operations).
 
 use std::any::Any;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures_util::FutureExt;
@@ -14,8 +17,9 @@ use poem::listener::{Acceptor, TcpAcceptor};
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, IntoResponse, Request, Response, Route};
 use tokio_util::either::Either;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use crate::config::{ApplicationProperties, IgnitionConfig};
+use crate::config::ApplicationProperties;
 use crate::management::Vitals;
 use crate::metrics::Recorder;
 use crate::operations::Operation;
@@ -171,24 +175,79 @@ fn listen(address: SocketAddr) -> Result<std::net::TcpListener, ListenError> {
 /// (with `metrics`, when recorded), and around them panic catching, error conversion and
 /// request logs. Not boxed: the server boxes each request's future once more itself, and
 /// every box is an allocation and a copy of the request.
+///
+/// A request still in flight when `hard_stop` is cancelled (`application.shutdown_timeout`
+/// after the stop) is dropped, so cancelled, and answered 503 with its connection closed.
 pub(crate) fn endpoint(
     routes: Route,
     vitals: Vitals,
     metrics: &Recorder,
-    _config: &IgnitionConfig,
+    hard_stop: CancellationToken,
 ) -> impl Endpoint<Output = Response> + 'static {
-    Guarded(crate::management::routes(
-        routes,
-        vitals,
-        metrics.metrics().cloned(),
-    ))
+    Guarded {
+        inner: crate::management::routes(routes, vitals, metrics.metrics().cloned()),
+        hard_stop,
+    }
 }
 
 /// The one layer around every route: a panic becomes a 500 and every error the contract's
-/// JSON; an operation is served in its trace context (see `tracectx`). One layer instead
-/// of poem's `CatchPanic` + `around`: each layer moves the request and the response, which
-/// shows in throughput.
-struct Guarded<E>(E);
+/// JSON; an operation is served in its trace context (see `tracectx`); a request is cut
+/// at the shutdown's deadline. One layer instead of poem's `CatchPanic` + `around`: each
+/// layer moves the request and the response, which shows in throughput.
+///
+/// The shutdown's deadline is kept here rather than by poem (its own timeout watches it
+/// on every wake of every connection, a tenth of the framework's own CPU on a find); a
+/// request that finishes at its first poll never looks at it.
+struct Guarded<E> {
+    inner: E,
+    hard_stop: CancellationToken,
+}
+
+/// `future`'s output, or `None` when `token` is cancelled first. The token is only
+/// looked at once the future is pending (see [`Guarded`]).
+fn until_cancelled<'a, F: Future>(
+    token: &'a CancellationToken,
+    future: F,
+) -> UntilCancelled<'a, F> {
+    UntilCancelled {
+        future,
+        token,
+        cancelled: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`until_cancelled`].
+    struct UntilCancelled<'a, F> {
+        #[pin]
+        future: F,
+        token: &'a CancellationToken,
+        #[pin]
+        cancelled: Option<WaitForCancellationFuture<'a>>,
+    }
+}
+
+impl<F: Future> Future for UntilCancelled<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        if this.cancelled.is_none() {
+            this.cancelled.set(Some(this.token.cancelled()));
+        }
+        match this
+            .cancelled
+            .as_pin_mut()
+            .map(|cancelled| cancelled.poll(cx))
+        {
+            Some(Poll::Ready(())) => Poll::Ready(None),
+            _ => Poll::Pending,
+        }
+    }
+}
 
 impl<E: Endpoint> Endpoint for Guarded<E> {
     type Output = Response;
@@ -221,15 +280,22 @@ impl<E: Endpoint> Guarded<E> {
         // Boxed: the route's future is large (about 2 KiB), and poem moves the whole
         // endpoint's future into a box of its own for every request: inline, it would be
         // copied with every layer around it (this showed as 8 % of the CPU of a find).
-        let route = Box::pin(self.0.call(request));
-        let response = match AssertUnwindSafe(route).catch_unwind().await {
-            Ok(Ok(response)) => response.into_response(),
-            Ok(Err(err)) => ErrorBody::from_poem(&err).into_response(),
-            Err(panic) => panic_response(panic),
+        let route = AssertUnwindSafe(Box::pin(self.inner.call(request))).catch_unwind();
+        let served = until_cancelled(&self.hard_stop, route).await;
+        let cut = served.is_none();
+        let mut response = match served {
+            Some(Ok(Ok(response))) => response.into_response(),
+            Some(Ok(Err(err))) => ErrorBody::from_poem(&err).into_response(),
+            Some(Err(panic)) => panic_response(panic),
+            None => ErrorBody::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is shutting down: the request did not finish within `application.shutdown_timeout` and was cancelled",
+            )
+            .into_response(),
         };
-        let mut response = response;
-        if response.status() == StatusCode::REQUEST_TIMEOUT {
-            // The rest of the body may still be on its way: this connection is done.
+        if cut || response.status() == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the body may still be on its way, or the server is closing:
+            // this connection is done.
             response.headers_mut().insert(
                 poem::http::header::CONNECTION,
                 poem::http::HeaderValue::from_static("close"),

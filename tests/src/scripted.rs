@@ -206,6 +206,11 @@ impl ScriptedDriver {
         _deployment_location: DeploymentLocation,
     ) -> Result<FindInfrastructureResponse, InfrastructureError> {
         Self::scripted_error(&instance_name)?;
+        // `slow:<ms>`: answers not found after that long.
+        if let Some(ms) = instance_name.strip_prefix("slow:") {
+            let ms = ms.parse().expect("slow:<milliseconds>");
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         Ok(if instance_name == "found" {
             let outputs = json!({"ip": "10.0.0.9"}).as_object().unwrap().clone();
             FindInfrastructureResponse::found("inf-found", outputs)

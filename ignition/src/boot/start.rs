@@ -18,6 +18,10 @@ use crate::monitor::PollObserver;
 use crate::operations::Operation;
 use crate::serve::DriverParts;
 
+/// How long after `application.shutdown_timeout` cut the requests in flight the server
+/// still waits for their connections to close.
+const CLOSE_AFTER_CUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What an app starts from: its name, its configuration, its driver, and what the user
 /// supplied or added.
 pub(crate) struct StartInputs {
@@ -88,7 +92,10 @@ pub(crate) async fn start(inputs: StartInputs) -> Result<RunningApp, BootError> 
         service_vitals.liveness,
         service_vitals.readiness,
     );
-    let endpoint = crate::server::endpoint(routes, vitals, &metrics, &config);
+    // Cancelled `application.shutdown_timeout` after the stop: requests still in flight
+    // are cut then (503).
+    let hard_stop = CancellationToken::new();
+    let endpoint = crate::server::endpoint(routes, vitals, &metrics, hard_stop.clone());
 
     let acceptor = crate::server::bind(&config.application)?;
     let local_addr = acceptor
@@ -102,11 +109,30 @@ pub(crate) async fn start(inputs: StartInputs) -> Result<RunningApp, BootError> 
         let stop = stop.clone();
         let timeout = config.application.shutdown_timeout;
         tokio::spawn(async move {
-            let result = Server::new_with_acceptor(acceptor)
-                .run_with_graceful_shutdown(endpoint, stop.cancelled_owned(), Some(timeout))
-                .await;
-            if let Err(err) = result {
-                tracing::error!(error = %err, "HTTP server stopped with an error");
+            // No timeout of poem's: the endpoint cuts requests at `hard_stop` (see
+            // `server::endpoint`), after which each connection closes.
+            let serve = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+                endpoint,
+                stop.clone().cancelled_owned(),
+                None,
+            );
+            let deadline = async {
+                stop.cancelled().await;
+                tokio::time::sleep(timeout).await;
+                hard_stop.cancel();
+                // A connection that still does not close (a client that reads no answer)
+                // is not waited for.
+                tokio::time::sleep(CLOSE_AFTER_CUT).await;
+            };
+            tokio::select! {
+                result = serve => {
+                    if let Err(err) = result {
+                        tracing::error!(error = %err, "HTTP server stopped with an error");
+                    }
+                }
+                () = deadline => {
+                    tracing::warn!(timeout = ?timeout, "connections still open after `application.shutdown_timeout`; the server stops without them");
+                }
             }
         })
     };

@@ -28,12 +28,12 @@ impl<D: VimDriver> InfrastructureService<D> {
         &self,
         request: CreateInfrastructureRequest,
     ) -> Result<CreateInfrastructureResponse, ServiceError> {
-        let location = request.deployment_location.clone();
+        let location = self.calls.location_to_watch(&request.deployment_location);
         let response = self
             .calls
             .call(Operation::Create, self.driver.create(request))
             .await?;
-        tracing::debug!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = %location.name, "create accepted");
+        tracing::debug!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = location.as_ref().map(|l| tracing::field::display(&l.name)), "create accepted");
         self.calls
             .watch(
                 Some(&response.infrastructure_id),
@@ -49,12 +49,12 @@ impl<D: VimDriver> InfrastructureService<D> {
         &self,
         request: DeleteInfrastructureRequest,
     ) -> Result<DeleteInfrastructureResponse, ServiceError> {
-        let location = request.deployment_location.clone();
+        let location = self.calls.location_to_watch(&request.deployment_location);
         let response = self
             .calls
             .call(Operation::Delete, self.driver.delete(request))
             .await?;
-        tracing::debug!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = %location.name, "delete accepted");
+        tracing::debug!(infrastructure_id = %response.infrastructure_id, request_id = %response.request_id, location = location.as_ref().map(|l| tracing::field::display(&l.name)), "delete accepted");
         self.calls
             .watch(
                 Some(&response.infrastructure_id),

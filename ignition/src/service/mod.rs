@@ -84,14 +84,24 @@ impl Calls {
         }
     }
 
-    /// Has the monitor watch the task the request started (when tasks are monitored).
+    /// A copy of `location` for [`Calls::watch`] when tasks are monitored (the request,
+    /// and its location, go to the driver); none to make when they are not.
+    pub(crate) fn location_to_watch(
+        &self,
+        location: &DeploymentLocation,
+    ) -> Option<DeploymentLocation> {
+        self.monitor.as_ref().map(|_| location.clone())
+    }
+
+    /// Has the monitor watch the task the request started at `location` (when tasks are
+    /// monitored: see [`Calls::location_to_watch`]).
     pub(crate) async fn watch(
         &self,
         infrastructure_id: Option<&str>,
         request_id: &str,
-        location: DeploymentLocation,
+        location: Option<DeploymentLocation>,
     ) -> Result<(), ServiceError> {
-        let Some(monitor) = &self.monitor else {
+        let (Some(monitor), Some(location)) = (&self.monitor, location) else {
             return Ok(());
         };
         monitor

@@ -52,7 +52,7 @@ impl<D: ResourceDriver> ResourceDriverService<D> {
         } = request;
         let driver_files = self.unpack(driver_files).await?;
         let removal = driver_files.removal();
-        let location = deployment_location.clone();
+        let location = self.calls.location_to_watch(&deployment_location);
         let call = LifecycleExecuteCall {
             lifecycle_name,
             driver_files,
@@ -66,7 +66,7 @@ impl<D: ResourceDriver> ResourceDriverService<D> {
             .calls
             .call(Operation::Execute, self.driver.execute(call));
         let response = then_removed(removal, call).await?;
-        tracing::debug!(request_id = %response.request_id, location = %location.name, "execute accepted");
+        tracing::debug!(request_id = %response.request_id, location = location.as_ref().map(|l| tracing::field::display(&l.name)), "execute accepted");
         self.calls
             .watch(None, &response.request_id, location)
             .await?;

@@ -138,6 +138,83 @@ async fn a_kept_alive_connection_gets_a_new_header_deadline_per_request() {
     server.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_later_request_trickling_its_header_is_cut_a_header_timeout_after_its_first_byte() {
+    let server = start(|app| app.property("application.header_read_timeout", "1s")).await;
+    let mut stream = TcpStream::connect(address(&server)).await.unwrap();
+    stream
+        .write_all(b"GET /management/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let response = read_response(&mut stream).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    // Idle past the first request's deadline: the next one gets a deadline of its own,
+    // counted from its first byte (not the connection's first, nor never).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let first_byte = Instant::now();
+    let head = b"GET /management/health HTTP/1.1\r\nHost: x\r\nX-Padding: ";
+    let mut closed_at = None;
+    for byte in head.iter().chain(std::iter::repeat(&b'a')) {
+        if stream.write_all(&[*byte]).await.is_err() {
+            closed_at = Some(Instant::now());
+            break;
+        }
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(TRICKLE, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed_at = Some(Instant::now());
+                break;
+            }
+            Ok(Ok(n)) => panic!("answered: {}", String::from_utf8_lossy(&buf[..n])),
+            Err(_) => {}
+        }
+        assert!(first_byte.elapsed() < HANG, "never closed");
+    }
+    let after = closed_at.unwrap() - first_byte;
+    assert!(
+        after >= Duration::from_millis(900) && after < Duration::from_secs(5),
+        "closed {after:?} after the request's first byte"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_still_running_at_the_shutdown_timeout_is_cut_with_503_and_the_shutdown_ends() {
+    let server = start(|app| app.property("application.shutdown_timeout", "1s")).await;
+    let client = server.client.clone();
+    let slow = tokio::spawn(async move {
+        let body = serde_json::json!({
+            "template": "t", "templateType": "TOSCA", "instanceName": "slow:60000",
+            "deploymentLocation": {"name": "dl", "type": "test"},
+        });
+        let request = client
+            .request(reqwest::Method::POST, "/api/infrastructure/find")
+            .json(&body);
+        client.exchange(request).await.unwrap()
+    });
+    // The find is running (its driver sleeps a minute) when the shutdown starts.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    tokio::time::timeout(HANG, server.shutdown())
+        .await
+        .expect("the shutdown ends");
+    let took = started.elapsed();
+    let answer = tokio::time::timeout(HANG, slow).await.unwrap().unwrap();
+    assert_eq!(answer.status, 503, "{answer:?}");
+    assert_eq!(answer.header("connection"), Some("close"), "{answer:?}");
+    assert!(
+        answer.body["localizedMessage"]
+            .as_str()
+            .unwrap()
+            .contains("application.shutdown_timeout"),
+        "{answer:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(10),
+        "the shutdown took {took:?}"
+    );
+}
+
 /// Reads one response whose body is JSON or empty (up to its Content-Length).
 async fn read_response(stream: &mut TcpStream) -> String {
     let mut bytes = Vec::new();
