@@ -130,7 +130,10 @@ async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) 
         // once per interval however long the poll takes.
         let started = tokio::time::Instant::now();
         // A panicking handler is caught here, not fatal.
-        let action = super::run_handler(handler.as_ref(), job.clone()).await;
+        // The job itself goes to its handler (which may take back the value its data was
+        // written from); a copy of its data stays for the log line of a panic.
+        let logged = job.copy_for_log();
+        let action = super::run_handler(handler.as_ref(), job).await;
         drop(permit);
         match action {
             Ok(Action::Done) => return,
@@ -147,7 +150,7 @@ async fn run_job(inner: Arc<Inner>, handler: Arc<dyn JobHandler>, mut job: Job) 
                 }
             }
             Err(panic) => {
-                tracing::error!(job_type = %job.job_type, job = %job_json(&job), %panic, "job handler panicked; job dropped");
+                tracing::error!(job_type = %logged.job_type, job = %job_json(&logged), %panic, "job handler panicked; job dropped");
                 return;
             }
         }

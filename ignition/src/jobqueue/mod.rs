@@ -70,6 +70,17 @@ impl Job {
         Ok(job)
     }
 
+    /// A copy without the value kept by [`Job::new_kept`] (for a log line), so that the
+    /// job's handler takes that value back rather than a copy of it.
+    pub(crate) fn copy_for_log(&self) -> Job {
+        Job {
+            job_type: self.job_type.clone(),
+            key: self.key.clone(),
+            data: self.data.clone(),
+            written_from: None,
+        }
+    }
+
     /// The job's data as a `T`.
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_str(self.data.get())
