@@ -85,8 +85,9 @@ impl RunningApp {
     }
 
     /// Stops gracefully: no new requests; requests in flight finish (up to
-    /// `application.shutdown_timeout`); then the job queue stops (running polls finish)
-    /// and deliveries in flight are flushed.
+    /// `application.shutdown_timeout`, after which one still running is cancelled and
+    /// answered 503); then the job queue stops (running polls finish) and deliveries in
+    /// flight are flushed.
     pub async fn shutdown(mut self) {
         self.app_vital.stopping();
         self.stop.cancel();

@@ -43,8 +43,9 @@ pub struct ApplicationProperties {
     /// Address to bind. Default (unset): every interface, IPv6 and IPv4 (`::`, dual
     /// stack) where the machine has IPv6, else `0.0.0.0`.
     pub host: Option<String>,
-    /// How long shutdown waits for in-flight requests (running monitoring polls then
-    /// finish, each within `driver.timeouts.query`). Default 30s.
+    /// How long shutdown waits for in-flight requests; one still running then is
+    /// cancelled and answered 503 (running monitoring polls then finish, each within
+    /// `driver.timeouts.query`). Default 30s.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
     /// On SIGTERM, how long the listener keeps serving after readiness turned 503, so
